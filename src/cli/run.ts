@@ -1,0 +1,56 @@
+import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import { errorMessage } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+import { startAgent } from '../main.js';
+import { configOption, parse } from './args.js';
+import type { Io } from './io.js';
+
+export const help = `usage: outpost run [--config FILE]
+
+Runs the agent (the default command). The config file is --config, else
+$OUTPOST_CONFIG, else ./config.yaml. SIGTERM or SIGINT publishes "offline",
+flushes, stops the embedded broker and exits 0 within 5 s.`;
+
+/** Leaves room under the 5 s promise for the process to exit. */
+const STOP_DEADLINE_MS = 4500;
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, configOption);
+  if (values.help) return (io.out(help), 0);
+  const file = configPath(values.config as string | undefined, io.env);
+  let loaded;
+  try {
+    loaded = loadConfig(file, io.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(`${file}: invalid configuration`);
+    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
+    return 2;
+  }
+  const log = createLogger({ level: loaded.config.log.level, secrets: loaded.secrets });
+  let agent;
+  try {
+    agent = await startAgent(loaded, log);
+  } catch (err) {
+    log.fatal({ err: errorMessage(err) }, 'outpost could not start');
+    return 1;
+  }
+  // Nothing else may hold the event loop while the broker is unreachable.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'stopping');
+  process.once(signal, () => process.exit(130)); // a second signal: stop waiting
+  const deadline = setTimeout(() => {
+    log.error({ deadlineMs: STOP_DEADLINE_MS }, 'stop took too long; exiting anyway');
+    process.exit(0);
+  }, STOP_DEADLINE_MS);
+  await agent.stop();
+  clearTimeout(deadline);
+  clearInterval(keepAlive);
+  log.info('stopped');
+  log.flush();
+  return 0;
+}

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { silentLogger } from '../core/logger.js';
+import { nodeRoot, topics } from '../core/topics.js';
+import { MqttLink } from '../mqtt/client.js';
+import { linkOptions, topicRoot } from '../mqtt/link-options.js';
+import { configOption, parse } from './args.js';
+import type { Io } from './io.js';
+
+export const help = `usage: outpost status [--config FILE] [--url URL] [--username U] [--password P] [--wait MS]
+
+Reads this node's retained state from the broker and prints it as a table. With the
+embedded broker it connects to the configured listen port on loopback; --url and the
+credentials override. It waits until no retained message arrived for a moment, or --wait ms.`;
+
+export async function status(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    ...configOption,
+    url: { type: 'string' },
+    username: { type: 'string' },
+    password: { type: 'string' },
+    wait: { type: 'string' },
+  });
+  if (values.help) return (io.out(help), 0);
+  let config: Config;
+  try {
+    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
+    return 2;
+  }
+  const maxWait = Number(values.wait ?? 3000);
+  const opts = linkOptions(config, silentLogger(), embeddedEndpoint(config, values));
+  const link = new MqttLink({
+    ...opts,
+    url: (values.url as string | undefined) ?? opts.url,
+    clientId: `outpost-status-${randomBytes(4).toString('hex')}`,
+    availabilityTopic: undefined,
+    queueLimit: 0,
+  });
+  const rows = new Map<string, string>();
+  let last = Date.now();
+  const root = topicRoot(config);
+  link.subscribe(topics.nodeFilter(root), (m) => {
+    if (!m.retain || m.payload.length === 0) return;
+    rows.set(m.topic.slice(nodeRoot(root).length + 1), summarize(m.payload.toString('utf8')));
+    last = Date.now();
+  });
+  await link.start(Math.min(maxWait, 5000));
+  if (!link.connected) {
+    io.err(`cannot reach the broker at ${(values.url as string | undefined) ?? opts.url}`);
+    await link.stop();
+    return 1;
+  }
+  const started = Date.now();
+  while (Date.now() - started < maxWait && Date.now() - last < 300) await sleep(50);
+  while (Date.now() - started < maxWait && Date.now() - last < 300) await sleep(50);
+  await link.stop();
+  if (rows.size === 0) {
+    io.out(`no retained state under ${nodeRoot(root)}/ (is the agent running?)`);
+    return 1;
+  }
+  const width = Math.max(...[...rows.keys()].map((k) => k.length), 5);
+  io.out(`${'TOPIC'.padEnd(width)}  STATE`);
+  for (const [k, v] of [...rows].sort(([a], [b]) => a.localeCompare(b)))
+    io.out(`${k.padEnd(width)}  ${v}`);
+  return 0;
+}
+
+function embeddedEndpoint(config: Config, values: Record<string, string | boolean | undefined>) {
+  if (config.broker.mode !== 'embedded') return undefined;
+  const l = config.broker.listen;
+  const host =
+    l.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : l.host === '::'
+        ? '[::1]'
+        : l.host.includes(':')
+          ? `[${l.host}]`
+          : l.host;
+  return {
+    url: `mqtt://${host}:${l.port}`,
+    username: values.username as string | undefined as string,
+    password: values.password as string | undefined as string,
+  };
+}
+
+/** One line for a state: JSON objects as key=value pairs, anything else as is. */
+export function summarize(text: string): string {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.entries(v)
+        .filter(([, x]) => x === null || typeof x !== 'object')
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .join(' ')
+        .slice(0, 160);
+    }
+  } catch {
+    // not JSON: show the text
+  }
+  return text.slice(0, 160);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,213 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { slugifyId } from '../core/slug.js';
+import { duration, listen, port } from './units.js';
+
+/**
+ * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
+ * Every object is strict: an unknown key is an error, so a typo never silently does nothing.
+ * docs: README.md "Configuration reference" lists every key; a test keeps the two in sync.
+ */
+
+const ID = /^[a-zA-Z0-9_-]+$/;
+const id = (what: string) =>
+  z
+    .string({ error: `expected a ${what} id of letters, digits, _ or -` })
+    .regex(ID, { error: `expected a ${what} id of letters, digits, _ or -` });
+
+const topicSegment = (what: string) =>
+  z
+    .string({ error: `expected a ${what}: a topic level without /, + or #` })
+    .min(1, { error: `expected a non-empty ${what}` })
+    .regex(/^[^/+#\s]+$/, { error: `expected a ${what}: a topic level without /, +, # or spaces` });
+
+const topicFilter = z
+  .string({ error: 'expected an MQTT topic filter such as "zigbee2mqtt/#"' })
+  .min(1, { error: 'expected a non-empty MQTT topic filter' })
+  .refine(
+    (f) =>
+      f
+        .split('/')
+        .every((lvl, i, all) =>
+          lvl.includes('#')
+            ? lvl === '#' && i === all.length - 1
+            : !lvl.includes('+') || lvl === '+',
+        ),
+    {
+      error: 'expected an MQTT topic filter: # only as the last level, + only as a whole level',
+    },
+  );
+
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], {
+  error: 'expected one of trace, debug, info, warn, error, fatal, silent',
+});
+
+const brokerUser = z.strictObject({
+  username: z
+    .string({ error: 'expected a user name' })
+    .min(1, { error: 'expected a non-empty user name' }),
+  password: z.string({ error: 'expected a password (use ${VAR} to read it from the environment)' }),
+  /** Topic filters this user may publish to inside the agent's own topics. */
+  publish: z.array(topicFilter, { error: 'expected a list of topic filters' }).optional(),
+  /** Topic filters this user may subscribe to; everything when absent. */
+  subscribe: z.array(topicFilter, { error: 'expected a list of topic filters' }).optional(),
+});
+
+const brokerServerTls = z.strictObject({
+  listen: listen('0.0.0.0:8883').prefault('0.0.0.0:8883'),
+  cert_file: z.string({ error: 'expected a path to a PEM certificate' }),
+  key_file: z.string({ error: 'expected a path to a PEM private key' }),
+  ca_file: z.string({ error: 'expected a path to a PEM CA bundle' }).optional(),
+  require_client_cert: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+const clientTls = z.strictObject({
+  ca_file: z.string({ error: 'expected a path to a PEM CA bundle' }).optional(),
+  cert_file: z.string({ error: 'expected a path to a PEM client certificate' }).optional(),
+  key_file: z.string({ error: 'expected a path to a PEM client key' }).optional(),
+  reject_unauthorized: z.boolean({ error: 'expected true or false' }).default(true),
+});
+
+const broker = z
+  .strictObject({
+    mode: z
+      .enum(['embedded', 'external'], { error: 'expected "embedded" or "external"' })
+      .default('embedded'),
+    // embedded
+    listen: listen().prefault('0.0.0.0:1883'),
+    tls: brokerServerTls.optional(),
+    allow_anonymous: z.boolean({ error: 'expected true or false' }).default(true),
+    users: z.array(brokerUser, { error: 'expected a list of users' }).default([]),
+    drain_timeout: duration('10s').prefault('10s'),
+    persistence: z.boolean({ error: 'expected true or false' }).default(true),
+    // external
+    url: z
+      .string({ error: 'expected a broker URL such as "mqtts://broker.example:8883"' })
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, {
+        error: 'expected a broker URL such as "mqtt://host:1883" or "mqtts://host:8883"',
+      })
+      .optional(),
+    username: z.string({ error: 'expected a user name' }).optional(),
+    password: z
+      .string({ error: 'expected a password (use ${VAR} to read it from the environment)' })
+      .optional(),
+    client_tls: clientTls.optional(),
+    protocol: z
+      .enum(['auto', '5', '3.1.1'], { error: 'expected "auto", "5" or "3.1.1"' })
+      .default('auto'),
+  })
+  .superRefine((b, ctx) => {
+    if (b.mode === 'external' && !b.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'expected a broker URL when mode is "external"',
+        input: b.url,
+      });
+    }
+    if (b.mode === 'embedded' && b.url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'expected no url when mode is "embedded" (set mode: external)',
+        input: b.url,
+      });
+    }
+    const names = new Set<string>();
+    b.users.forEach((u, i) => {
+      if (names.has(u.username)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['users', i, 'username'],
+          message: 'expected a unique user name',
+          input: u.username,
+        });
+      }
+      names.add(u.username);
+    });
+  });
+
+const mqtt = z.strictObject({
+  base_topic: topicSegment('base topic').default('outpost'),
+  discovery_prefix: topicSegment('discovery prefix').default('homeassistant'),
+  client_id: z.string({ error: 'expected a client id' }).min(1).max(64).optional(),
+  keepalive: duration('30s').prefault('30s'),
+  reconnect_min: duration('1s').prefault('1s'),
+  reconnect_max: duration('60s').prefault('60s'),
+  queue_limit: z
+    .int({ error: 'expected a whole number of messages, 0 or more' })
+    .min(0)
+    .default(10_000),
+});
+
+const ssh = z.strictObject({
+  host: z.string({ error: 'expected a host name or address' }).min(1),
+  port: port().default(22),
+  user: z.string({ error: 'expected a user name' }).min(1),
+  key_file: z.string({ error: 'expected a path to a private key' }).optional(),
+  passphrase: z.string({ error: 'expected a passphrase' }).optional(),
+  host_key: z
+    .string({ error: 'expected a host key fingerprint "SHA256:…" as ssh-keygen -lf prints it' })
+    .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, {
+      error: 'expected a host key fingerprint "SHA256:…" as ssh-keygen -lf prints it',
+    })
+    .optional(),
+  known_hosts: z.string({ error: 'expected a path to a known_hosts file' }).optional(),
+});
+
+const host = z
+  .strictObject({
+    id: id('host'),
+    name: z.string({ error: 'expected a display name' }).optional(),
+    ssh: ssh.optional(),
+  })
+  .superRefine((h, ctx) => {
+    if (h.ssh && !h.ssh.host_key && !h.ssh.known_hosts) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ssh', 'host_key'],
+        message: 'expected host_key or known_hosts: an SSH host key is always pinned',
+        input: undefined,
+      });
+    }
+  });
+
+export const configSchema = z
+  .strictObject({
+    node: z
+      .strictObject({
+        id: id('node').optional(),
+        name: z.string({ error: 'expected a display name' }).optional(),
+      })
+      .prefault({}),
+    data_dir: z.string({ error: 'expected a directory path' }).min(1).default('./data'),
+    log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
+    broker: broker.prefault({}),
+    mqtt: mqtt.prefault({}),
+    hosts: z.array(host, { error: 'expected a list of hosts' }).default([{ id: 'local' }]),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.hosts.forEach((h, i) => {
+      if (seen.has(h.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['hosts', i, 'id'],
+          message: 'expected a unique host id',
+          input: h.id,
+        });
+      seen.add(h.id);
+    });
+  })
+  .transform((c) => {
+    const nodeId = c.node.id ?? slugifyId(hostname());
+    return { ...c, node: { id: nodeId, name: c.node.name ?? nodeId } };
+  });
+
+/** The configuration as the schema's input (what the YAML holds). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The loaded, validated, defaulted configuration. */
+export type Config = z.output<typeof configSchema>;
+export type HostConfig = Config['hosts'][number];
+export type BrokerConfig = Config['broker'];
+export type MqttConfig = Config['mqtt'];

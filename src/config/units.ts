@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** "90s", "5m", "1h30m", "500ms", "30d" → milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  }
+  return Math.round(total);
+}
+
+/** "512MiB", "1GB", "2048" → bytes; undefined when malformed. */
+export function parseSize(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isInteger(text) && text >= 0 ? text : undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
+}
+
+/** A duration field: a string with units, parsed to milliseconds. */
+export const duration = (example = '30s') =>
+  z
+    .string({ error: `expected a duration such as "${example}" (units ms, s, m, h, d)` })
+    .transform((s, ctx) => {
+      const ms = parseDuration(s);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration such as "${example}" (units ms, s, m, h, d)`,
+          input: s,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** A size field: bytes, or a string such as "512MiB". */
+export const size = (example = '512MiB') =>
+  z
+    .union([z.string(), z.number()], {
+      error: `expected a size such as "${example}" or a number of bytes`,
+    })
+    .transform((v, ctx) => {
+      const n = parseSize(v);
+      if (n === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a size such as "${example}" or a number of bytes`,
+          input: v,
+        });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const port = () =>
+  z
+    .int({ error: 'expected an integer 1-65535' })
+    .min(1, { error: 'expected an integer 1-65535' })
+    .max(65535, {
+      error: 'expected an integer 1-65535',
+    });
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** "0.0.0.0:1883", "[::1]:1883", ":1883" → { host, port }. */
+export function parseListen(text: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  if (!m) return undefined;
+  const p = Number(m[3]);
+  if (p > 65535) return undefined; // 0: any free port (tests, ephemeral setups)
+  const host = m[1] ?? (m[2] === '' ? '0.0.0.0' : m[2]!);
+  return { host, port: p };
+}
+
+export const listen = (example = '0.0.0.0:1883') =>
+  z.string({ error: `expected host:port such as "${example}"` }).transform((s, ctx) => {
+    const a = parseListen(s);
+    if (!a) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected host:port such as "${example}" with a port 0-65535`,
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return a;
+  });

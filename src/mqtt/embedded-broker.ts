@@ -1,0 +1,235 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import aedesPersistenceLevel from 'aedes-persistence-level';
+import { Level } from 'level';
+import type { BrokerConfig } from '../config/schema.js';
+import { OutpostError, errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Component } from '../core/lifecycle.js';
+import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
+
+/** The user name the agent's own client logs in with; its password is made at each start. */
+export const AGENT_USER = 'outpost-agent';
+
+export interface EmbeddedBrokerOptions {
+  config: BrokerConfig;
+  dataDir: string;
+  acl: AclRules;
+  /** Set to `offline` (retained) before clients connect: the agent is not up yet. */
+  availabilityTopic: string;
+  log: Logger;
+}
+
+/** The address the agent's own client uses to reach this broker. */
+export interface LocalEndpoint {
+  url: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * The embedded MQTT broker (aedes) for sites without one. It speaks MQTT 3.1.1 only;
+ * retained messages and persistent sessions live in LevelDB in the data dir, so Home
+ * Assistant and Zigbee2MQTT lose nothing when the agent restarts.
+ */
+export class EmbeddedBroker implements Component {
+  readonly name = 'embedded-broker';
+  readonly #opts: EmbeddedBrokerOptions;
+  readonly #log: Logger;
+  readonly #identities = new WeakMap<Client, ClientIdentity>();
+  readonly #agentPassword = randomBytes(24).toString('base64url');
+  #broker: Aedes | undefined;
+  #db: Level | undefined;
+  #servers: (Server | TlsServer)[] = [];
+  #port = 0;
+  #tlsPort = 0;
+
+  constructor(opts: EmbeddedBrokerOptions) {
+    this.#opts = opts;
+    this.#log = opts.log.child({ component: this.name });
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.#opts.config;
+    let persistence: unknown;
+    if (cfg.persistence) {
+      const dir = join(this.#opts.dataDir, 'broker');
+      mkdirSync(dir, { recursive: true });
+      this.#db = new Level(dir);
+      await this.#db.open();
+      persistence = aedesPersistenceLevel(this.#db);
+    }
+    const broker = await Aedes.createBroker({
+      id: 'outpost',
+      persistence,
+      // One frozen subscriber must not stall delivery to the others (aedes docs, "drainTimeout").
+      drainTimeout: cfg.drain_timeout,
+      authenticate: (client, username, password, done) =>
+        this.#authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => {
+        if (!client) return done(null); // the broker's own publishes (wills of gone clients)
+        const who = this.#identities.get(client);
+        if (who && mayPublish(this.#opts.acl, who, packet.topic)) return done(null);
+        this.#log.warn(
+          { clientId: client.id, topic: packet.topic },
+          'publish denied by ACL; closing the client (MQTT-3.3.5-2)',
+        );
+        done(new Error(`not authorized to publish to ${packet.topic}`));
+      },
+      authorizeSubscribe: (client, sub, done) => {
+        const who = this.#identities.get(client);
+        if (who && maySubscribe(who, sub.topic)) return done(null, sub);
+        this.#log.warn({ clientId: client.id, filter: sub.topic }, 'subscribe denied by ACL');
+        done(null, null); // negative SUBACK (0x80), the client stays connected
+      },
+    });
+    this.#broker = broker;
+    broker.on('clientError', (client, err) =>
+      this.#log.debug({ clientId: client.id, err: err.message }, 'client error'),
+    );
+    await this.#publishRetained(this.#opts.availabilityTopic, 'offline');
+
+    const plain = createServer(broker.handle);
+    this.#port = await this.#listen(plain, cfg.listen.host, cfg.listen.port);
+    if (cfg.tls) {
+      const t = cfg.tls;
+      const tlsServer = createTlsServer(
+        {
+          cert: readFileSync(t.cert_file),
+          key: readFileSync(t.key_file),
+          ca: t.ca_file ? readFileSync(t.ca_file) : undefined,
+          requestCert: t.require_client_cert,
+          rejectUnauthorized: t.require_client_cert,
+        },
+        broker.handle,
+      );
+      this.#tlsPort = await this.#listen(tlsServer, t.listen.host, t.listen.port);
+    }
+    this.#log.info(
+      {
+        listen: `${cfg.listen.host}:${this.#port}`,
+        tls: cfg.tls ? `${cfg.tls.listen.host}:${this.#tlsPort}` : undefined,
+      },
+      'embedded broker listening (MQTT 3.1.1)',
+    );
+  }
+
+  async stop(): Promise<void> {
+    const broker = this.#broker;
+    this.#broker = undefined;
+    for (const s of this.#servers) s.close();
+    this.#servers = [];
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    if (this.#db) {
+      await this.#db
+        .close()
+        .catch((err: unknown) =>
+          this.#log.warn({ err: errorMessage(err) }, 'closing the broker store failed'),
+        );
+      this.#db = undefined;
+    }
+  }
+
+  /** Where the agent's own client connects: loopback, with a per-start password. */
+  localEndpoint(): LocalEndpoint {
+    const host = this.#opts.config.listen.host;
+    const loop = host === '::' || host.includes(':') ? '[::1]' : '127.0.0.1';
+    const addr =
+      host === '0.0.0.0' || host === '::' ? loop : host.includes(':') ? `[${host}]` : host;
+    return {
+      url: `mqtt://${addr}:${this.#port}`,
+      username: AGENT_USER,
+      password: this.#agentPassword,
+    };
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get tlsPort(): number {
+    return this.#tlsPort;
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Readonly<Buffer | undefined>,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const cfg = this.#opts.config;
+    const pw = password ?? Buffer.alloc(0);
+    if (username === AGENT_USER) {
+      if (safeEqual(pw, this.#agentPassword)) {
+        this.#identities.set(client, { agent: true });
+        return done(null, true);
+      }
+      return done(authError(4, 'bad user name or password'), null);
+    }
+    if (username !== undefined && username !== '') {
+      const user = cfg.users.find((u) => u.username === username);
+      if (user && safeEqual(pw, user.password)) {
+        this.#identities.set(client, {
+          agent: false,
+          publish: user.publish,
+          subscribe: user.subscribe,
+        });
+        return done(null, true);
+      }
+      this.#log.warn({ clientId: client.id, username }, 'login refused: bad user name or password');
+      return done(authError(4, 'bad user name or password'), null);
+    }
+    if (cfg.allow_anonymous) {
+      this.#identities.set(client, { agent: false });
+      return done(null, true);
+    }
+    this.#log.warn({ clientId: client.id }, 'anonymous login refused');
+    return done(authError(5, 'not authorized'), null);
+  }
+
+  #publishRetained(topic: string, payload: string): Promise<void> {
+    const broker = this.#broker!;
+    return new Promise((resolve, reject) =>
+      broker.publish(
+        { cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+
+  #listen(server: Server | TlsServer, host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(
+          new OutpostError(
+            'BROKER_LISTEN',
+            `cannot listen on ${host}:${port}: ${err.code ?? err.message}`,
+            { cause: err },
+          ),
+        );
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        server.on('error', (err: Error) =>
+          this.#log.error({ err: err.message }, 'broker listener error'),
+        );
+        this.#servers.push(server);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+}
+
+function safeEqual(given: Readonly<Buffer>, expected: string): boolean {
+  const e = Buffer.from(expected);
+  return given.length === e.length && timingSafeEqual(given, e);
+}
+
+function authError(code: 4 | 5, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode: code });
+}

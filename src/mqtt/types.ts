@@ -1,0 +1,37 @@
+/** What the rest of the agent needs from an MQTT connection; implemented by MqttLink. */
+export interface PublishOptions {
+  qos?: 0 | 1;
+  retain?: boolean;
+  /** MQTT 5 properties (user properties, response topic, correlation data); dropped on 3.1.1. */
+  properties?: {
+    userProperties?: Record<string, string>;
+    responseTopic?: string;
+    correlationData?: Buffer;
+    contentType?: string;
+  };
+}
+
+export interface IncomingMessage {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  /** MQTT 5 request/response fields, when the sender set them. */
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: Record<string, string | string[]>;
+}
+
+export type MessageHandler = (msg: IncomingMessage) => void;
+
+export interface MqttPublisher {
+  /**
+   * Publishes now when connected (resolving on PUBACK for QoS 1), or queues it in the
+   * bounded offline queue and resolves once it is sent after reconnect.
+   */
+  publish(topic: string, payload: string | Buffer, opts?: PublishOptions): Promise<void>;
+  /** Subscribes now and after every reconnect; returns a function that unsubscribes. */
+  subscribe(filter: string, handler: MessageHandler, opts?: { qos?: 0 | 1 }): () => void;
+  readonly connected: boolean;
+  /** Called after each (re)connect, after `online` was published. */
+  onConnect(listener: () => void): () => void;
+}

@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, removeTempDir } from './tmp.js';
+
+/** The built CLI: `npm test` builds before running vitest. */
+export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+export interface AgentProcess {
+  child: ChildProcess;
+  dir: string;
+  configFile: string;
+  /** Everything the agent wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends a signal and waits for the exit: code, signal and how long it took. */
+  stop(
+    signal?: NodeJS.Signals,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
+  cleanup(): Promise<void>;
+}
+
+/** Runs `outpost run` as a child process with a config written to a temp dir. */
+export async function spawnAgent(
+  configYaml: (dir: string) => string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<AgentProcess> {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  const dir = await makeTempDir('agent');
+  const configFile = join(dir, 'config.yaml');
+  await writeFile(configFile, configYaml(dir));
+  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    dir,
+    configFile,
+    output: () => out,
+    async stop(signal = 'SIGTERM') {
+      const t0 = Date.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const r = await exited;
+      return { ...r, ms: Date.now() - t0 };
+    },
+    async cleanup() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      await removeTempDir(dir);
+    },
+  };
+}

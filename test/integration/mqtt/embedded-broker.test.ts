@@ -1,0 +1,217 @@
+import { connect as netConnect } from 'node:net';
+import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/config/load.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { aclRules } from '../../../src/mqtt/acl.js';
+import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import { Collector, link, observer, retained, waitUntil } from '../../helpers/mqtt.js';
+import { startOpenSslCa } from '../../helpers/openssl-ca.js';
+import { getFreePort } from '../../helpers/ports.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+
+const started: EmbeddedBroker[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const b of started.splice(0)) await b.stop();
+  for (const d of dirs.splice(0)) await removeTempDir(d);
+});
+
+async function startBroker(yaml: string, dataDir?: string) {
+  const dir = dataDir ?? (await makeTempDir('embedded'));
+  if (!dataDir) dirs.push(dir);
+  const { config } = parseConfig(`node: { id: edge }\ndata_dir: ${dir}\n${yaml}`, { env: {} });
+  const broker = new EmbeddedBroker({
+    config: config.broker,
+    dataDir: config.data_dir,
+    acl: aclRules('outpost', 'edge', 'homeassistant'),
+    availabilityTopic: 'outpost/edge/availability',
+    log: silentLogger(),
+  });
+  await broker.start();
+  started.push(broker);
+  return { broker, dir, url: `mqtt://127.0.0.1:${broker.port}` };
+}
+
+describe('embedded broker', () => {
+  it('speaks 3.1.1 only: an auto link falls back from MQTT 5', async () => {
+    const { broker } = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const l = link({ ...broker.localEndpoint(), availabilityTopic: 'outpost/edge/availability' });
+    await l.start();
+    expect(l.connected).toBe(true);
+    expect(l.protocolVersion).toBe(4);
+    await l.stop();
+  });
+
+  it('keeps retained messages across a restart (LevelDB in the data dir)', async () => {
+    const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const l = link({
+      ...first.broker.localEndpoint(),
+      protocol: '3.1.1',
+      availabilityTopic: 'outpost/edge/availability',
+    });
+    await l.start();
+    await l.publish('outpost/edge/hosts/local/containers/web', '{"state":"running"}', {
+      qos: 1,
+      retain: true,
+    });
+    await l.stop();
+    await first.broker.stop();
+    started.splice(started.indexOf(first.broker), 1);
+
+    const again = await startBroker('broker: { listen: "127.0.0.1:0" }', first.dir);
+    const seen = await retained(again.url, 'outpost/#');
+    expect(seen.get('outpost/edge/hosts/local/containers/web')).toBe('{"state":"running"}');
+    // the agent is not connected yet: its availability reads offline, not a stale online
+    expect(seen.get('outpost/edge/availability')).toBe('offline');
+  });
+
+  it('keeps a persistent session’s queued QoS 1 messages across a restart', async () => {
+    const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const ha = await observer(first.url, { clientId: 'ha', clean: false });
+    await ha.subscribeAsync('outpost/edge/events', { qos: 1 });
+    await ha.endAsync();
+    const l = link({
+      ...first.broker.localEndpoint(),
+      protocol: '3.1.1',
+      availabilityTopic: 'outpost/edge/availability',
+    });
+    await l.start();
+    await l.publish('outpost/edge/events', 'while-ha-was-away', { qos: 1 });
+    await l.stop();
+    await first.broker.stop();
+    started.splice(started.indexOf(first.broker), 1);
+
+    const again = await startBroker('broker: { listen: "127.0.0.1:0" }', first.dir);
+    const got: string[] = [];
+    // Listen before connecting: the queued message arrives right after CONNACK.
+    const back = mqtt.connect(again.url, {
+      protocolVersion: 4,
+      clientId: 'ha',
+      clean: false,
+      reconnectPeriod: 0,
+    });
+    back.on('message', (_t, p) => got.push(p.toString()));
+    await waitUntil(() => got.length === 1, 'the queued message');
+    expect(got).toEqual(['while-ha-was-away']);
+    await back.endAsync();
+  });
+
+  it('requires a user when anonymous access is off, and checks passwords', async () => {
+    const { url } = await startBroker(
+      'broker: { listen: "127.0.0.1:0", allow_anonymous: false, users: [{ username: ha, password: pw-1234 }] }',
+    );
+    await expect(observer(url)).rejects.toThrow(/Not authorized/i);
+    await expect(observer(url, { username: 'ha', password: 'nope' })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    const ok = await observer(url, { username: 'ha', password: 'pw-1234' });
+    expect(ok.connected).toBe(true);
+    await ok.endAsync();
+  });
+
+  it('denies publishing to the agent’s topics and closes the offender; commands pass', async () => {
+    const { broker, url } = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const agent = link({
+      ...broker.localEndpoint(),
+      protocol: '3.1.1',
+      availabilityTopic: 'outpost/edge/availability',
+    });
+    const commands: string[] = [];
+    agent.subscribe('outpost/edge/cmd/+', (m) => commands.push(m.payload.toString()));
+    await agent.start();
+
+    const intruder = await observer(url);
+    const closed = new Promise<void>((r) => intruder.once('close', () => r()));
+    intruder.publish('outpost/edge/availability', 'offline', { qos: 1, retain: true });
+    await closed;
+    expect(
+      (await retained(url, 'outpost/edge/availability')).get('outpost/edge/availability'),
+    ).toBe('online');
+
+    const user = await observer(url);
+    await user.publishAsync('outpost/edge/cmd/ack', '{"id":"1"}', { qos: 1 });
+    await waitUntil(() => commands.length === 1, 'the command to reach the agent');
+    await user.endAsync();
+    intruder.end(true);
+    await agent.stop();
+  });
+
+  it('refuses a subscription outside a user’s list with a failure SUBACK, staying connected', async () => {
+    const { url } = await startBroker(
+      'broker: { listen: "127.0.0.1:0", users: [{ username: ro, password: pw-1234, subscribe: ["outpost/+/availability"] }] }',
+    );
+    const c = await observer(url, { username: 'ro', password: 'pw-1234' });
+    const granted = await c.subscribeAsync('outpost/edge/availability');
+    expect(granted.map((g) => g.qos)).toEqual([0]);
+    await expect(c.subscribeAsync('outpost/#')).rejects.toThrow(/Subscribe error/);
+    expect(c.connected).toBe(true);
+    await c.endAsync();
+  });
+
+  it('serves TLS with the configured certificate', async () => {
+    const dir = await makeTempDir('embedded-tls');
+    dirs.push(dir);
+    const ca = await startOpenSslCa(dir);
+    const tlsPort = await getFreePort();
+    const { broker } = await startBroker(
+      `broker: { listen: "127.0.0.1:0", tls: { listen: "127.0.0.1:${tlsPort}", cert_file: ${ca.serverCertFile}, key_file: ${ca.serverKeyFile} } }`,
+    );
+    expect(broker.tlsPort).toBe(tlsPort);
+    const c = await observer(`mqtts://127.0.0.1:${tlsPort}`, { ca: ca.caPem });
+    const col = await new Collector(c).subscribe('outpost/edge/availability');
+    await col.waitFor(
+      () => col.last('outpost/edge/availability') === 'offline',
+      'retained availability over TLS',
+    );
+    await c.endAsync();
+    await expect(observer(`mqtts://127.0.0.1:${tlsPort}`)).rejects.toThrow(
+      /self.signed|unable to verify|certificate/i,
+    );
+  });
+
+  it('does not let one frozen subscriber stall delivery to the others (drainTimeout)', async () => {
+    const { broker, url } = await startBroker(
+      'broker: { listen: "127.0.0.1:0", drain_timeout: 300ms }',
+    );
+    // A raw client that subscribes and then never reads its socket.
+    const frozen = netConnect(broker.port, '127.0.0.1');
+    await new Promise<void>((r) => frozen.once('connect', () => r()));
+    frozen.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: 'frozen',
+        keepalive: 0,
+      }),
+    );
+    frozen.write(
+      mqttPacket.generate({
+        cmd: 'subscribe',
+        messageId: 1,
+        subscriptions: [{ topic: 'flood/#', qos: 0 }],
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    frozen.pause();
+
+    const healthy = await observer(url);
+    const col = await new Collector(healthy).subscribe('flood/#');
+    const pub = await observer(url);
+    const big = Buffer.alloc(64 * 1024, 'x');
+    const n = 400; // 25 MiB, and more messages than aedes has delivery slots (concurrency 100)
+    for (let i = 0; i < n; i++) pub.publish(`flood/${i}`, big, { qos: 0 });
+    await col.waitFor(
+      () => col.messages.length === n,
+      `all ${n} messages at the healthy subscriber`,
+      20_000,
+    );
+    frozen.destroy();
+    await pub.endAsync();
+    await healthy.endAsync();
+  });
+});

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../../src/config/load.js';
+
+function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(yaml, { env });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  return [];
+}
+
+describe('config loading', () => {
+  it('accepts the shipped config.yaml as-is', () => {
+    const text = readFileSync(new URL('../../../config.yaml', import.meta.url), 'utf8');
+    const { config } = parseConfig(text, { env: {}, file: '/etc/outpost/config.yaml' });
+    expect(config.broker.mode).toBe('embedded');
+    expect(config.broker.listen).toEqual({ host: '0.0.0.0', port: 1883 });
+    expect(config.data_dir).toBe('/etc/outpost/data');
+    expect(config.hosts.map((h) => h.id)).toEqual(['local']);
+    expect(Object.isFrozen(config.broker)).toBe(true);
+  });
+
+  it('reports every problem at once with path, value and expectation', () => {
+    const out = problems(`
+broker: { mode: embeded }
+hosts:
+  - id: local
+  - id: nas
+    ssh: { host: 127.0.0.1, port: "22x", user: ops, host_key: "SHA256:${'A'.repeat(43)}" }
+mqtt: { base_topic: "a/b" }
+`);
+    expect(out).toEqual([
+      'broker.mode: expected "embedded" or "external", got "embeded"',
+      'mqtt.base_topic: expected a base topic: a topic level without /, +, # or spaces, got "a/b"',
+      'hosts[1].ssh.port: expected an integer 1-65535, got "22x"',
+    ]);
+  });
+
+  it('names unknown keys and the keys that would be accepted', () => {
+    expect(problems('mqtt: { basetopic: x }')).toEqual([
+      'mqtt.basetopic: unknown key; expected one of: base_topic, discovery_prefix, client_id, keepalive, reconnect_min, reconnect_max, queue_limit',
+    ]);
+  });
+
+  it('substitutes ${VAR} and ${VAR:-default} in values, never in structure', () => {
+    const { config } = parseConfig(
+      'broker: { mode: external, url: "${URL}", password: "${PW}", username: "${U:-outpost}" }',
+      { env: { URL: 'mqtts://b.example:8883', PW: 'p: {x}' } },
+    );
+    expect(config.broker.url).toBe('mqtts://b.example:8883');
+    expect(config.broker.password).toBe('p: {x}');
+    expect(config.broker.username).toBe('outpost');
+  });
+
+  it('reports a missing environment variable at its path', () => {
+    expect(problems('broker: { mode: external, url: "${NOPE}" }')).toContain(
+      'broker.url: environment variable NOPE is not set (write ${NOPE:-default} for a fallback)',
+    );
+  });
+
+  it('requires a url for an external broker and refuses one for the embedded', () => {
+    expect(problems('broker: { mode: external }')).toEqual([
+      'broker.url: expected a broker URL when mode is "external", got nothing',
+    ]);
+    expect(problems('broker: { url: "mqtt://x:1883" }')).toEqual([
+      'broker.url: expected no url when mode is "embedded" (set mode: external), got "mqtt://x:1883"',
+    ]);
+  });
+
+  it('refuses an SSH host without a pinned host key', () => {
+    expect(problems('hosts: [{ id: nas, ssh: { host: h, user: u } }]')).toEqual([
+      'hosts[0].ssh.host_key: expected host_key or known_hosts: an SSH host key is always pinned, got nothing',
+    ]);
+  });
+
+  it('reports duplicate host ids and YAML syntax errors', () => {
+    expect(problems('hosts: [{ id: a }, { id: a }]')).toEqual([
+      'hosts[1].id: expected a unique host id, got "a"',
+    ]);
+    expect(problems('broker: {')[0]).toMatch(/^line \d+, column \d+: YAML syntax/);
+  });
+
+  it('parses durations, listen addresses and LOG_LEVEL', () => {
+    const { config } = parseConfig('mqtt: { keepalive: 1m30s }\nbroker: { listen: "[::1]:2883" }', {
+      env: { LOG_LEVEL: 'DEBUG' },
+    });
+    expect(config.mqtt.keepalive).toBe(90_000);
+    expect(config.broker.listen).toEqual({ host: '::1', port: 2883 });
+    expect(config.log.level).toBe('debug');
+    expect(problems('mqtt: { keepalive: 10 }')).toEqual([
+      'mqtt.keepalive: expected a duration such as "30s" (units ms, s, m, h, d), got 10',
+    ]);
+  });
+
+  it('collects secrets for the log filter', () => {
+    const loaded = parseConfig(
+      'broker: { users: [{ username: a, password: hunter22 }] }\nhosts: [{ id: n, ssh: { host: h, user: u, passphrase: pass-phrase, known_hosts: /k } }]',
+      { env: {} },
+    );
+    expect(loaded.secrets).toEqual(['hunter22', 'pass-phrase']);
+  });
+});
