@@ -2,6 +2,7 @@ import { errorMessage } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { UsageError } from './args.js';
 import { checkConfig, help as checkConfigHelp } from './check-config.js';
+import { discovery, help as discoveryHelp } from './discovery.js';
 import { processIo, type Io } from './io.js';
 import { printDiscovery, help as printDiscoveryHelp } from './print-discovery.js';
 import { run, help as runHelp } from './run.js';
@@ -20,6 +21,11 @@ const COMMANDS: Record<string, Command> = {
     run: printDiscovery,
     help: printDiscoveryHelp,
     summary: 'print every discovery config, one JSON line each',
+  },
+  discovery: {
+    run: discovery,
+    help: discoveryHelp,
+    summary: 'discovery cleanup: remove stale Home Assistant configs by hand',
   },
   status: {
     run: status,

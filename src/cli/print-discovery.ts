@@ -1,5 +1,5 @@
 import { ConfigError, configPath, loadConfig } from '../config/load.js';
-import { desiredDiscovery } from '../main.js';
+import { discoveryMessages } from '../main.js';
 import { configOption, parse } from './args.js';
 import type { Io } from './io.js';
 
@@ -13,7 +13,7 @@ export function printDiscovery(argv: string[], io: Io): number {
   if (values.help) return (io.out(help), 0);
   try {
     const { config } = loadConfig(configPath(values.config as string | undefined, io.env), io.env);
-    for (const m of desiredDiscovery(config)) io.out(JSON.stringify(m));
+    for (const m of discoveryMessages(config)) io.out(JSON.stringify(m));
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { ConfigError, configPath, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { silentLogger } from '../core/logger.js';
 import { nodeRoot, topics } from '../core/topics.js';
-import { MqttLink } from '../mqtt/client.js';
-import { linkOptions, topicRoot } from '../mqtt/link-options.js';
+import { topicRoot } from '../mqtt/link-options.js';
 import { configOption, parse } from './args.js';
+import { brokerOptions, toolLink } from './connect.js';
 import type { Io } from './io.js';
 
 export const help = `usage: outpost status [--config FILE] [--url URL] [--username U] [--password P] [--wait MS]
@@ -17,9 +15,7 @@ credentials override. It waits until no retained message arrived for a moment, o
 export async function status(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     ...configOption,
-    url: { type: 'string' },
-    username: { type: 'string' },
-    password: { type: 'string' },
+    ...brokerOptions,
     wait: { type: 'string' },
   });
   if (values.help) return (io.out(help), 0);
@@ -32,14 +28,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const maxWait = Number(values.wait ?? 3000);
-  const opts = linkOptions(config, silentLogger(), embeddedEndpoint(config, values));
-  const link = new MqttLink({
-    ...opts,
-    url: (values.url as string | undefined) ?? opts.url,
-    clientId: `outpost-status-${randomBytes(4).toString('hex')}`,
-    availabilityTopic: undefined,
-    queueLimit: 0,
-  });
+  const link = toolLink(config, values);
   const rows = new Map<string, string>();
   let last = Date.now();
   const root = topicRoot(config);
@@ -50,7 +39,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
   });
   await link.start(Math.min(maxWait, 5000));
   if (!link.connected) {
-    io.err(`cannot reach the broker at ${(values.url as string | undefined) ?? opts.url}`);
+    io.err('cannot reach the broker (is the agent running? see --url, --username, --password)');
     await link.stop();
     return 1;
   }
@@ -67,24 +56,6 @@ export async function status(argv: string[], io: Io): Promise<number> {
   for (const [k, v] of [...rows].sort(([a], [b]) => a.localeCompare(b)))
     io.out(`${k.padEnd(width)}  ${v}`);
   return 0;
-}
-
-function embeddedEndpoint(config: Config, values: Record<string, string | boolean | undefined>) {
-  if (config.broker.mode !== 'embedded') return undefined;
-  const l = config.broker.listen;
-  const host =
-    l.host === '0.0.0.0'
-      ? '127.0.0.1'
-      : l.host === '::'
-        ? '[::1]'
-        : l.host.includes(':')
-          ? `[${l.host}]`
-          : l.host;
-  return {
-    url: `mqtt://${host}:${l.port}`,
-    username: values.username as string | undefined as string,
-    password: values.password as string | undefined as string,
-  };
 }
 
 /** One line for a state: JSON objects as key=value pairs, anything else as is. */

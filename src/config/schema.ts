@@ -127,6 +127,19 @@ const broker = z
     });
   });
 
+const discovery = z.strictObject({
+  device_based: z.boolean({ error: 'expected true or false' }).default(false),
+  rate: z
+    .number({ error: 'expected messages per second, e.g. 200' })
+    .positive({ error: 'expected messages per second above 0' })
+    .default(200),
+  prune_after: z
+    .int({ error: 'expected a whole number of observations, 1 or more' })
+    .min(1)
+    .default(3),
+  heartbeat: duration('1h').optional(),
+});
+
 const mqtt = z.strictObject({
   base_topic: topicSegment('base topic').default('outpost'),
   discovery_prefix: topicSegment('discovery prefix').default('homeassistant'),
@@ -155,13 +168,55 @@ const ssh = z.strictObject({
   known_hosts: z.string({ error: 'expected a path to a known_hosts file' }).optional(),
 });
 
+const engineCommandError =
+  'expected the engine command as a list of words such as [sudo, /usr/local/bin/docker]';
+
+/** How the agent reaches a host's container engine (issue 5). */
+const engine = z.strictObject({
+  socket: z
+    .string({ error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
+    .min(1, { error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
+    .optional(),
+  url: z
+    .string({ error: 'expected an engine API URL such as "tcp://127.0.0.1:2375"' })
+    .regex(/^(tcp|http|https):\/\/[^\s/]+(:\d+)?\/?$/, {
+      error: 'expected an engine API URL such as "tcp://127.0.0.1:2375" or "https://host:2376"',
+    })
+    .optional(),
+  // A list, never one string: the words are quoted one by one before they reach the
+  // remote shell, so a path with spaces cannot be split or reinterpreted.
+  command: z
+    .array(
+      z
+        .string({ error: engineCommandError })
+        .min(1, { error: 'expected a non-empty word in the engine command' }),
+      { error: engineCommandError },
+    )
+    .min(1, { error: engineCommandError })
+    .optional(),
+});
+
+const containerPattern = z
+  .string({ error: 'expected a container name or glob such as "media-*"' })
+  .regex(/^[a-zA-Z0-9_.*?-]+$/, {
+    error: 'expected a container name or glob such as "media-*" (letters, digits, _ . - * ?)',
+  });
+const containerPatterns = z.array(containerPattern, {
+  error: 'expected a list of container names or globs',
+});
+
 const host = z
   .strictObject({
     id: id('host'),
     name: z.string({ error: 'expected a display name' }).optional(),
     ssh: ssh.optional(),
+    engine: engine.optional(),
+    critical: containerPatterns.default([]),
+    include: containerPatterns.optional(),
+    exclude: containerPatterns.default([]),
   })
   .superRefine((h, ctx) => {
+    if (h.engine) engineProblems(h.engine, h.ssh !== undefined, ctx);
     if (h.ssh && !h.ssh.host_key && !h.ssh.known_hosts) {
       ctx.addIssue({
         code: 'custom',
@@ -171,6 +226,35 @@ const host = z
       });
     }
   });
+
+/** Which engine settings fit where: socket/url for an API, command for a host over SSH. */
+function engineProblems(
+  e: z.output<typeof engine>,
+  viaSsh: boolean,
+  ctx: z.core.$RefinementCtx<unknown>,
+): void {
+  const issue = (key: 'socket' | 'url' | 'command', message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['engine', key], message, input: e[key] });
+  if (e.socket && e.url) issue('url', 'expected either socket or url, not both');
+  if (viaSsh && e.socket) issue('socket', 'expected no socket on an SSH host (use command)');
+  if (viaSsh && e.url) issue('url', 'expected no url on an SSH host (use command)');
+  if (!viaSsh && e.command) {
+    issue('command', 'expected no command on a host without ssh (use socket or url)');
+  }
+}
+
+const containers = z.strictObject({
+  down_after: duration('5m').prefault('5m'),
+  cooldown: duration('30m').prefault('30m'),
+  reconcile_every: duration('60s').prefault('60s'),
+  poll_every: duration('30s').prefault('30s'),
+  timeout: duration('15s').prefault('15s'),
+});
+
+const http = z.strictObject({
+  enabled: z.boolean({ error: 'expected true or false' }).default(false),
+  listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
+});
 
 export const configSchema = z
   .strictObject({
@@ -184,7 +268,10 @@ export const configSchema = z
     log: z.strictObject({ level: logLevel.default('info') }).prefault({}),
     broker: broker.prefault({}),
     mqtt: mqtt.prefault({}),
-    hosts: z.array(host, { error: 'expected a list of hosts' }).default([{ id: 'local' }]),
+    discovery: discovery.prefault({}),
+    hosts: z.array(host, { error: 'expected a list of hosts' }).prefault([{ id: 'local' }]),
+    containers: containers.prefault({}),
+    http: http.prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -211,3 +298,7 @@ export type Config = z.output<typeof configSchema>;
 export type HostConfig = Config['hosts'][number];
 export type BrokerConfig = Config['broker'];
 export type MqttConfig = Config['mqtt'];
+export type DiscoveryConfigSection = Config['discovery'];
+export type EngineConfig = NonNullable<HostConfig['engine']>;
+export type ContainersConfig = Config['containers'];
+export type HttpConfig = Config['http'];

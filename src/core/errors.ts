@@ -8,7 +8,14 @@ export type ErrorCode =
   | 'BROKER_LISTEN'
   | 'BAD_PAYLOAD'
   | 'TIMEOUT'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  | 'ENGINE_UNREACHABLE'
+  | 'ENGINE_BAD_OUTPUT'
+  | 'ENGINE_COMMAND_FAILED'
+  | 'SSH_CONNECT'
+  | 'SSH_HOST_KEY'
+  | 'SSH_DISCONNECTED'
+  | 'HTTP_LISTEN';
 
 /** An outpost error: a stable code, and whether retrying may help. */
 export class OutpostError extends Error {

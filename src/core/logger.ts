@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
-import pinoPretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type PinoPretty from 'pino-pretty';
 
 export type Logger = PinoLogger;
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -82,7 +83,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   const filtered = new SecretFilterStream(opts.secrets ?? [], out);
   const pretty = opts.pretty ?? (out === process.stdout && process.stdout.isTTY === true);
   const dest: DestinationStream = pretty
-    ? pinoPretty({
+    ? loadPretty()({
         destination: filtered,
         colorize: true,
         sync: true,
@@ -101,6 +102,12 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
     dest,
   );
+}
+
+/** pino-pretty costs memory at every start; load it only when a terminal will read the log. */
+function loadPretty(): typeof PinoPretty {
+  const require = createRequire(import.meta.url);
+  return require('pino-pretty') as typeof PinoPretty;
 }
 
 /** A logger that writes nothing: for tests and for commands that print their own output. */

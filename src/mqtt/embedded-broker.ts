@@ -123,7 +123,10 @@ export class EmbeddedBroker implements Component {
     this.#broker = undefined;
     for (const s of this.#servers) s.close();
     this.#servers = [];
-    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    if (broker) {
+      await flushDeliveries(broker);
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+    }
     if (this.#db) {
       await this.#db
         .close()
@@ -223,6 +226,20 @@ export class EmbeddedBroker implements Component {
       });
     });
   }
+}
+
+/**
+ * Lets messages already accepted (the agent's last `offline`) reach subscribers before
+ * the connections close: aedes acknowledges a publish before it has written it out.
+ */
+async function flushDeliveries(broker: Aedes, maxMs = 1000): Promise<void> {
+  const clients = (
+    broker as unknown as { clients: Record<string, { conn?: { writableLength?: number } }> }
+  ).clients;
+  const pending = () => Object.values(clients).some((c) => (c.conn?.writableLength ?? 0) > 0);
+  const end = Date.now() + maxMs;
+  await new Promise((r) => setTimeout(r, 20)); // mqemitter hands deliveries over asynchronously
+  while (pending() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
 function safeEqual(given: Readonly<Buffer>, expected: string): boolean {

@@ -1,0 +1,61 @@
+import { agentDevice, hostDevice, type AgentInfo, type HostInfo } from './device.js';
+import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
+import { agentEntities } from './entities/agent.js';
+import { backupEntities, type BackupDescription } from './entities/backups.js';
+import { containerEntities, type ContainerDescription } from './entities/containers.js';
+import { diskEntities, type DiskDescription } from './entities/disks.js';
+import { hostEntities } from './entities/host.js';
+import {
+  maintenanceEntities,
+  remediationEntities,
+  type RemediationDescription,
+} from './entities/remediation.js';
+import { watchdogEntities } from './entities/watchdog.js';
+
+/** One host and what was last observed on it. */
+export interface HostModel extends HostInfo {
+  readonly containers?: readonly Omit<ContainerDescription, 'host'>[];
+  readonly disks?: readonly Omit<DiskDescription, 'host'>[];
+  /** See MaintenanceDescription.stateTopic. */
+  readonly maintenanceStateTopic?: string;
+}
+
+/** Everything discovery describes: what the agent knows from config and observations. */
+export interface DiscoveryModel {
+  readonly agent: AgentInfo;
+  readonly hosts: readonly HostModel[];
+  readonly watchdog?: boolean;
+  /** `host` puts the job on that host's device; otherwise it sits on the agent device. */
+  readonly backups?: readonly (BackupDescription & { readonly host?: string })[];
+  readonly remediation?: RemediationDescription | false;
+}
+
+/** Every discovery config the model implies, in a stable order. */
+export function desiredConfigs(ctx: DiscoveryContext, model: DiscoveryModel): DiscoveryConfig[] {
+  const agent = agentDevice(ctx.root, model.agent);
+  const out = agentEntities(ctx, agent);
+  const hostDevices = new Map<string, ReturnType<typeof hostDevice>>();
+  for (const h of model.hosts) {
+    const device = hostDevice(ctx.root, model.agent, h);
+    hostDevices.set(h.id, device);
+    out.push(...hostEntities(ctx, device, agent, h.id));
+    // The maintenance switch is a remediation control: only there when remediation is.
+    if (model.remediation !== false && model.remediation !== undefined) {
+      out.push(
+        ...maintenanceEntities(ctx, device, { host: h.id, stateTopic: h.maintenanceStateTopic }),
+      );
+    }
+    for (const c of h.containers ?? [])
+      out.push(...containerEntities(ctx, device, { ...c, host: h.id }));
+    for (const d of h.disks ?? []) out.push(...diskEntities(ctx, device, { ...d, host: h.id }));
+  }
+  if (model.watchdog) out.push(...watchdogEntities(ctx, agent));
+  for (const b of model.backups ?? []) {
+    const device = (b.host !== undefined ? hostDevices.get(b.host) : undefined) ?? agent;
+    out.push(...backupEntities(ctx, device, b));
+  }
+  if (model.remediation !== false && model.remediation !== undefined) {
+    out.push(...remediationEntities(ctx, agent, model.remediation));
+  }
+  return out;
+}

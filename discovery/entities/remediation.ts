@@ -1,0 +1,88 @@
+import { topics } from '../../src/core/topics.js';
+import { buildEntity, fieldTemplate } from '../entity-builder.js';
+import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from '../entity.js';
+import { alertEventTemplate, REMEDIATION_EVENT_TYPES } from './event-types.js';
+
+/** Remediation on the agent device. */
+export interface RemediationDescription {
+  /**
+   * Retained JSON `{ "pending": n }` summarising actions awaiting approval. The topic
+   * contract has no builder for it yet, so the sensor is only made when one is given.
+   */
+  readonly pendingTopic?: string;
+}
+
+/** Pending actions (when there is a topic for them) and an event entity for outcomes. */
+export function remediationEntities(
+  ctx: DiscoveryContext,
+  agentDevice: DeviceRef,
+  r: RemediationDescription = {},
+): DiscoveryConfig[] {
+  const out = [
+    buildEntity(ctx, agentDevice, {
+      kind: 'event_alert',
+      domain: 'remediation',
+      key: 'outcome',
+      name: 'Remediation',
+      stateTopic: topics.events(ctx.root),
+      valueTemplate: alertEventTemplate(REMEDIATION_EVENT_TYPES),
+      options: { event_types: [...REMEDIATION_EVENT_TYPES] },
+      icon: 'mdi:auto-fix',
+    }),
+  ];
+  if (r.pendingTopic !== undefined) {
+    out.push(
+      buildEntity(ctx, agentDevice, {
+        kind: 'count',
+        domain: 'remediation',
+        key: 'pending',
+        name: 'Pending actions',
+        stateTopic: r.pendingTopic,
+        valueTemplate: fieldTemplate('pending'),
+        icon: 'mdi:account-clock',
+        ownedStateTopics: [r.pendingTopic],
+      }),
+    );
+  }
+  return out;
+}
+
+/** Maintenance mode for one host: silences alerts and self-healing while on. */
+export interface MaintenanceDescription {
+  readonly host: string;
+  /** Retained JSON `{ "maintenance": true|false }`; without it the switch is optimistic. */
+  readonly stateTopic?: string;
+}
+
+export function maintenanceEntities(
+  ctx: DiscoveryContext,
+  hostDevice: DeviceRef,
+  m: MaintenanceDescription,
+): DiscoveryConfig[] {
+  const command = (enabled: boolean) => JSON.stringify({ target: m.host, enabled });
+  const state =
+    m.stateTopic === undefined
+      ? {}
+      : {
+          stateTopic: m.stateTopic,
+          valueTemplate: `{{ 'ON' if value_json.get('maintenance') else 'OFF' }}`,
+          ownedStateTopics: [m.stateTopic],
+        };
+  return [
+    buildEntity(ctx, hostDevice, {
+      kind: 'maintenance_switch',
+      domain: 'host',
+      key: 'maintenance',
+      name: 'Maintenance',
+      commandTopic: topics.command(ctx.root, 'maintenance'),
+      // payload_on/off are what HA sends; state_on/off are what the template yields.
+      options: {
+        payload_on: command(true),
+        payload_off: command(false),
+        state_on: 'ON',
+        state_off: 'OFF',
+      },
+      ...state,
+    }),
+  ];
+}

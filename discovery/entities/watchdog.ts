@@ -1,0 +1,46 @@
+import { topics } from '../../src/core/topics.js';
+import { buildEntity, field, fieldTemplate, onOffTemplate } from '../entity-builder.js';
+import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
+
+/** Fields of the watchdog state JSON these entities read. */
+export const WATCHDOG_FIELDS = {
+  healthy: 'healthy',
+  petting: 'petting',
+  lastPet: 'last_pet',
+} as const;
+
+/**
+ * The health-gated watchdog, on the agent device: a problem sensor (with every check's
+ * result as attributes), whether the device is being petted, and the last pet.
+ */
+export function watchdogEntities(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[] {
+  const stateTopic = topics.watchdog(ctx.root);
+  const base = { domain: 'watchdog', stateTopic, ownedStateTopics: [stateTopic] };
+  const specs: EntitySpec[] = [
+    {
+      ...base,
+      kind: 'problem',
+      key: 'problem',
+      name: 'Watchdog',
+      valueTemplate: onOffTemplate(`not ${field(WATCHDOG_FIELDS.healthy)}`),
+      jsonAttributesTopic: stateTopic,
+    },
+    {
+      ...base,
+      kind: 'running',
+      key: 'petting',
+      name: 'Watchdog petting',
+      valueTemplate: onOffTemplate(field(WATCHDOG_FIELDS.petting)),
+      entityCategory: 'diagnostic',
+    },
+    {
+      ...base,
+      kind: 'timestamp',
+      key: 'last_pet',
+      name: 'Watchdog last pet',
+      valueTemplate: fieldTemplate(WATCHDOG_FIELDS.lastPet),
+      entityCategory: 'diagnostic',
+    },
+  ];
+  return specs.map((s) => buildEntity(ctx, agentDevice, s));
+}

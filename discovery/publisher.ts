@@ -1,0 +1,226 @@
+import type { Clock } from '../src/core/clock.js';
+import { errorMessage } from '../src/core/errors.js';
+import type { Component } from '../src/core/lifecycle.js';
+import { topics } from '../src/core/topics.js';
+import type { RetainedState } from '../src/mqtt/state-publisher.js';
+import type { IncomingMessage, MqttPublisher } from '../src/mqtt/types.js';
+import type { DiscoveryConfig } from './entity.js';
+import { agentScope } from './ids.js';
+import { outgoingMessages, republishMessages, type Outgoing } from './outgoing.js';
+import { Pacer } from './pacer.js';
+import { EMPTY_PRUNE_STATE, planDiscovery, type PruneState } from './planner.js';
+import type { DiscoveryRegistry, RegistryEntry } from './registry.js';
+import { parseConfigTopic } from './topics.js';
+
+export type { RetainedState } from '../src/mqtt/state-publisher.js';
+
+/** The log calls the publisher makes (a pino Logger fits). */
+export interface PublisherLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface DiscoveryPublisherOptions {
+  readonly mqtt: MqttPublisher;
+  readonly registry: DiscoveryRegistry;
+  /** The configs the agent produces now. */
+  readonly desired: () => readonly DiscoveryConfig[];
+  /** Current retained states, resent after the configs when HA comes online. */
+  readonly currentStates?: () => Iterable<RetainedState>;
+  readonly clock: Clock;
+  readonly log: PublisherLog;
+  /** HA discovery prefix. */
+  readonly prefix: string;
+  /** Node id from config; discovery's node_id is `outpost_<node>`. */
+  readonly node: string;
+  /** Messages per second, 200 by default. */
+  readonly rate?: number;
+  readonly burst?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly pruneAfter?: number;
+  readonly deviceBased?: boolean;
+}
+
+export interface SyncResult {
+  readonly published: number;
+  readonly removed: number;
+  readonly clearedStates: number;
+  readonly held: number;
+  readonly failed: number;
+}
+
+const PUBLISH = { qos: 1, retain: true } as const;
+
+/**
+ * Keeps HA's discovery configs in line with what the agent produces: publishes only
+ * what changed, removes what stayed gone, and re-announces everything (configs first,
+ * then states) when HA sends its birth message (HA_DOCS.birth). All sends are paced.
+ */
+export class DiscoveryPublisher implements Component {
+  readonly name = 'discovery';
+  readonly #o: DiscoveryPublisherOptions;
+  readonly #pacer: Pacer;
+  #prune: PruneState = EMPTY_PRUNE_STATE;
+  /** Last config per topic, so held entities can be re-announced. */
+  readonly #known = new Map<string, DiscoveryConfig>();
+  #serial: Promise<unknown> = Promise.resolve();
+  #unsubscribe: (() => void) | undefined;
+  #republishQueued = false;
+
+  constructor(opts: DiscoveryPublisherOptions) {
+    this.#o = opts;
+    this.#pacer = new Pacer({
+      rate: opts.rate ?? 200,
+      burst: opts.burst,
+      clock: opts.clock,
+      sleep: opts.sleep,
+    });
+  }
+
+  start(): Promise<void> {
+    this.#unsubscribe = this.#o.mqtt.subscribe(topics.haStatus(this.#o.prefix), (m) =>
+      this.#onHaStatus(m),
+    );
+    // Not awaited: publishes resolve only once the broker has them, and start must not
+    // wait for a connection. The first round never removes anything.
+    this.#background(this.sync({ observationOk: false }), 'initial discovery sync failed');
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#pacer.stop();
+    await this.#serial.catch(() => undefined);
+  }
+
+  /** One round: publish new or changed configs; remove those absent long enough. */
+  sync(opts: { observationOk?: boolean } = {}): Promise<SyncResult> {
+    return this.#exclusive(async () => {
+      const desired = this.#o.desired();
+      const published = new Map(this.#o.registry.list());
+      const plan = planDiscovery({
+        desired,
+        published: [...published],
+        prune: this.#prune,
+        observationOk: opts.observationOk ?? true,
+        pruneAfter: this.#o.pruneAfter,
+        deviceBased: this.#o.deviceBased,
+      });
+      this.#prune = plan.prune;
+      for (const r of plan.remove) this.#known.delete(r.topic);
+      for (const c of desired) this.#known.set(c.topic, c);
+      const held = plan.held.flatMap((t) => this.#known.get(t) ?? []);
+      const messages = outgoingMessages({
+        plan,
+        desired,
+        held,
+        published,
+        deviceBased: this.#o.deviceBased === true,
+        prefix: this.#o.prefix,
+      });
+      const failed = await this.#send(messages);
+      return {
+        published: plan.publish.length,
+        removed: plan.remove.length,
+        clearedStates: plan.clearState.length,
+        held: plan.held.length,
+        failed,
+      };
+    });
+  }
+
+  /** Re-announces every config, then every current state. */
+  republishAll(): Promise<number> {
+    return this.#exclusive(async () => {
+      this.#republishQueued = false;
+      const published = new Map(this.#o.registry.list());
+      const configs = new Map(this.#o.desired().map((c) => [c.topic, c]));
+      for (const [topic] of published) {
+        const known = this.#known.get(topic);
+        if (known && !configs.has(topic)) configs.set(topic, known);
+      }
+      const messages = republishMessages(
+        [...configs.values()],
+        published,
+        this.#o.deviceBased === true,
+      );
+      for (const s of this.#o.currentStates?.() ?? []) {
+        messages.push({ topic: s.topic, payload: s.payload.toString() });
+      }
+      await this.#send(messages);
+      return messages.length;
+    });
+  }
+
+  /**
+   * Clears retained configs under this node's discovery node_id that neither the desired
+   * set nor the registry accounts for (left by an older install or a lost registry).
+   * Call it after a successful observation round, so the desired set is complete.
+   */
+  cleanupFromBroker(retainedConfigTopics: Iterable<string>): Promise<string[]> {
+    return this.#exclusive(async () => {
+      const nodeId = agentScope(this.#o.node);
+      const produced = new Set<string>();
+      for (const c of this.#o.desired()) {
+        produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
+      }
+      for (const [topic, entry] of this.#o.registry.list()) {
+        produced.add(topic);
+        if (entry.deviceTopic) produced.add(entry.deviceTopic);
+      }
+      const stale = [...new Set(retainedConfigTopics)].filter((t) => {
+        const parsed = parseConfigTopic(t, this.#o.prefix);
+        return parsed?.nodeId === nodeId && !produced.has(t);
+      });
+      await this.#send(stale.map((topic) => ({ topic, payload: '' })));
+      if (stale.length > 0) this.#o.log.info({ topics: stale }, 'removed stale discovery configs');
+      return stale;
+    });
+  }
+
+  #onHaStatus(msg: IncomingMessage): void {
+    if (msg.payload.toString().trim() !== 'online' || this.#republishQueued) return;
+    this.#republishQueued = true;
+    this.#background(this.republishAll(), 'republish after HA birth failed');
+  }
+
+  /** Sends in order, paced; records what the broker took. Returns how many failed. */
+  async #send(messages: readonly Outgoing[]): Promise<number> {
+    const sends: Array<Promise<void>> = [];
+    for (const m of messages) {
+      await this.#pacer.take();
+      sends.push(this.#o.mqtt.publish(m.topic, m.payload, PUBLISH));
+    }
+    const results = await Promise.allSettled(sends);
+    const set: Array<readonly [string, RegistryEntry]> = [];
+    const del: string[] = [];
+    let failed = 0;
+    results.forEach((r, i) => {
+      const m = messages[i]!;
+      if (r.status === 'rejected') {
+        failed++;
+        this.#o.log.warn(
+          { topic: m.topic, err: errorMessage(r.reason) },
+          'discovery publish failed',
+        );
+        return;
+      }
+      set.push(...(m.registry?.set ?? []));
+      del.push(...(m.registry?.delete ?? []));
+    });
+    if (set.length > 0 || del.length > 0) await this.#o.registry.apply({ set, delete: del });
+    return failed;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.catch(() => undefined).then(fn);
+    this.#serial = run;
+    return run;
+  }
+
+  #background(p: Promise<unknown>, what: string): void {
+    p.catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, what));
+  }
+}

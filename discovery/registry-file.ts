@@ -1,0 +1,175 @@
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { errorMessage } from '../src/core/errors.js';
+import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
+
+/** Where a file registry reports what it had to recover from. */
+export interface WarnSink {
+  warn(obj: object, msg: string): void;
+}
+
+export interface FileRegistryOptions {
+  log?: WarnSink;
+}
+
+const VERSION = 1;
+
+/** Applies a change to a map in place; shared by both stores. */
+export function applyChange(map: Map<string, RegistryEntry>, change: RegistryChange): void {
+  for (const topic of change.delete ?? []) map.delete(topic);
+  for (const [topic, entry] of change.set ?? []) {
+    map.set(topic, { ...entry, stateTopics: [...entry.stateTopics] });
+  }
+}
+
+export function sortedEntries(map: Map<string, RegistryEntry>): Array<[string, RegistryEntry]> {
+  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * A registry persisted as one JSON file, replaced atomically on every change: write a
+ * temp file, fsync it, rename it over the old one, fsync the directory. A crash leaves
+ * either the old file or the new one, never half of one; stray temp files are ignored.
+ */
+export class FileDiscoveryRegistry implements DiscoveryRegistry {
+  readonly #path: string;
+  readonly #map: Map<string, RegistryEntry>;
+  #chain: Promise<void> = Promise.resolve();
+  #seq = 0;
+  /** Why the file could not be read, when it was treated as empty. */
+  readonly loadProblem: string | undefined;
+
+  private constructor(path: string, map: Map<string, RegistryEntry>, problem?: string) {
+    this.#path = path;
+    this.#map = map;
+    this.loadProblem = problem;
+  }
+
+  /** Opens (or creates) the registry file; a corrupt file is set aside and reported. */
+  static async open(path: string, opts: FileRegistryOptions = {}): Promise<FileDiscoveryRegistry> {
+    await mkdir(dirname(path), { recursive: true });
+    await removeStrayTempFiles(path);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        return new FileDiscoveryRegistry(path, new Map());
+      }
+      throw err;
+    }
+    const parsed = parseRegistry(text);
+    if (typeof parsed === 'string') {
+      const aside = `${path}.corrupt`;
+      await rename(path, aside).catch(() => undefined);
+      opts.log?.warn(
+        { path, movedTo: aside, problem: parsed },
+        'discovery registry unreadable; starting empty (configs will be republished)',
+      );
+      return new FileDiscoveryRegistry(path, new Map(), parsed);
+    }
+    return new FileDiscoveryRegistry(path, parsed);
+  }
+
+  get(topic: string): RegistryEntry | undefined {
+    return this.#map.get(topic);
+  }
+
+  list(): Array<[string, RegistryEntry]> {
+    return sortedEntries(this.#map);
+  }
+
+  set(topic: string, entry: RegistryEntry): Promise<void> {
+    return this.apply({ set: [[topic, entry]] });
+  }
+
+  delete(topic: string): Promise<void> {
+    return this.apply({ delete: [topic] });
+  }
+
+  apply(change: RegistryChange): Promise<void> {
+    applyChange(this.#map, change);
+    const text = serialise(this.#map);
+    // Writes run one at a time, so an older snapshot never lands after a newer one.
+    const next = this.#chain.catch(() => undefined).then(() => this.#write(text));
+    this.#chain = next;
+    return next;
+  }
+
+  async #write(text: string): Promise<void> {
+    const tmp = `${this.#path}.${process.pid}.${++this.#seq}.tmp`;
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(text, 'utf8');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.#path);
+    await fsyncDir(dirname(this.#path));
+  }
+}
+
+function serialise(map: Map<string, RegistryEntry>): string {
+  return `${JSON.stringify({ version: VERSION, entries: Object.fromEntries(sortedEntries(map)) }, null, 1)}\n`;
+}
+
+/** The entries, or a string saying what is wrong with the file. */
+function parseRegistry(text: string): Map<string, RegistryEntry> | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    return `not JSON: ${errorMessage(err)}`;
+  }
+  if (!isObject(data) || data.version !== VERSION || !isObject(data.entries)) {
+    return `expected {"version": ${VERSION}, "entries": {...}}`;
+  }
+  const map = new Map<string, RegistryEntry>();
+  for (const [topic, e] of Object.entries(data.entries)) {
+    if (!isEntry(e)) return `entry ${JSON.stringify(topic)}: expected {hash, stateTopics}`;
+    map.set(topic, e);
+  }
+  return map;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isEntry(e: unknown): e is RegistryEntry {
+  return (
+    isObject(e) &&
+    typeof e.hash === 'string' &&
+    Array.isArray(e.stateTopics) &&
+    e.stateTopics.every((t) => typeof t === 'string') &&
+    (e.deviceTopic === undefined || typeof e.deviceTopic === 'string') &&
+    (e.deviceId === undefined || typeof e.deviceId === 'string') &&
+    (e.observed === undefined || typeof e.observed === 'boolean')
+  );
+}
+
+async function removeStrayTempFiles(path: string): Promise<void> {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (name.startsWith(prefix) && name.endsWith('.tmp')) {
+      await unlink(join(dir, name)).catch(() => undefined);
+    }
+  }
+}
+
+// Makes the rename itself durable; some filesystems refuse to fsync a directory.
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // best effort
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What discovery has published, so a restart republishes only what changed and can
+ * remove what is gone (DESIGN.md "No phantom entities"). One interface, two stores, one
+ * contract test suite (test/unit/discovery/registry-contract.ts).
+ */
+import { applyChange, sortedEntries } from './registry-file.js';
+
+/** One published entity config, keyed by its single-component discovery topic. */
+export interface RegistryEntry {
+  /** payloadHash() of the published payload. */
+  readonly hash: string;
+  /** Retained state topics the entity owned, cleared with it. */
+  readonly stateTopics: readonly string[];
+  /** Set when the entity was published inside this device-based discovery message. */
+  readonly deviceTopic?: string;
+  /** DiscoveryConfig.deviceId; absent in entries written before it was recorded. */
+  readonly deviceId?: string;
+  /** DiscoveryConfig.observed; absent (treated as observed) in older entries. */
+  readonly observed?: boolean;
+}
+
+/** Several changes persisted as one write. */
+export interface RegistryChange {
+  readonly set?: ReadonlyArray<readonly [topic: string, entry: RegistryEntry]>;
+  readonly delete?: readonly string[];
+}
+
+/** Published config topic → payload hash, persisted by the implementation. */
+export interface DiscoveryRegistry {
+  get(topic: string): RegistryEntry | undefined;
+  /** Every entry, sorted by topic. */
+  list(): Array<[string, RegistryEntry]>;
+  set(topic: string, entry: RegistryEntry): Promise<void>;
+  delete(topic: string): Promise<void>;
+  apply(change: RegistryChange): Promise<void>;
+}
+
+/**
+ * A registry kept in memory. Instances made over the same `backing` map see each other's
+ * writes, which stands in for reopening a persisted store in tests.
+ */
+export class MemoryDiscoveryRegistry implements DiscoveryRegistry {
+  readonly #map: Map<string, RegistryEntry>;
+
+  constructor(backing: Map<string, RegistryEntry> = new Map()) {
+    this.#map = backing;
+  }
+
+  get(topic: string): RegistryEntry | undefined {
+    return this.#map.get(topic);
+  }
+
+  list(): Array<[string, RegistryEntry]> {
+    return sortedEntries(this.#map);
+  }
+
+  set(topic: string, entry: RegistryEntry): Promise<void> {
+    return this.apply({ set: [[topic, entry]] });
+  }
+
+  delete(topic: string): Promise<void> {
+    return this.apply({ delete: [topic] });
+  }
+
+  apply(change: RegistryChange): Promise<void> {
+    applyChange(this.#map, change);
+    return Promise.resolve();
+  }
+}
+
+export { FileDiscoveryRegistry, type FileRegistryOptions } from './registry-file.js';

@@ -1,0 +1,43 @@
+import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { silentLogger } from '../core/logger.js';
+import { discoveryPublisher, removeStaleDiscovery } from '../main.js';
+import { configOption, parse, UsageError } from './args.js';
+import { brokerOptions, toolLink } from './connect.js';
+import type { Io } from './io.js';
+
+export const help = `usage: outpost discovery cleanup [--config FILE] [--url URL] [--username U] [--password P]
+
+Removes the retained Home Assistant discovery configs under this node that the agent no
+longer produces (the agent does the same at every start). With the embedded broker, log
+in as a user whose publish list allows the discovery prefix (e.g. ["homeassistant/#"]).`;
+
+export async function discovery(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { ...configOption, ...brokerOptions });
+  if (values.help) return (io.out(help), 0);
+  if (positionals[0] !== 'cleanup' || positionals.length > 1) {
+    throw new UsageError(`expected "cleanup", got ${JSON.stringify(positionals.join(' '))}`);
+  }
+  let config: Config;
+  try {
+    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
+    return 2;
+  }
+  const link = toolLink(config, values);
+  const log = silentLogger();
+  const publisher = await discoveryPublisher(config, link, undefined, log);
+  await link.start(5000);
+  if (!link.connected) {
+    io.err('cannot reach the broker (see --url, --username, --password)');
+    await link.stop();
+    return 1;
+  }
+  const removed = await removeStaleDiscovery(config, link, publisher, log);
+  await link.stop();
+  for (const t of removed) io.out(`removed ${t}`);
+  io.out(`${removed.length} stale discovery config(s) removed`);
+  return 0;
+}

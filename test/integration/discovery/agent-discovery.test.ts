@@ -1,0 +1,179 @@
+import { writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { main } from '../../../src/cli/dispatch.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { desiredDiscovery } from '../../../src/main.js';
+import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { Collector, observer, retained, waitUntil } from '../../helpers/mqtt.js';
+import { startMosquitto } from '../../helpers/mosquitto.js';
+import { getFreePort } from '../../helpers/ports.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+
+const agents: AgentProcess[] = [];
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.cleanup();
+});
+
+// A remote host (no state until its collector reports) and a second local one (whose
+// availability the agent publishes), both removed in the last test.
+const NAS = `  - id: nas
+    name: NAS box
+    ssh: { host: 127.0.0.1, user: ops, host_key: "SHA256:${'A'.repeat(43)}" }
+  - id: lab
+`;
+
+function yaml(port: number, dataDir: string, withNas: boolean) {
+  return `node: { id: edge, name: Edge site }
+data_dir: ${dataDir}
+broker: { listen: "127.0.0.1:${port}" }
+hosts:
+  - id: local
+${withNas ? NAS : ''}`;
+}
+
+async function run(port: number, dataDir: (dir: string) => string, withNas: boolean) {
+  const a = await spawnAgent((dir) => yaml(port, dataDir(dir), withNas));
+  agents.push(a);
+  await waitUntil(() => a.output().includes('outpost running'), 'the agent to start', 15_000);
+  return a;
+}
+
+describe('discovery of a running agent', () => {
+  it('publishes exactly the expected entity set, passing HA’s rules with zero violations', async () => {
+    const port = await getFreePort();
+    const a = await run(port, (d) => `${d}/data`, true);
+    const url = `mqtt://127.0.0.1:${port}`;
+    const expected = desiredDiscovery(parseConfig(yaml(port, '/x', true), { env: {} }).config);
+    let found = new Map<string, string>();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10_000) {
+      found = await retained(url, 'homeassistant/#');
+      if (found.size >= expected.length) break;
+    }
+    expect([...found.keys()].sort()).toEqual(expected.map((c) => c.topic).sort());
+    const messages = [...found].map(([topic, payload]) => ({
+      topic,
+      payload: JSON.parse(payload) as unknown,
+    }));
+    expect(validateDiscovery(messages as Parameters<typeof validateDiscovery>[0])).toEqual([]);
+    // retained states the entities read are there too
+    const states = await retained(url, 'outpost/#');
+    expect(states.get('outpost/edge/availability')).toBe('online');
+    expect(states.get('outpost/edge/hosts/local/availability')).toBe('online');
+    await a.stop();
+  });
+
+  it('republishes every config and state after Home Assistant’s birth message', async () => {
+    const port = await getFreePort();
+    await run(port, (d) => `${d}/data`, true);
+    const url = `mqtt://127.0.0.1:${port}`;
+    const expected = desiredDiscovery(
+      parseConfig(yaml(port, '/x', true), { env: {} }).config,
+    ).length;
+    // Wait until the first publishing round is complete on the broker.
+    for (let t = Date.now(); Date.now() - t < 10_000;) {
+      if ((await retained(url, 'homeassistant/#')).size >= expected) break;
+    }
+    const ha = await observer(url);
+    const col = new Collector(ha);
+    await col.subscribe('homeassistant/+/+/+/config');
+    await col.subscribe('outpost/edge/hosts/+/availability');
+    await col.waitFor(
+      () => col.messages.filter((m) => m.retain).length >= expected + 2,
+      'the retained set',
+    );
+    const before = col.messages.length;
+    const t0 = Date.now();
+    await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+    // fresh (non-retained) copies of every config and state arrive after the birth
+    const fresh = () => col.messages.slice(before).filter((m) => !m.retain);
+    await col.waitFor(
+      () =>
+        new Set(fresh().map((m) => m.topic)).size >= expected + 2 &&
+        fresh().some((m) => m.topic.startsWith('outpost/')),
+      'every config and state again',
+      10_000,
+    );
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const again = fresh();
+    expect(
+      new Set(again.filter((m) => m.topic.startsWith('homeassistant/')).map((m) => m.topic)).size,
+    ).toBe(expected);
+    // configs come before states
+    const firstState = again.findIndex((m) => m.topic.startsWith('outpost/'));
+    const lastConfig = again.map((m) => m.topic.startsWith('homeassistant/')).lastIndexOf(true);
+    expect(lastConfig).toBeLessThan(firstState);
+    await ha.endAsync();
+  });
+
+  it('leaves no retained config or state of a host removed from config, after a restart', async () => {
+    const port = await getFreePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const a = await run(port, (d) => `${d}/data`, true);
+    let before = new Map<string, string>();
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10_000 && ![...before.keys()].some((t) => t.includes('nas_host'))) {
+      before = await retained(url, 'homeassistant/#');
+    }
+    expect([...before.keys()].filter((t) => t.includes('outpost_edge/nas_'))).not.toEqual([]);
+    expect((await retained(url, 'outpost/#')).get('outpost/edge/hosts/lab/availability')).toBe(
+      'online',
+    );
+    expect((await a.stop()).code).toBe(0);
+
+    // Same data dir (registry and broker store), nas gone from config.
+    const b = await spawnAgent(() => yaml(port, `${a.dir}/data`, false));
+    agents.push(b);
+    await waitUntil(() => b.output().includes('outpost running'), 'the second run', 15_000);
+    let after = new Map<string, string>();
+    const t1 = Date.now();
+    do {
+      after = new Map([
+        ...(await retained(url, 'homeassistant/#')),
+        ...(await retained(url, 'outpost/#')),
+      ]);
+    } while (
+      Date.now() - t1 < 10_000 &&
+      [...after.keys()].some((t) => /[/_](nas|lab)[/_]/.test(t))
+    );
+    expect([...after.keys()].filter((t) => /[/_](nas|lab)[/_]/.test(t))).toEqual([]);
+    expect(after.has('homeassistant/binary_sensor/outpost_edge/local_host_reachable/config')).toBe(
+      true,
+    );
+  });
+});
+
+describe('outpost discovery cleanup', () => {
+  it('removes stale configs under this node only, and keeps what the agent produces', async () => {
+    const broker = await startMosquitto({ listeners: ['anonymous'] });
+    const dir = await makeTempDir('cleanup');
+    try {
+      const file = `${dir}/config.yaml`;
+      await writeFile(
+        file,
+        `node: { id: edge }\ndata_dir: ${dir}/data\nbroker: { mode: external, url: "${broker.url}" }\n`,
+      );
+      const pub = await observer(broker.url);
+      const ours = 'homeassistant/binary_sensor/outpost_edge/local_host_reachable/config';
+      const stale = 'homeassistant/sensor/outpost_edge/gone_thing/config';
+      const other = 'homeassistant/sensor/outpost_other/thing/config';
+      for (const t of [ours, stale, other])
+        await pub.publishAsync(t, '{"name":"x"}', { qos: 1, retain: true });
+      await pub.endAsync();
+      const out: string[] = [];
+      const code = await main(['discovery', 'cleanup', '--config', file], {
+        out: (l) => out.push(l),
+        err: (l) => out.push(l),
+        env: {},
+      });
+      expect(code).toBe(0);
+      expect(out).toEqual([`removed ${stale}`, '1 stale discovery config(s) removed']);
+      const left = await retained(broker.url, 'homeassistant/#');
+      expect([...left.keys()].sort()).toEqual([ours, other].sort());
+    } finally {
+      await broker.stop();
+      await removeTempDir(dir);
+    }
+  });
+});

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { agentDevice, hostDevice } from '../../../discovery/device.js';
+import { desiredConfigs } from '../../../discovery/desired.js';
+import type { DiscoveryConfig } from '../../../discovery/entity.js';
+import { agentEntities } from '../../../discovery/entities/agent.js';
+import { backupEntities } from '../../../discovery/entities/backups.js';
+import { containerEntities, containerKey } from '../../../discovery/entities/containers.js';
+import { diskEntities } from '../../../discovery/entities/disks.js';
+import { hostEntities } from '../../../discovery/entities/host.js';
+import {
+  maintenanceEntities,
+  remediationEntities,
+} from '../../../discovery/entities/remediation.js';
+import { watchdogEntities } from '../../../discovery/entities/watchdog.js';
+import { agent, ctx, fullModel } from './fixtures.js';
+
+const PREFIX = 'homeassistant/';
+const NODE = 'outpost_chelsty-infra';
+const AGENT_AVAIL = {
+  topic: 'outpost/chelsty-infra/availability',
+  payload_available: 'online',
+  payload_not_available: 'offline',
+};
+const NAS_AVAIL = { ...AGENT_AVAIL, topic: 'outpost/chelsty-infra/hosts/nas/availability' };
+const ORIGIN = ctx.origin;
+
+const agentDev = agentDevice(ctx.root, agent);
+const nas = hostDevice(ctx.root, agent, { id: 'nas', name: 'NAS', remote: true });
+const local = hostDevice(ctx.root, agent, { id: 'local', remote: false });
+
+function byKey(configs: DiscoveryConfig[], suffix: string): DiscoveryConfig {
+  const found = configs.find((c) => c.uniqueId.endsWith(suffix));
+  if (!found)
+    throw new Error(`no config ending ${suffix}: ${configs.map((c) => c.uniqueId).join(', ')}`);
+  return found;
+}
+
+describe('devices', () => {
+  it('builds the agent device from the node id', () => {
+    expect(agentDev.payload).toEqual({
+      identifiers: ['outpost_chelsty-infra'],
+      name: 'CHELSTY infra',
+      model: 'outpost',
+      manufacturer: 'outpost',
+      sw_version: '0.1.0',
+      configuration_url: 'http://192.0.2.10:8080',
+    });
+    expect(agentDev.availability).toEqual([AGENT_AVAIL]);
+  });
+
+  it('builds host devices via the agent; remote hosts add their availability', () => {
+    expect(nas.payload).toEqual({
+      identifiers: ['outpost_chelsty-infra_nas'],
+      name: 'NAS',
+      model: 'outpost host',
+      manufacturer: 'outpost',
+      sw_version: '0.1.0',
+      via_device: 'outpost_chelsty-infra',
+    });
+    expect(nas.availability).toEqual([AGENT_AVAIL, NAS_AVAIL]);
+    expect(local.payload.name).toBe('local');
+    expect(local.availability).toEqual([AGENT_AVAIL]);
+  });
+});
+
+describe('every config', () => {
+  const all = desiredConfigs(ctx, fullModel);
+
+  it('is retained, QoS 1, under our node id, with origin', () => {
+    expect(all.length).toBeGreaterThan(40);
+    for (const c of all) {
+      expect(c.retain).toBe(true);
+      expect(c.qos).toBe(1);
+      expect(c.topic).toMatch(
+        new RegExp(`^homeassistant/${c.platform}/${NODE}/[a-zA-Z0-9_-]+/config$`),
+      );
+      expect(c.payload.origin).toEqual(ORIGIN);
+      expect(c.payload).not.toHaveProperty('object_id');
+    }
+  });
+});
+
+describe('containers', () => {
+  const radarr = containerEntities(ctx, nas, { host: 'nas', name: 'radarr' });
+
+  it('builds the running binary_sensor exactly', () => {
+    const running = byKey(radarr, '_running');
+    expect(running.topic).toBe(
+      `${PREFIX}binary_sensor/${NODE}/nas_container_radarr_running/config`,
+    );
+    expect(running.payload).toEqual({
+      name: 'radarr running',
+      unique_id: 'outpost_chelsty-infra_nas_container_radarr_running',
+      default_entity_id: 'binary_sensor.chelsty_infra_nas_container_radarr_running',
+      device: nas.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+      state_topic: 'outpost/chelsty-infra/hosts/nas/containers/radarr',
+      value_template: `{{ 'ON' if value_json["state"] == 'running' else 'OFF' }}`,
+      json_attributes_topic: 'outpost/chelsty-infra/hosts/nas/containers/radarr',
+      device_class: 'running',
+      qos: 1,
+    });
+    expect(running.stateTopics).toEqual(['outpost/chelsty-infra/hosts/nas/containers/radarr']);
+    expect(running.deviceTopic).toBe(`${PREFIX}device/${NODE}/host_nas/config`);
+  });
+
+  it('reads state, health, restarts and start time from the JSON state', () => {
+    expect(byKey(radarr, '_state').payload).toMatchObject({
+      value_template: `{{ value_json["state"] if value_json["state"] is defined and value_json["state"] is not none else None }}`,
+      icon: 'mdi:state-machine',
+    });
+    expect(byKey(radarr, '_health').topic).toBe(
+      `${PREFIX}sensor/${NODE}/nas_container_radarr_health/config`,
+    );
+    expect(byKey(radarr, '_restart_count').payload).toMatchObject({
+      state_class: 'measurement',
+      entity_category: 'diagnostic',
+      icon: 'mdi:restart',
+    });
+    const started = byKey(radarr, '_started_at').payload;
+    expect(started).toMatchObject({ device_class: 'timestamp', entity_category: 'diagnostic' });
+    expect(started).not.toHaveProperty('unit_of_measurement');
+    expect(started).not.toHaveProperty('state_class');
+  });
+
+  it('has a restart button on the command topic', () => {
+    const button = byKey(radarr, '_restart');
+    expect(button.topic).toBe(`${PREFIX}button/${NODE}/nas_container_radarr_restart/config`);
+    expect(button.payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/restart_container',
+      payload_press: '{"target":"nas/radarr"}',
+      device_class: 'restart',
+      qos: 1,
+    });
+    expect(button.payload).not.toHaveProperty('state_topic');
+    expect(button.stateTopics).toEqual([]);
+  });
+
+  it('keys compose containers by project and service, never by id or name', () => {
+    const labels = {
+      'com.docker.compose.project': 'media',
+      'com.docker.compose.service': 'sonarr',
+    };
+    expect(containerKey({ host: 'nas', name: '/media-sonarr-1', labels })).toBe('media-sonarr');
+    expect(
+      containerKey({
+        host: 'nas',
+        name: 'x',
+        labels: { ...labels, 'com.docker.compose.container-number': '2' },
+      }),
+    ).toBe('media-sonarr-2');
+    expect(containerKey({ host: 'nas', name: '/plain' })).toBe('plain');
+    const c = containerEntities(ctx, nas, { host: 'nas', name: '/media-sonarr-1', labels });
+    expect(byKey(c, '_running').payload.state_topic).toBe(
+      'outpost/chelsty-infra/hosts/nas/containers/media-sonarr',
+    );
+    expect(byKey(c, '_running').payload.name).toBe('sonarr running');
+    expect(byKey(c, '_restart').payload.payload_press).toBe('{"target":"nas/media-sonarr-1"}');
+  });
+});
+
+describe('disks', () => {
+  const disks = diskEntities(ctx, local, { host: 'local', mount: '/volume1' });
+
+  it('builds used %, free bytes and level', () => {
+    expect(disks.map((c) => c.topic)).toEqual([
+      `${PREFIX}sensor/${NODE}/local_disk_volume1_used_pct/config`,
+      `${PREFIX}sensor/${NODE}/local_disk_volume1_free/config`,
+      `${PREFIX}sensor/${NODE}/local_disk_volume1_level/config`,
+    ]);
+    expect(disks[0]!.payload).toMatchObject({
+      unit_of_measurement: '%',
+      state_class: 'measurement',
+      state_topic: 'outpost/chelsty-infra/hosts/local/disks/volume1',
+      availability: [AGENT_AVAIL],
+    });
+    expect(disks[1]!.payload).toMatchObject({
+      device_class: 'data_size',
+      unit_of_measurement: 'B',
+      state_class: 'measurement',
+    });
+    expect(disks[2]!.payload).toMatchObject({
+      device_class: 'enum',
+      options: ['ok', 'warn', 'critical'],
+    });
+    expect(disks[2]!.payload).not.toHaveProperty('state_class');
+  });
+
+  it('gives the root mount a hashed, valid id', () => {
+    const root = diskEntities(ctx, local, { host: 'local', mount: '/' });
+    expect(root[0]!.uniqueId).toMatch(/^outpost_chelsty-infra_local_disk_x[0-9a-f]{6}_used_pct$/);
+  });
+});
+
+describe('agent, host, watchdog, backups, remediation', () => {
+  it('reads agent connectivity from the availability topic, without availability', () => {
+    const [conn, alerts] = agentEntities(ctx, agentDev);
+    expect(conn!.topic).toBe(`${PREFIX}binary_sensor/${NODE}/agent_connectivity/config`);
+    expect(conn!.payload).toMatchObject({
+      state_topic: 'outpost/chelsty-infra/availability',
+      payload_on: 'online',
+      payload_off: 'offline',
+      device_class: 'connectivity',
+      entity_category: 'diagnostic',
+    });
+    expect(conn!.payload).not.toHaveProperty('availability');
+    expect(alerts!.topic).toBe(`${PREFIX}event/${NODE}/agent_alerts/config`);
+    expect(alerts!.payload.state_topic).toBe('outpost/chelsty-infra/events');
+    expect(alerts!.payload.event_types).toContain('container_down');
+  });
+
+  it('reads host reachability from the host availability topic, available with the agent', () => {
+    const [reach] = hostEntities(ctx, nas, agentDev, 'nas');
+    expect(reach!.payload).toMatchObject({
+      unique_id: 'outpost_chelsty-infra_nas_host_reachable',
+      state_topic: 'outpost/chelsty-infra/hosts/nas/availability',
+      availability: [AGENT_AVAIL],
+      device: nas.payload,
+    });
+  });
+
+  it('builds the watchdog on the agent device', () => {
+    const w = watchdogEntities(ctx, agentDev);
+    expect(w.map((c) => c.uniqueId)).toEqual([
+      'outpost_chelsty-infra_watchdog_problem',
+      'outpost_chelsty-infra_watchdog_petting',
+      'outpost_chelsty-infra_watchdog_last_pet',
+    ]);
+    expect(w[0]!.payload.value_template).toBe(`{{ 'ON' if not value_json["healthy"] else 'OFF' }}`);
+  });
+
+  it('builds backup status, times and a run-now button', () => {
+    const b = backupEntities(ctx, agentDev, { job: 'ha-config' });
+    expect(byKey(b, '_status').payload).toMatchObject({
+      device_class: 'enum',
+      options: ['ok', 'failed', 'stale', 'running'],
+      state_topic: 'outpost/chelsty-infra/backups/ha-config',
+    });
+    expect(byKey(b, '_duration').payload).toMatchObject({
+      device_class: 'duration',
+      unit_of_measurement: 's',
+    });
+    expect(byKey(b, '_run').payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/run_backup',
+      payload_press: '{"job":"ha-config"}',
+    });
+  });
+
+  it('builds remediation outcome events and an optimistic maintenance switch', () => {
+    const [outcome] = remediationEntities(ctx, agentDev);
+    expect(outcome!.payload.event_types).toEqual([
+      'remediation_pending',
+      'remediation_started',
+      'remediation_completed',
+      'remediation_failed',
+    ]);
+    const [sw] = maintenanceEntities(ctx, nas, { host: 'nas' });
+    expect(sw!.topic).toBe(`${PREFIX}switch/${NODE}/nas_host_maintenance/config`);
+    expect(sw!.payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/maintenance',
+      payload_on: '{"target":"nas","enabled":true}',
+      payload_off: '{"target":"nas","enabled":false}',
+      entity_category: 'config',
+    });
+    expect(sw!.payload).not.toHaveProperty('state_topic');
+  });
+});

@@ -1,0 +1,242 @@
+import { describe, expect, it } from 'vitest';
+import { desiredConfigs } from '../../../discovery/desired.js';
+import type { DiscoveryConfig } from '../../../discovery/entity.js';
+import { Pacer } from '../../../discovery/pacer.js';
+import {
+  DiscoveryPublisher,
+  type DiscoveryPublisherOptions,
+} from '../../../discovery/publisher.js';
+import { MemoryDiscoveryRegistry } from '../../../discovery/registry.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import { ctx, fullModel, RecordingMqtt, settle } from './fixtures.js';
+
+const all = desiredConfigs(ctx, fullModel);
+const radarr = all.filter((c) => c.uniqueId.includes('_container_radarr_'));
+const withoutRadarr = all.filter((c) => !radarr.includes(c));
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function setup(opts: Partial<DiscoveryPublisherOptions> = {}) {
+  const mqtt = new RecordingMqtt();
+  const registry = new MemoryDiscoveryRegistry();
+  const clock = new ManualClock(1_000);
+  let desired: readonly DiscoveryConfig[] = all;
+  const publisher = new DiscoveryPublisher({
+    mqtt,
+    registry,
+    desired: () => desired,
+    clock,
+    log: quiet,
+    prefix: 'homeassistant',
+    node: 'chelsty-infra',
+    sleep: () => Promise.resolve(),
+    ...opts,
+  });
+  return {
+    mqtt,
+    registry,
+    clock,
+    publisher,
+    setDesired: (d: readonly DiscoveryConfig[]) => (desired = d),
+  };
+}
+
+describe('Pacer', () => {
+  it('spaces messages at the configured rate on the injected clock', async () => {
+    const clock = new ManualClock(0);
+    const pacer = new Pacer({ rate: 200, clock });
+    const taken: number[] = [];
+    for (let i = 0; i < 4; i++) void pacer.take().then(() => taken.push(clock.now()));
+    await settle();
+    expect(taken).toEqual([0]);
+    clock.advance(4);
+    await settle();
+    expect(taken).toEqual([0]);
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      await settle();
+      clock.advance(4);
+      await settle();
+    }
+    expect(taken).toEqual([0, 5, 10, 15]);
+  });
+
+  it('rejects waiting takes once stopped', async () => {
+    const clock = new ManualClock(0);
+    const pacer = new Pacer({ rate: 1, clock });
+    await pacer.take();
+    const waiting = pacer.take();
+    pacer.stop();
+    await expect(waiting).rejects.toThrow(/stopped/);
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('DiscoveryPublisher', () => {
+  it('paces the first publication at 200 msg/s with a manual clock', async () => {
+    const { mqtt, registry, clock, publisher } = setup({
+      sleep: undefined,
+      desired: () => all.slice(0, 5),
+    });
+    await publisher.start();
+    await settle();
+    expect(mqtt.sent).toHaveLength(1);
+    for (let i = 2; i <= 5; i++) {
+      clock.advance(5);
+      await settle();
+      expect(mqtt.sent).toHaveLength(i);
+    }
+    await settle();
+    expect(registry.list()).toHaveLength(5);
+    expect(mqtt.sent[0]).toEqual({
+      topic: all[0]!.topic,
+      payload: JSON.stringify(all[0]!.payload),
+      opts: { qos: 1, retain: true },
+    });
+    await publisher.stop();
+  });
+
+  it('publishes only changes, then prunes after 3 successful absent observations', async () => {
+    const { mqtt, registry, publisher, setDesired } = setup();
+    expect((await publisher.sync()).published).toBe(all.length);
+    mqtt.sent.length = 0;
+    expect(await publisher.sync()).toMatchObject({ published: 0, removed: 0 });
+    expect(mqtt.sent).toEqual([]);
+
+    setDesired(withoutRadarr);
+    await publisher.sync({ observationOk: true });
+    await publisher.sync({ observationOk: false });
+    await publisher.sync({ observationOk: true });
+    expect(mqtt.sent).toEqual([]);
+    const last = await publisher.sync({ observationOk: true });
+    expect(last).toMatchObject({ removed: radarr.length, clearedStates: 1 });
+    expect(mqtt.sent.map((m) => [m.topic, m.payload])).toEqual([
+      ...radarr.map((c) => [c.topic, '']).sort(),
+      ['outpost/chelsty-infra/hosts/nas/containers/radarr', ''],
+    ]);
+    expect(mqtt.sent.every((m) => m.opts?.retain === true && m.opts.qos === 1)).toBe(true);
+    expect(registry.list()).toHaveLength(withoutRadarr.length);
+  });
+
+  it('republishes every config then every state when HA comes online', async () => {
+    const states = [{ topic: 'outpost/chelsty-infra/watchdog', payload: '{"healthy":true}' }];
+    const { mqtt, publisher } = setup({ currentStates: () => states });
+    await publisher.start();
+    await settle();
+    mqtt.sent.length = 0;
+    mqtt.deliver('homeassistant/status', 'offline');
+    await settle();
+    expect(mqtt.sent).toEqual([]);
+    mqtt.deliver('homeassistant/status', 'online');
+    await settle(10);
+    expect(mqtt.sent.map((m) => m.topic)).toEqual([...all.map((c) => c.topic), states[0]!.topic]);
+    await publisher.stop();
+    mqtt.deliver('homeassistant/status', 'online');
+    expect(mqtt.handlers.get('homeassistant/status')).toEqual([]);
+  });
+
+  it('keeps failed publishes out of the registry and retries them', async () => {
+    const { mqtt, registry, publisher } = setup();
+    mqtt.failTopics.add(all[0]!.topic);
+    expect((await publisher.sync()).failed).toBe(1);
+    expect(registry.get(all[0]!.topic)).toBeUndefined();
+    mqtt.failTopics.clear();
+    expect((await publisher.sync()).published).toBe(1);
+    expect(registry.get(all[0]!.topic)).toBeDefined();
+  });
+
+  it('cleans retained configs of our node that nothing accounts for', async () => {
+    const { mqtt, publisher } = setup();
+    await publisher.sync();
+    mqtt.sent.length = 0;
+    const stale = 'homeassistant/sensor/outpost_chelsty-infra/old_thing/config';
+    const removed = await publisher.cleanupFromBroker([
+      ...all.map((c) => c.topic),
+      stale,
+      'homeassistant/sensor/outpost_other-node/old_thing/config',
+      'homeassistant/sensor/outpost_chelsty-infra-2/x/config',
+      'homeassistant/sensor/not-a-config',
+    ]);
+    expect(removed).toEqual([stale]);
+    expect(mqtt.sent).toEqual([{ topic: stale, payload: '', opts: { qos: 1, retain: true } }]);
+  });
+});
+
+describe('DiscoveryPublisher in device-based mode', () => {
+  const nasDevice = 'homeassistant/device/outpost_chelsty-infra/host_nas/config';
+
+  it('publishes one message per device', async () => {
+    const { mqtt, registry, publisher } = setup({ deviceBased: true });
+    await publisher.sync();
+    expect(mqtt.sent.map((m) => m.topic)).toEqual([
+      'homeassistant/device/outpost_chelsty-infra/agent/config',
+      'homeassistant/device/outpost_chelsty-infra/host_local/config',
+      nasDevice,
+    ]);
+    const nas = JSON.parse(mqtt.sent[2]!.payload);
+    expect(nas.device.identifiers).toEqual(['outpost_chelsty-infra_nas']);
+    expect(nas.components.nas_container_radarr_running.platform).toBe('binary_sensor');
+    expect(registry.get(radarr[0]!.topic)?.deviceTopic).toBe(nasDevice);
+  });
+
+  it('removes a pruned component with a platform-only marker, then without it', async () => {
+    const { mqtt, publisher, setDesired } = setup({ deviceBased: true, pruneAfter: 1 });
+    await publisher.sync();
+    mqtt.sent.length = 0;
+    setDesired(withoutRadarr);
+    await publisher.sync();
+    const [marked, clean, state] = mqtt.sent;
+    expect(marked!.topic).toBe(nasDevice);
+    const components = JSON.parse(marked!.payload).components;
+    expect(components.nas_container_radarr_state).toEqual({ platform: 'sensor' });
+    expect(JSON.parse(clean!.payload).components).not.toHaveProperty('nas_container_radarr_state');
+    expect(state).toMatchObject({
+      topic: 'outpost/chelsty-infra/hosts/nas/containers/radarr',
+      payload: '',
+    });
+  });
+
+  it('migrates from single-component discovery without losing entities', async () => {
+    const mqtt = new RecordingMqtt();
+    const registry = new MemoryDiscoveryRegistry();
+    const base = {
+      mqtt,
+      registry,
+      desired: () => all.slice(0, 2),
+      clock: new ManualClock(0),
+      log: quiet,
+    };
+    const opts = {
+      ...base,
+      prefix: 'homeassistant',
+      node: 'chelsty-infra',
+      sleep: () => Promise.resolve(),
+    };
+    await new DiscoveryPublisher(opts).sync();
+    mqtt.sent.length = 0;
+    await new DiscoveryPublisher({ ...opts, deviceBased: true }).sync();
+    const migrate = '{"migrate_discovery":true}';
+    expect(
+      mqtt.sent.map((m) => [
+        m.topic,
+        m.payload === migrate ? 'migrate' : m.payload === '' ? '' : 'config',
+      ]),
+    ).toEqual([
+      [all[0]!.topic, 'migrate'],
+      [all[1]!.topic, 'migrate'],
+      ['homeassistant/device/outpost_chelsty-infra/agent/config', 'config'],
+      [all[0]!.topic, ''],
+      [all[1]!.topic, ''],
+    ]);
+    mqtt.sent.length = 0;
+    await new DiscoveryPublisher(opts).sync();
+    expect(mqtt.sent.map((m) => m.topic)).toEqual([
+      'homeassistant/device/outpost_chelsty-infra/agent/config',
+      all[0]!.topic,
+      all[1]!.topic,
+      'homeassistant/device/outpost_chelsty-infra/agent/config',
+    ]);
+    expect(mqtt.sent[0]!.payload).toBe(migrate);
+    expect(mqtt.sent[3]!.payload).toBe('');
+    expect(registry.list().every(([, e]) => e.deviceTopic === undefined)).toBe(true);
+  });
+});
