@@ -7,7 +7,7 @@ describe('README configuration reference', () => {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const start = readme.indexOf('## Configuration reference');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-  const documented = new Set([...section.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]!));
+  const documented = new Set([...section.matchAll(/^\| `([^`]+)` *\|/gm)].map((m) => m[1]!));
 
   it('documents every key of the schema', () => {
     const missing = allKeyPaths(configSchema).filter((k) => !documented.has(k));
