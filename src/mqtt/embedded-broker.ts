@@ -59,7 +59,8 @@ export class EmbeddedBroker implements Component {
     if (cfg.persistence) {
       const dir = join(this.#opts.dataDir, 'broker');
       mkdirSync(dir, { recursive: true });
-      this.#db = new Level(dir);
+      // Small caches: the retained set of one site is small, and RSS matters on edge boxes.
+      this.#db = new Level(dir, { cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 });
       await this.#db.open();
       persistence = aedesPersistenceLevel(this.#db);
     }

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Benchmark, Figure } from '../test/bench/framework.js';
+import { benchmarks } from '../test/bench/registry.js';
+import { formatValue, machineInfo, renderReport, renderSection } from '../test/bench/report.js';
+
+/**
+ * `npm run bench [-- NAME…]`: runs every registered benchmark (or those whose name
+ * contains one of the NAMEs), prints their figures and rewrites BENCHMARKS.md, keeping the
+ * sections of benchmarks that did not run. Exit 1 when a benchmark fails (its old section
+ * is kept), 2 on a filter that matches nothing.
+ */
+
+const USAGE = `usage: npm run bench [-- NAME…]
+
+Runs the benchmarks (all, or those whose name contains a NAME) and rewrites BENCHMARKS.md.
+Benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;
+
+/** The repository root: the nearest directory above this file with outpost's package.json. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (
+      existsSync(pkg) &&
+      (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'outpost'
+    ) {
+      return dir;
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the outpost repository root');
+    dir = up;
+  }
+}
+
+function select(args: readonly string[]): Benchmark[] | string {
+  if (args.length === 0) return [...benchmarks];
+  const unknown = args.filter((a) => !benchmarks.some((b) => b.name.includes(a)));
+  if (unknown.length > 0) return `no benchmark matches ${unknown.map((u) => `"${u}"`).join(', ')}`;
+  return benchmarks.filter((b) => args.some((a) => b.name.includes(a)));
+}
+
+function printFigures(name: string, figures: readonly Figure[]): void {
+  const width = Math.max(...figures.map((f) => f.label.length));
+  console.log(`\n${name}`);
+  for (const f of figures) {
+    const value = `${formatValue(f.value)} ${f.unit}`.trim();
+    console.log(`  ${f.label.padEnd(width)}  ${value}${f.note ? `  (${f.note})` : ''}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const selected = select(argv);
+  if (typeof selected === 'string') {
+    console.error(`bench: ${selected}\n\n${USAGE}`);
+    return 2;
+  }
+  const root = repoRoot();
+  const machine = machineInfo();
+  const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
+  const ctx = { root, log: (message: string) => console.error(message) };
+
+  const fresh = new Map<string, string>();
+  const failed: string[] = [];
+  for (const bench of selected) {
+    console.error(`bench: ${bench.name}`);
+    let figures: Figure[];
+    try {
+      figures = await bench.run(ctx);
+    } catch (err) {
+      failed.push(bench.name);
+      console.error(
+        `bench: ${bench.name} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      continue;
+    }
+    printFigures(bench.name, figures);
+    fresh.set(bench.name, renderSection({ bench, figures, date: new Date(), machine, command }));
+  }
+
+  const file = join(root, 'BENCHMARKS.md');
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const report = renderReport({
+    existing,
+    registered: benchmarks,
+    fresh,
+    machine,
+    date: new Date(),
+    command,
+  });
+  // Write-then-rename: an interrupted run never leaves a half-written report.
+  writeFileSync(`${file}.tmp`, report);
+  renameSync(`${file}.tmp`, file);
+  console.error(`\nbench: wrote ${file} (${fresh.size} section(s) updated)`);
+  if (failed.length > 0) {
+    console.error(`bench: failed: ${failed.join(', ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,5 @@
+import { agentIdleRss, agentStartup } from './agent-startup.js';
+import type { Benchmark } from './framework.js';
+
+/** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
+export const benchmarks: readonly Benchmark[] = [agentStartup, agentIdleRss];
