@@ -132,7 +132,7 @@ const discovery = z.strictObject({
   rate: z
     .number({ error: 'expected messages per second, e.g. 200' })
     .positive({ error: 'expected messages per second above 0' })
-    .default(200),
+    .default(300),
   prune_after: z
     .int({ error: 'expected a whole number of observations, 1 or more' })
     .min(1)
