@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { slugifyId } from '../core/slug.js';
-import { duration, listen, port } from './units.js';
+import { duration, listen, port, size } from './units.js';
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -140,6 +140,12 @@ const discovery = z.strictObject({
   heartbeat: duration('1h').optional(),
 });
 
+const store = z.strictObject({
+  max_bytes: size('512MiB').prefault('512MiB'),
+  max_age: duration('30d').prefault('30d'),
+  retention: duration('7d').prefault('7d'),
+});
+
 const mqtt = z.strictObject({
   base_topic: topicSegment('base topic').default('outpost'),
   discovery_prefix: topicSegment('discovery prefix').default('homeassistant'),
@@ -269,6 +275,7 @@ export const configSchema = z
     broker: broker.prefault({}),
     mqtt: mqtt.prefault({}),
     discovery: discovery.prefault({}),
+    store: store.prefault({}),
     hosts: z.array(host, { error: 'expected a list of hosts' }).prefault([{ id: 'local' }]),
     containers: containers.prefault({}),
     http: http.prefault({}),

@@ -1,5 +1,7 @@
 import { agentIdleRss, agentStartup } from './agent-startup.js';
+import { discoveryBench } from './discovery.js';
+import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
 
 /** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
-export const benchmarks: readonly Benchmark[] = [agentStartup, agentIdleRss];
+export const benchmarks: readonly Benchmark[] = [agentStartup, agentIdleRss, discoveryBench];

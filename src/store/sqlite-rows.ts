@@ -1,0 +1,112 @@
+import type { Statement } from 'better-sqlite3';
+import { SEVERITIES, severityAt, storedEventSchema, type StoredEvent } from '../core/events.js';
+import type { StoreStats } from './event-store.js';
+import type { Db } from './sqlite-schema.js';
+
+/** An events row as SQLite returns it. */
+export interface EventRow {
+  seq: number;
+  id: string;
+  ts: number;
+  node: string;
+  type: string;
+  sev: number;
+  subject: string;
+  data: string;
+  size: number;
+}
+
+/** The running totals kept in the one-row `state` table, updated in every write transaction. */
+export interface StateRow {
+  last_seq: number;
+  bytes: number;
+  count: number;
+}
+
+export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size';
+
+/** Every statement the store runs more than once, prepared once at open. */
+export function prepareStatements(db: Db) {
+  const s = <P extends unknown[] = unknown[], R = unknown>(sql: string) =>
+    db.prepare<P, R>(sql) as Statement<P, R>;
+  return {
+    state: s<[], StateRow>('SELECT last_seq, bytes, count FROM state WHERE id = 1'),
+    setState: s<[number, number, number]>(
+      'UPDATE state SET last_seq = ?, bytes = ?, count = ? WHERE id = 1',
+    ),
+    insert: s<[number, string, number, string, string, number, string, string, number]>(
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    remove: s<[number]>('DELETE FROM events WHERE seq = ?'),
+    oldestOfSeverity: s<[number, number, number], { seq: number; type: string; size: number }>(
+      'SELECT seq, type, size FROM events WHERE sev = ? AND seq > ? ORDER BY seq LIMIT ?',
+    ),
+    olderThan: s<[number, number], Omit<EventRow, 'id' | 'ts' | 'node' | 'subject' | 'data'>>(
+      'SELECT seq, type, sev, size FROM events WHERE ts < ? ORDER BY ts LIMIT ?',
+    ),
+    prunable: s<[number, number, number], { seq: number; size: number }>(
+      'SELECT seq, size FROM events WHERE seq <= ? AND ts < ? ORDER BY seq LIMIT ?',
+    ),
+    addDrops: s<[number, number]>(
+      'INSERT INTO drop_totals (sev, count) VALUES (?, ?) ' +
+        'ON CONFLICT (sev) DO UPDATE SET count = count + excluded.count',
+    ),
+    dropTotals: s<[], { sev: number; count: number }>('SELECT sev, count FROM drop_totals'),
+    cursor: s<[string], { seq: number }>('SELECT seq FROM cursors WHERE sink = ?'),
+    addCursor: s<[string, number]>('INSERT OR IGNORE INTO cursors (sink, seq) VALUES (?, ?)'),
+    advanceCursor: s<[number, string, number]>(
+      'UPDATE cursors SET seq = ? WHERE sink = ? AND seq < ?',
+    ),
+    cursors: s<[], { sink: string; seq: number }>('SELECT sink, seq FROM cursors ORDER BY sink'),
+    after: s<[number, number], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    backlog: s<[number], { n: number; oldest: number | null }>(
+      'SELECT count(*) AS n, min(ts) AS oldest FROM events WHERE seq > ?',
+    ),
+    oldestTs: s<[], { oldest: number | null }>('SELECT min(ts) AS oldest FROM events'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** A row as a validated event; an Error naming the seq when the row is damaged. */
+export function rowToEvent(row: EventRow): StoredEvent | Error {
+  try {
+    return storedEventSchema.parse({
+      seq: row.seq,
+      id: row.id,
+      ts: new Date(row.ts).toISOString(),
+      node: row.node,
+      type: row.type,
+      severity: severityAt(row.sev),
+      subject: row.subject,
+      data: JSON.parse(row.data) as unknown,
+    });
+  } catch (err) {
+    return new Error(`event seq ${row.seq} is damaged: ${(err as Error).message}`);
+  }
+}
+
+/** The stats the database holds: running totals, the oldest ts and the drop counters. */
+export function readTotals(
+  st: Statements,
+): Pick<StoreStats, 'count' | 'bytes' | 'oldestTs' | 'lastSeq' | 'dropped'> {
+  const state = st.state.get()!;
+  const oldest = st.oldestTs.get()!.oldest;
+  const bySeverity = Object.fromEntries(
+    SEVERITIES.map((s) => [s, 0]),
+  ) as StoreStats['dropped']['bySeverity'];
+  let total = 0;
+  for (const r of st.dropTotals.all()) {
+    bySeverity[severityAt(r.sev)] = r.count;
+    total += r.count;
+  }
+  return {
+    count: state.count,
+    bytes: state.bytes,
+    oldestTs: oldest === null ? undefined : new Date(oldest).toISOString(),
+    lastSeq: state.last_seq,
+    dropped: { total, bySeverity },
+  };
+}
