@@ -60,23 +60,25 @@ export class Pacer {
     if (this.#tokens < 1) {
       await this.#wait(Math.ceil(((1 - this.#tokens) * 1000) / this.#rate));
       this.#checkRunning();
-      this.#refill();
+      // Uncapped: a timer fires late and waits are whole milliseconds, so the overshoot
+      // is kept as credit for the next message; capping it would run below the rate.
+      this.#refill(Number.POSITIVE_INFINITY);
       // The wait lasted as long as one token takes, even if an injected sleep did not
       // move the clock: never spin.
       this.#tokens = Math.max(this.#tokens, 1);
     }
-    this.#tokens -= 1;
+    this.#tokens = Math.min(this.#burst, this.#tokens - 1);
   }
 
   #checkRunning(): void {
     if (this.#stopped) throw new OutpostError('INTERNAL', 'pacer stopped');
   }
 
-  #refill(): void {
+  #refill(cap = this.#burst): void {
     const now = this.#clock.now();
     const elapsed = Math.max(0, now - this.#last);
     this.#last = now;
-    this.#tokens = Math.min(this.#burst, this.#tokens + (elapsed * this.#rate) / 1000);
+    this.#tokens = Math.min(cap, this.#tokens + (elapsed * this.#rate) / 1000);
   }
 
   #wait(ms: number): Promise<void> {

@@ -4,4 +4,9 @@ import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
 
 /** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
-export const benchmarks: readonly Benchmark[] = [agentStartup, agentIdleRss, discoveryBench];
+export const benchmarks: readonly Benchmark[] = [
+  agentStartup,
+  agentIdleRss,
+  discoveryBench,
+  eventStoreAppend,
+];

@@ -240,3 +240,22 @@ describe('DiscoveryPublisher in device-based mode', () => {
     expect(registry.list().every(([, e]) => e.deviceTopic === undefined)).toBe(true);
   });
 });
+
+describe('Pacer at a rate that is not a whole number of milliseconds', () => {
+  it('keeps the configured average rate (300/s: 3.33 ms apart, not 4)', async () => {
+    const clock = new ManualClock(0);
+    const pacer = new Pacer({ rate: 300, clock });
+    let taken = 0;
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 301; i++) all.push(pacer.take().then(() => void taken++));
+    // Step the clock 1 ms at a time for one second.
+    for (let t = 0; t < 1000; t++) {
+      await settle();
+      clock.advance(1);
+    }
+    await settle();
+    expect(taken).toBeGreaterThanOrEqual(300);
+    pacer.stop();
+    await Promise.allSettled(all);
+  });
+});
