@@ -1,4 +1,5 @@
 import { agentIdleRss, agentStartup } from './agent-startup.js';
+import { containerEventLatency, containerSshPollCost } from './containers.js';
 import { discoveryBench } from './discovery.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
@@ -9,4 +10,6 @@ export const benchmarks: readonly Benchmark[] = [
   agentIdleRss,
   discoveryBench,
   eventStoreAppend,
+  containerEventLatency,
+  containerSshPollCost,
 ];

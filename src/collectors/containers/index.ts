@@ -1,0 +1,95 @@
+import type { Backoff } from '../../core/backoff.js';
+import type { Clock } from '../../core/clock.js';
+import type { Component } from '../../core/lifecycle.js';
+import type { Logger } from '../../core/logger.js';
+import type { ContainersConfig, HostConfig } from '../../config/schema.js';
+import { EngineApi } from '../../hosts/engine-api.js';
+import { RemoteEngine } from '../../hosts/remote-engine.js';
+import { SshConnection } from '../../hosts/ssh-connection.js';
+import { LocalContainerCollector } from './local-collector.js';
+import { RemoteContainerCollector } from './remote-collector.js';
+import { ContainerSelector } from './selection.js';
+import type { ContainerSink } from './types.js';
+
+export type * from './types.js';
+export { containerKey } from './identity.js';
+export { LocalContainerCollector } from './local-collector.js';
+export { RemoteContainerCollector } from './remote-collector.js';
+
+export interface ContainerCollectorDeps {
+  clock: Clock;
+  log: Logger;
+  /** Receives every output of every host, in order per host. */
+  sink: ContainerSink;
+  /** A fresh reconnect policy per host; default 500 ms…30 s (API), 1 s…60 s (SSH). */
+  backoff?: () => Backoff;
+}
+
+/** One collector per host that has `engine` set; hosts without it are not watched. */
+export function createContainerCollectors(
+  config: { hosts: readonly HostConfig[]; containers: ContainersConfig },
+  deps: ContainerCollectorDeps,
+): Component[] {
+  return config.hosts.flatMap((h) => {
+    const c = createHostCollector(h, config.containers, deps);
+    return c ? [c] : [];
+  });
+}
+
+/** The collector for one host: engine API without `ssh`, engine CLI over SSH with it. */
+export function createHostCollector(
+  host: HostConfig,
+  containers: ContainersConfig,
+  deps: ContainerCollectorDeps,
+): LocalContainerCollector | RemoteContainerCollector | undefined {
+  if (!host.engine) return undefined;
+  const selector = new ContainerSelector(host);
+  const log = deps.log.child({ component: `containers:${host.id}` });
+  const common = { host: host.id, selector, clock: deps.clock, log, sink: deps.sink };
+  if (!host.ssh) {
+    const api = new EngineApi({
+      ...(host.engine.url ? { url: host.engine.url } : {}),
+      ...(host.engine.socket ? { socketPath: host.engine.socket } : {}),
+      timeoutMs: containers.timeout,
+      clock: deps.clock,
+    });
+    return new LocalContainerCollector({
+      ...common,
+      api,
+      reconcileEveryMs: containers.reconcile_every,
+      ...(deps.backoff ? { backoff: deps.backoff() } : {}),
+    });
+  }
+  const s = host.ssh;
+  // The connection reports to the collector, which owns it: built first, wired after.
+  const wired: { collector?: RemoteContainerCollector } = {};
+  const ssh = new SshConnection({
+    name: host.id,
+    target: {
+      host: s.host,
+      port: s.port,
+      user: s.user,
+      keyFile: s.key_file,
+      passphrase: s.passphrase,
+      hostKey: s.host_key,
+      knownHosts: s.known_hosts,
+    },
+    clock: deps.clock,
+    log,
+    ...(deps.backoff ? { backoff: deps.backoff() } : {}),
+    onStatus: (status) => wired.collector?.onSshStatus(status),
+  });
+  const engine = new RemoteEngine({
+    runner: ssh,
+    command: host.engine.command ?? ['docker'],
+    timeoutMs: containers.timeout,
+    source: host.id,
+  });
+  wired.collector = new RemoteContainerCollector({
+    ...common,
+    ssh,
+    engine,
+    pollEveryMs: containers.poll_every,
+  });
+  return wired.collector;
+}

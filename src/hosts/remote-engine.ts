@@ -1,0 +1,111 @@
+import { OutpostError } from '../core/errors.js';
+import { parseInspectText, type InspectRecord } from './inspect-schema.js';
+import { shJoin, shQuote } from './shell-quote.js';
+import type { CommandRunner } from './ssh-connection.js';
+
+/**
+ * A container engine reached through its CLI on a remote host: one exec per poll lists
+ * every container and inspects them all. The script is fixed; the only words put into it
+ * are the configured engine command, each quoted. Container ids come from the engine's own
+ * `ps` output and are checked against CONTAINER_ID's pattern in the script before they
+ * are passed on, as separate words; container names never enter a command at all.
+ */
+
+export interface RemoteEngineOptions {
+  runner: CommandRunner;
+  /** The engine CLI as argv, e.g. ['sudo', '/usr/local/bin/docker'] or ['podman']. */
+  command: readonly string[];
+  timeoutMs: number;
+  /** The host, for messages. */
+  source: string;
+}
+
+export interface RemoteListing {
+  records: InspectRecord[];
+  engine: 'docker' | 'podman';
+}
+
+/** Exit codes the script uses for its own failures (the engine's are passed through). */
+export const EXIT_PS_FAILED = 90;
+export const EXIT_BAD_ID = 91;
+
+/**
+ * The script, on one line so that it survives any login shell as the argument of
+ * `sh -c` (csh rejects a newline inside quotes). `set -f`: no globbing of the ids. The
+ * engine argv sits in "$@" and the final inspect is exec'd, so on a timeout the KILL the
+ * agent sends through SSH reaches the engine process, not a shell around it.
+ */
+export function listScript(command: readonly string[]): string {
+  const script = [
+    'set -f',
+    `set -- ${shJoin(command)}`,
+    `ids=$("$@" ps -aq --no-trunc) || exit ${EXIT_PS_FAILED}`,
+    'for id in $ids; do case $id in *[!0-9a-f]*) ' +
+      `echo "outpost: the engine listed a malformed container id" >&2; exit ${EXIT_BAD_ID};; esac; ` +
+      'if [ ${#id} -lt 12 ] || [ ${#id} -gt 64 ]; then ' +
+      `echo "outpost: the engine listed a container id of unexpected length" >&2; exit ${EXIT_BAD_ID}; fi; done`,
+    `if [ -z "$ids" ]; then echo '[]'; exit 0; fi`,
+    'exec "$@" inspect $ids',
+  ].join('; ');
+  return `sh -c ${shQuote(script)}`;
+}
+
+export class RemoteEngine {
+  readonly #opts: RemoteEngineOptions;
+  readonly #script: string;
+
+  constructor(opts: RemoteEngineOptions) {
+    this.#opts = opts;
+    this.#script = listScript(opts.command);
+  }
+
+  /** Every container, inspected, in one round trip. */
+  async listAll(): Promise<RemoteListing> {
+    const { runner, timeoutMs, source, command } = this.#opts;
+    const res = await runner.exec(this.#script, { timeoutMs });
+    const stdout = res.stdout.toString('utf8');
+    const what = `${source}: ${command.join(' ')}`;
+    if (res.code !== 0 && !removedMeanwhile(res.code, stdout, res.stderr)) {
+      throw commandFailed(what, res.code, res.signal, res.stderr);
+    }
+    const records = parseInspectText(stdout, `${what} inspect`);
+    return { records, engine: records.some(isPodmanRecord) ? 'podman' : 'docker' };
+  }
+}
+
+/**
+ * A container removed between `ps` and `inspect` makes inspect exit 1 while still
+ * printing the others: that is a normal race, not a failure.
+ */
+function removedMeanwhile(code: number | null, stdout: string, stderr: string): boolean {
+  return (
+    code === 1 && stdout.trimStart().startsWith('[') && /no such (object|container)/i.test(stderr)
+  );
+}
+
+function commandFailed(
+  what: string,
+  code: number | null,
+  signal: string | null,
+  stderr: string,
+): OutpostError {
+  const detail = stderr.trim().split('\n').slice(0, 3).join(' / ') || 'no error output';
+  const step =
+    code === EXIT_PS_FAILED
+      ? 'ps failed'
+      : code === EXIT_BAD_ID
+        ? 'unexpected ps output'
+        : code === 127
+          ? 'command not found'
+          : signal
+            ? `killed by ${signal}`
+            : `exit code ${code ?? '?'}`;
+  return new OutpostError('ENGINE_COMMAND_FAILED', `${what}: ${step}: ${detail}`, {
+    retryable: true,
+  });
+}
+
+/** podman's own CLI writes fields Docker has never had. */
+function isPodmanRecord(r: InspectRecord): boolean {
+  return r.ImageName !== undefined || 'OciVersion' in r.State;
+}

@@ -1,0 +1,179 @@
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OutpostError } from '../../../src/core/errors.js';
+import { listScript, RemoteEngine } from '../../../src/hosts/remote-engine.js';
+import type { CommandRunner, ExecResult } from '../../../src/hosts/ssh-connection.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import {
+  cannedRecord,
+  createFakeEngine,
+  fakeId,
+  type FakeEngine,
+} from '../../integration/containers/fake-engine.js';
+import { podmanCliRecord } from './fixtures.js';
+
+/**
+ * Runs the command string through /bin/sh -c, as sshd hands it to the login shell. The
+ * shell leads its own process group, so a timeout kills the fake engine's `sleep` too.
+ */
+const localShell: CommandRunner = {
+  exec: (command, opts) =>
+    new Promise<ExecResult>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], { detached: true });
+      const out: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => {
+        process.kill(-child.pid!, 'SIGKILL');
+        reject(new OutpostError('TIMEOUT', 'timed out', { retryable: true }));
+      }, opts.timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out), stderr, code, signal });
+      });
+    }),
+};
+
+async function failure(p: Promise<unknown>): Promise<OutpostError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(OutpostError);
+    return err as OutpostError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('RemoteEngine (fake engine CLI, local shell)', () => {
+  let dir: string;
+  let fake: FakeEngine;
+  let engine: RemoteEngine;
+
+  beforeAll(async () => {
+    // A directory with a space and a quote: the command path must survive quoting.
+    const base = await makeTempDir('remote-engine');
+    dir = join(base, "it's a dir");
+    await mkdir(dir);
+    fake = await createFakeEngine(dir, [cannedRecord('a'), cannedRecord('b', { state: 'exited' })]);
+    engine = new RemoteEngine({
+      runner: localShell,
+      command: fake.command,
+      timeoutMs: 2_000,
+      source: 'nas',
+    });
+    return async () => removeTempDir(base);
+  });
+  afterAll(async () => {
+    rmSync('/tmp/outpost-pwned', { force: true });
+    await fake?.killHung();
+  });
+
+  it('builds one fixed script where the engine command is the only inserted text', () => {
+    const a = listScript(['sudo', '/usr/local/bin/docker']);
+    const b = listScript(['podman']);
+    expect(a).toMatch(/^sh -c '/);
+    expect(a).not.toContain('\n');
+    expect(a.replace(`'\\''sudo'\\'' '\\''/usr/local/bin/docker'\\''`, 'X')).toBe(
+      b.replace(`'\\''podman'\\''`, 'X'),
+    );
+  });
+
+  it('lists and inspects every container in one round trip', async () => {
+    let calls = 0;
+    const counting: CommandRunner = { exec: (c, o) => (calls++, localShell.exec(c, o)) };
+    const e = new RemoteEngine({
+      runner: counting,
+      command: fake.command,
+      timeoutMs: 2_000,
+      source: 'nas',
+    });
+    const listing = await e.listAll();
+    expect(calls).toBe(1);
+    expect(listing.engine).toBe('docker');
+    expect(listing.records.map((r) => [r.Id, r.State.Status])).toEqual([
+      [fakeId('a'), 'running'],
+      [fakeId('b'), 'exited'],
+    ]);
+  });
+
+  it('answers an empty list without calling inspect', async () => {
+    await fake.setContainers([]);
+    await fake.setMode('hang'); // inspect would hang: it must not be called
+    try {
+      expect((await engine.listAll()).records).toEqual([]);
+    } finally {
+      await fake.setMode('normal');
+      await fake.setContainers([cannedRecord('a'), cannedRecord('b', { state: 'exited' })]);
+    }
+  });
+
+  it('recognises podman by what its CLI prints', async () => {
+    await fake.setContainers([podmanCliRecord()]);
+    try {
+      expect((await engine.listAll()).engine).toBe('podman');
+    } finally {
+      await fake.setContainers([cannedRecord('a')]);
+    }
+  });
+
+  it('refuses an id from ps that is not hex, before it reaches any command', async () => {
+    await fake.setMode('badid');
+    try {
+      const err = await failure(engine.listAll());
+      expect(err.code).toBe('ENGINE_COMMAND_FAILED');
+      expect(err.message).toMatch(
+        /unexpected ps output: outpost: the engine listed a malformed container id/,
+      );
+      expect(existsSync('/tmp/outpost-pwned')).toBe(false);
+    } finally {
+      await fake.setMode('normal');
+    }
+  });
+
+  it('reports truncated and non-JSON output as bad output', async () => {
+    for (const mode of ['truncated', 'garbage'] as const) {
+      await fake.setMode(mode);
+      const err = await failure(engine.listAll());
+      expect([mode, err.code]).toEqual([mode, 'ENGINE_BAD_OUTPUT']);
+      expect(err.message).toMatch(/^nas: .*fake-docker inspect: output is not valid JSON/);
+    }
+    await fake.setMode('normal');
+  });
+
+  it('reports a failing ps with the engine’s own words', async () => {
+    await fake.setMode('psfail');
+    const err = await failure(engine.listAll());
+    await fake.setMode('normal');
+    expect(err.code).toBe('ENGINE_COMMAND_FAILED');
+    expect(err.message).toMatch(/: ps failed: Cannot connect to the Docker daemon/);
+  });
+
+  it('reports a missing engine command as not found', async () => {
+    const e = new RemoteEngine({
+      runner: localShell,
+      command: ['/nonexistent/docker'],
+      timeoutMs: 2_000,
+      source: 'nas',
+    });
+    const err = await failure(e.listAll());
+    expect(err.message).toMatch(/^nas: \/nonexistent\/docker: ps failed: .*not found/);
+  });
+
+  it('passes a timeout on when the engine hangs', async () => {
+    await fake.setMode('hang');
+    const e = new RemoteEngine({
+      runner: localShell,
+      command: fake.command,
+      timeoutMs: 300,
+      source: 'nas',
+    });
+    const err = await failure(e.listAll());
+    await fake.setMode('normal');
+    expect(err.code).toBe('TIMEOUT');
+  });
+});
