@@ -4,7 +4,7 @@ import { agentEntities } from './entities/agent.js';
 import { backupEntities, type BackupDescription } from './entities/backups.js';
 import { containerEntities, type ContainerDescription } from './entities/containers.js';
 import { diskEntities, type DiskDescription } from './entities/disks.js';
-import { hostEntities } from './entities/host.js';
+import { hostContainerEntities, hostEntities } from './entities/host.js';
 import {
   maintenanceEntities,
   remediationEntities,
@@ -18,6 +18,8 @@ export interface HostModel extends HostInfo {
   readonly disks?: readonly Omit<DiskDescription, 'host'>[];
   /** See MaintenanceDescription.stateTopic. */
   readonly maintenanceStateTopic?: string;
+  /** The host's containers are watched: add its totals and critical-down problem sensor. */
+  readonly watchesContainers?: boolean;
 }
 
 /** Everything discovery describes: what the agent knows from config and observations. */
@@ -39,6 +41,7 @@ export function desiredConfigs(ctx: DiscoveryContext, model: DiscoveryModel): Di
     const device = hostDevice(ctx.root, model.agent, h);
     hostDevices.set(h.id, device);
     out.push(...hostEntities(ctx, device, agent, h.id));
+    if (h.watchesContainers) out.push(...hostContainerEntities(ctx, device, h.id));
     // The maintenance switch is a remediation control: only there when remediation is.
     if (model.remediation !== false && model.remediation !== undefined) {
       out.push(

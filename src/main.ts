@@ -21,6 +21,10 @@ import { MqttLink } from './mqtt/client.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { linkOptions, topicRoot } from './mqtt/link-options.js';
 import { StatePublisher } from './mqtt/state-publisher.js';
+import { ContainerMonitoring } from './runtime/containers.js';
+import type { EventStore } from './store/event-store.js';
+import { SqliteEventStore } from './store/sqlite-store.js';
+import type { NewEvent } from './core/events.js';
 import type { MqttPublisher } from './mqtt/types.js';
 
 /** A running agent: what `outpost run` holds until a signal arrives. */
@@ -71,7 +75,25 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     clock: systemClock,
     heartbeatMs: config.discovery.heartbeat,
   });
-  const discovery = await discoveryPublisher(config, link, states, log);
+  const store = openStore(config, log);
+  if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
+  let containers: ContainerMonitoring | undefined = undefined;
+  const discovery = await discoveryPublisher(config, link, states, log, () => containers);
+  const syncDiscovery = debounce(1000, (complete: boolean) => {
+    discovery.sync({ observationOk: complete }).catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'discovery sync failed');
+    });
+  });
+  containers = new ContainerMonitoring({
+    config,
+    root,
+    states,
+    clock: systemClock,
+    log,
+    record: (e) => recordEvent(store, e, log),
+    changed: syncDiscovery,
+    agentOk: () => link.connected,
+  });
 
   // Discovery first, so its HA-birth subscription is in place when the link connects.
   await lifecycle.start(discovery, { essential: true });
@@ -87,10 +109,14 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     },
   );
   for (const h of config.hosts) {
-    // The machine the agent runs on is reachable by definition; remote hosts report
-    // through their own collectors.
-    if (!h.ssh && !h.engine?.url) void states.set(topics.hostAvailability(root, h.id), ONLINE);
+    // A host nothing watches yet is the machine the agent runs on (reachable by
+    // definition); watched hosts report their reachability through their collectors.
+    if (!h.ssh && !h.engine) void states.set(topics.hostAvailability(root, h.id), ONLINE);
   }
+  const monitoring = containers;
+  lifecycle.adopt(component('containers', noop, () => Promise.resolve(monitoring.stop())));
+  // Collectors start together: a host that is down holds its start until its deadline.
+  await Promise.all(monitoring.components.map((c) => lifecycle.start(c)));
   void removeStaleDiscovery(config, link, discovery, log);
 
   log.info({ node: config.node.id, availability: topics.availability(root) }, 'outpost running');
@@ -106,21 +132,26 @@ export function discoveryContext(config: Config): DiscoveryContext {
   };
 }
 
-/** What config alone defines; collectors add what they observe. */
-export function discoveryModel(config: Config): DiscoveryModel {
+/** What config defines, plus what the collectors observed (when given). */
+export function discoveryModel(config: Config, observed?: ContainerMonitoring): DiscoveryModel {
   return {
     agent: { node: config.node.id, name: config.node.name, swVersion: VERSION },
     hosts: config.hosts.map((h) => ({
       id: h.id,
       name: h.name ?? h.id,
       remote: h.ssh !== undefined || h.engine?.url !== undefined,
+      watchesContainers: h.engine !== undefined,
+      containers: observed?.containersOf(h.id),
     })),
   };
 }
 
-/** Every discovery config the agent publishes for this config. */
-export function desiredDiscovery(config: Config): DiscoveryConfig[] {
-  return desiredConfigs(discoveryContext(config), discoveryModel(config));
+/** Every discovery config the agent publishes for this config and these observations. */
+export function desiredDiscovery(
+  config: Config,
+  observed?: ContainerMonitoring,
+): DiscoveryConfig[] {
+  return desiredConfigs(discoveryContext(config), discoveryModel(config, observed));
 }
 
 /** The discovery messages as they go out: per entity, or grouped per device. */
@@ -137,6 +168,7 @@ export async function discoveryPublisher(
   mqtt: MqttPublisher,
   states: StatePublisher | undefined,
   log: Logger,
+  observed: () => ContainerMonitoring | undefined = () => undefined,
 ): Promise<DiscoveryPublisher> {
   const registry = await FileDiscoveryRegistry.open(join(config.data_dir, 'discovery.json'), {
     log,
@@ -144,7 +176,7 @@ export async function discoveryPublisher(
   return new DiscoveryPublisher({
     mqtt,
     registry,
-    desired: () => desiredDiscovery(config),
+    desired: () => desiredDiscovery(config, observed()),
     currentStates: () => states?.current() ?? [],
     clock: systemClock,
     log: log.child({ component: 'discovery' }),
@@ -176,6 +208,53 @@ export async function removeStaleDiscovery(
   }
 }
 
+/** The event store; without one (a read-only data dir) the agent still runs, and says so. */
+function openStore(config: Config, log: Logger): EventStore | undefined {
+  try {
+    return SqliteEventStore.open({
+      dataDir: config.data_dir,
+      node: config.node.id,
+      maxBytes: config.store.max_bytes,
+      maxAge: config.store.max_age,
+      retention: config.store.retention,
+      log: log.child({ component: 'event-store' }),
+    });
+  } catch (err) {
+    log.error({ err: errorMessage(err) }, 'event store unavailable: events are only logged');
+    return undefined;
+  }
+}
+
+function recordEvent(store: EventStore | undefined, e: NewEvent, log: Logger): void {
+  if (!store) {
+    log.warn({ event: e }, 'event (not stored)');
+    return;
+  }
+  store.append(e).catch((err: unknown) => {
+    // The store says why (full disk, read-only); the agent keeps watching.
+    log.error({ event: e, err: errorMessage(err) }, 'event not stored');
+  });
+}
+
+/** Calls `fn` at most once per `ms`; a `true` argument in the window wins. */
+function debounce(ms: number, fn: (complete: boolean) => void): (complete: boolean) => void {
+  let timer: NodeJS.Timeout | undefined;
+  let complete = false;
+  return (c) => {
+    complete ||= c;
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      const arg = complete;
+      complete = false;
+      fn(arg);
+    }, ms);
+    timer.unref();
+  };
+}
+
 function component(name: string, start: () => Promise<void>, stop: () => Promise<void>): Component {
   return { name, start, stop };
 }
+
+const noop = (): Promise<void> => Promise.resolve();

@@ -1,3 +1,4 @@
+import { COMPOSE_SERVICE, containerKey } from '../../src/collectors/containers/identity.js';
 import { topics } from '../../src/core/topics.js';
 import { buildEntity, field, fieldTemplate, onOffTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
@@ -9,27 +10,16 @@ export interface ContainerDescription {
   readonly name: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly displayName?: string;
+  /** The restart button: only offered where remediation can act on it (default true). */
+  readonly withRestart?: boolean;
 }
-
-const PROJECT = 'com.docker.compose.project';
-const SERVICE = 'com.docker.compose.service';
-const NUMBER = 'com.docker.compose.container-number';
 
 /**
- * The stable key of a container: compose project + service (+ replica number above 1)
- * when labelled, else the name. Re-created containers keep their key, so their entities
- * keep their unique_ids. Collectors publish state at `topics.container(root, host, key)`.
+ * The stable key: the collectors' own (compose project + service, else the name), so
+ * entities, state topics and tracking agree. Collectors publish state at
+ * `topics.container(root, host, key)`.
  */
-export function containerKey(c: ContainerDescription): string {
-  const labels = c.labels ?? {};
-  const project = labels[PROJECT];
-  const service = labels[SERVICE];
-  if (project && service) {
-    const n = labels[NUMBER];
-    return n && n !== '1' ? `${project}-${service}-${n}` : `${project}-${service}`;
-  }
-  return c.name.replace(/^\/+/, '');
-}
+export { containerKey };
 
 /** Fields of the container state JSON these entities read. */
 export const CONTAINER_FIELDS = {
@@ -47,7 +37,7 @@ export function containerEntities(
 ): DiscoveryConfig[] {
   const key = containerKey(c);
   const name = c.name.replace(/^\/+/, '');
-  const label = c.displayName ?? c.labels?.[SERVICE] ?? name;
+  const label = c.displayName ?? c.labels?.[COMPOSE_SERVICE] ?? name;
   const stateTopic = topics.container(ctx.root, c.host, key);
   const base = { domain: 'container', subject: key, stateTopic, ownedStateTopics: [stateTopic] };
   const specs: EntitySpec[] = [
@@ -90,7 +80,9 @@ export function containerEntities(
       valueTemplate: fieldTemplate(CONTAINER_FIELDS.startedAt),
       entityCategory: 'diagnostic',
     },
-    {
+  ];
+  if (c.withRestart !== false) {
+    specs.push({
       kind: 'button_restart',
       domain: 'container',
       subject: key,
@@ -99,7 +91,7 @@ export function containerEntities(
       commandTopic: topics.command(ctx.root, 'restart_container'),
       // The engine acts on names, and policy targets are `<host>/<name>` (DESIGN.md).
       options: { payload_press: JSON.stringify({ target: `${c.host}/${name}` }) },
-    },
-  ];
+    });
+  }
   return specs.map((s) => buildEntity(ctx, hostDevice, s));
 }

@@ -34,6 +34,11 @@ export class Lifecycle {
     }
   }
 
+  /** Records a component that is already running (or needs no start), to stop it in turn. */
+  adopt(component: Component): void {
+    this.#started.push(component);
+  }
+
   /** Stops everything started, newest first; one failure does not stop the rest. */
   async stopAll(): Promise<void> {
     while (this.#started.length > 0) {

@@ -33,6 +33,8 @@ export function nodeRoot(t: TopicRoot): string {
 
 export const topics = {
   availability: (t: TopicRoot) => `${nodeRoot(t)}/availability`,
+  /** A host's container totals and problem flag (retained JSON). */
+  host: (t: TopicRoot, host: string) => `${nodeRoot(t)}/hosts/${slugify(host)}`,
   hostAvailability: (t: TopicRoot, host: string) =>
     `${nodeRoot(t)}/hosts/${slugify(host)}/availability`,
   container: (t: TopicRoot, host: string, name: string) =>

@@ -154,7 +154,7 @@ export class ContainerTracker {
   #snapshot(host: string, rec: HostRecord, list: readonly ContainerObservation[]): void {
     const present = new Set(list.map((o) => o.key));
     for (const key of [...rec.containers.keys()]) {
-      if (!present.has(key)) this.#drop(host, rec, key);
+      if (!present.has(key)) this.#drop(host, rec, key, true);
     }
     for (const o of list) this.#upsert(host, rec, o, true);
   }
@@ -183,14 +183,18 @@ export class ContainerTracker {
 
   #removeId(host: string, rec: HostRecord, id: string): void {
     for (const [key, o] of rec.containers) {
-      if (o.id === id) this.#drop(host, rec, key);
+      if (o.id === id) this.#drop(host, rec, key, true);
     }
   }
 
-  /** Forget-on-disappear: the container, its alert state and its published state. */
-  #drop(host: string, rec: HostRecord, key: string): void {
+  /**
+   * Forget-on-disappear: the container, its alert state and its published state. A
+   * container removed from a host that is still watched parks an open alert for one
+   * cooldown, so a re-created replacement closes it with container_recovered.
+   */
+  #drop(host: string, rec: HostRecord, key: string, removed = false): void {
     rec.containers.delete(key);
-    rec.alerts.forget(key);
+    rec.alerts.forget(key, removed ? this.#opts.clock.now() + this.#opts.cooldownMs : undefined);
     if (rec.published.delete(key)) {
       this.#call(() => this.#opts.onContainer?.(host, key, undefined));
     }

@@ -133,6 +133,8 @@ export class HysteresisTable<K> {
   readonly #opts: HysteresisOptions;
   readonly #tracks = new Map<K, AlertTrack>();
   readonly #deadlines = new Map<K, number>();
+  /** Open alerts of subjects that went away, kept until `until` in case they come back. */
+  readonly #parked = new Map<K, { track: AlertTrack; until: number }>();
 
   constructor(opts: HysteresisOptions) {
     this.#opts = opts;
@@ -140,7 +142,7 @@ export class HysteresisTable<K> {
 
   /** Records an observation of `key`; returns the transitions it causes. */
   observe(key: K, observed: Condition, now: number, since = now): readonly Transition[] {
-    const track = this.#tracks.get(key);
+    const track = this.#tracks.get(key) ?? this.#unpark(key, now);
     const step = track
       ? observe(track, observed, now, this.#opts, since)
       : evaluate(newTrack(observed, now, since), now, this.#opts);
@@ -158,9 +160,21 @@ export class HysteresisTable<K> {
     return out;
   }
 
-  forget(key: K): void {
+  /**
+   * Drops a subject's track. With `parkUntil`, an alert it had open is kept aside until
+   * then: compose re-creates a container as remove + create under the same key, and the
+   * replacement running again is that alert's recovery, not a new subject. A pending
+   * (not yet alerted) condition is never kept: nothing was announced.
+   */
+  forget(key: K, parkUntil?: number): void {
+    const track = this.#tracks.get(key);
     this.#tracks.delete(key);
     this.#deadlines.delete(key);
+    if (parkUntil !== undefined && track && track.alerted !== 'ok') {
+      this.#parked.set(key, { track, until: parkUntil });
+    } else {
+      this.#parked.delete(key);
+    }
   }
 
   get(key: K): AlertTrack | undefined {
@@ -180,6 +194,13 @@ export class HysteresisTable<K> {
 
   get size(): number {
     return this.#tracks.size;
+  }
+
+  #unpark(key: K, now: number): AlertTrack | undefined {
+    for (const [k, p] of this.#parked) if (p.until <= now) this.#parked.delete(k);
+    const parked = this.#parked.get(key);
+    this.#parked.delete(key);
+    return parked?.track;
   }
 
   #store(key: K, step: Step): readonly Transition[] {

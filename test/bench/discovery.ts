@@ -89,7 +89,7 @@ function siteStates(config: Config, model: DiscoveryModel): StateValue[] {
   for (const h of model.hosts) {
     for (const c of h.containers ?? []) {
       out.push({
-        topic: topics.container(root, h.id, containerKey({ ...c, host: h.id })),
+        topic: topics.container(root, h.id, containerKey(c)),
         value: () => ({
           state: 'running',
           health: 'healthy',

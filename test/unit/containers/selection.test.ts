@@ -5,7 +5,6 @@ import {
   globToRegExp,
   labelFlag,
 } from '../../../src/collectors/containers/selection.js';
-import { containerKey as discoveryKey } from '../../../discovery/entities/containers.js';
 
 const compose = (
   project: string,
@@ -33,16 +32,6 @@ describe('container identity', () => {
   it('keys a `compose run` one-off by its own name, not the service it runs', () => {
     const labels = compose('infra', 'mqtt', '1', { 'com.docker.compose.oneoff': 'True' });
     expect(containerKey({ name: 'infra-mqtt-run-3f2a', labels })).toBe('infra-mqtt-run-3f2a');
-  });
-
-  it('agrees with the discovery layer on every container that is not a one-off', () => {
-    const cases = [
-      { name: '/plain' },
-      { name: 'x', labels: compose('p', 's') },
-      { name: 'x', labels: compose('p', 's', '3') },
-      { name: 'x', labels: { 'com.docker.compose.project': 'p' } },
-    ];
-    for (const c of cases) expect(containerKey(c)).toBe(discoveryKey({ host: 'h', ...c }));
   });
 
   it('lets patterns match the name, the compose service and the key', () => {

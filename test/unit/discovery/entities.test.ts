@@ -6,7 +6,7 @@ import { agentEntities } from '../../../discovery/entities/agent.js';
 import { backupEntities } from '../../../discovery/entities/backups.js';
 import { containerEntities, containerKey } from '../../../discovery/entities/containers.js';
 import { diskEntities } from '../../../discovery/entities/disks.js';
-import { hostEntities } from '../../../discovery/entities/host.js';
+import { hostContainerEntities, hostEntities } from '../../../discovery/entities/host.js';
 import {
   maintenanceEntities,
   remediationEntities,
@@ -143,15 +143,14 @@ describe('containers', () => {
       'com.docker.compose.project': 'media',
       'com.docker.compose.service': 'sonarr',
     };
-    expect(containerKey({ host: 'nas', name: '/media-sonarr-1', labels })).toBe('media-sonarr');
+    expect(containerKey({ name: '/media-sonarr-1', labels })).toBe('media-sonarr');
     expect(
       containerKey({
-        host: 'nas',
         name: 'x',
         labels: { ...labels, 'com.docker.compose.container-number': '2' },
       }),
     ).toBe('media-sonarr-2');
-    expect(containerKey({ host: 'nas', name: '/plain' })).toBe('plain');
+    expect(containerKey({ name: '/plain' })).toBe('plain');
     const c = containerEntities(ctx, nas, { host: 'nas', name: '/media-sonarr-1', labels });
     expect(byKey(c, '_running').payload.state_topic).toBe(
       'outpost/chelsty-infra/hosts/nas/containers/media-sonarr',
@@ -265,5 +264,33 @@ describe('agent, host, watchdog, backups, remediation', () => {
       entity_category: 'config',
     });
     expect(sw!.payload).not.toHaveProperty('state_topic');
+  });
+});
+
+describe('host container entities', () => {
+  it('reads totals and the critical-down problem from the host state topic, on the host device', () => {
+    const configs = hostContainerEntities(ctx, nas, 'nas');
+    expect(configs.map((c) => c.topic)).toEqual([
+      `${PREFIX}binary_sensor/${NODE}/nas_host_critical_container_down/config`,
+      `${PREFIX}sensor/${NODE}/nas_host_containers_running/config`,
+      `${PREFIX}sensor/${NODE}/nas_host_containers_stopped/config`,
+      `${PREFIX}sensor/${NODE}/nas_host_containers_unhealthy/config`,
+    ]);
+    const problem = configs[0]!.payload;
+    expect(problem).toMatchObject({
+      device_class: 'problem',
+      state_topic: 'outpost/chelsty-infra/hosts/nas',
+      value_template: `{{ 'ON' if value_json["critical_down"] else 'OFF' }}`,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+    });
+    expect(configs[1]!.payload).toMatchObject({
+      state_class: 'measurement',
+      value_template:
+        '{{ value_json["running"] if value_json["running"] is defined and value_json["running"] is not none else None }}',
+    });
+    expect(configs.every((c) => c.stateTopics.includes('outpost/chelsty-infra/hosts/nas'))).toBe(
+      true,
+    );
   });
 });

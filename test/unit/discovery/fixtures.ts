@@ -29,6 +29,7 @@ export const fullModel: DiscoveryModel = {
       id: 'local',
       name: 'Infra box',
       remote: false,
+      watchesContainers: true,
       containers: [
         {
           name: '/zigbee2mqtt',
@@ -42,6 +43,7 @@ export const fullModel: DiscoveryModel = {
       id: 'nas',
       name: 'NAS',
       remote: true,
+      watchesContainers: true,
       containers: [{ name: 'radarr' }],
       disks: [{ mount: '/volume1' }],
       maintenanceStateTopic: 'outpost/chelsty-infra/hosts/nas/maintenance',

@@ -181,4 +181,34 @@ describe('hysteresis', () => {
     expect(table.observe('b', 'down', 7 * MIN)).toEqual([]);
     expect(table.nextDeadline()).toBe(12 * MIN);
   });
+
+  it('parks an open alert of a removed subject: a re-created one running closes it', () => {
+    const table = new HysteresisTable<string>(opts);
+    table.observe('web', 'down', 0);
+    expect(table.tick(5 * MIN).map(([, t]) => t.type)).toEqual(['container_down']);
+    table.forget('web', 5 * MIN + opts.cooldownMs);
+    expect(table.keys()).toEqual([]);
+    expect(table.observe('web', 'ok', 6 * MIN).map((t) => t.type)).toEqual(['container_recovered']);
+  });
+
+  it('re-created and still down: the same episode, no second container_down', () => {
+    const table = new HysteresisTable<string>(opts);
+    table.observe('web', 'down', 0);
+    table.tick(5 * MIN);
+    table.forget('web', 5 * MIN + opts.cooldownMs);
+    expect(table.observe('web', 'down', 6 * MIN)).toEqual([]);
+    expect(table.tick(60 * MIN)).toEqual([]);
+    expect(table.get('web')?.alerted).toBe('down');
+  });
+
+  it('lets a parked alert expire, and never parks a pending one', () => {
+    const table = new HysteresisTable<string>(opts);
+    table.observe('web', 'down', 0);
+    table.tick(5 * MIN);
+    table.forget('web', 10 * MIN);
+    expect(table.observe('web', 'ok', 11 * MIN)).toEqual([]);
+    table.observe('db', 'down', 20 * MIN); // pending: down_after not reached
+    table.forget('db', 60 * MIN);
+    expect(table.observe('db', 'ok', 21 * MIN)).toEqual([]);
+  });
 });

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
+import { retained, waitUntil } from '../../helpers/mqtt.js';
+import { getFreePort } from '../../helpers/ports.js';
+import { unixHttpJson } from '../../helpers/unix-http.js';
+import { EngineActions } from './helpers.js';
+
+/**
+ * The agent process end to end with a real dockerd as its local engine: containers
+ * become Home Assistant entities with retained state, transitions become stored events,
+ * and a removed container's entities go only after repeated successful observations.
+ */
+describe('the agent watching a real Docker engine', () => {
+  let engine: ContainerEngine;
+  let agent: AgentProcess;
+  let url: string;
+  let actions: EngineActions;
+  const labels = { 'com.docker.compose.project': 'demo', 'com.docker.compose.service': 'web' };
+
+  beforeAll(async () => {
+    engine = await startDockerd();
+    actions = new EngineActions(engine.socketPath, engine.imageRef);
+    const port = await getFreePort();
+    url = `mqtt://127.0.0.1:${port}`;
+    agent = await spawnAgent(
+      (dir) => `node: { id: edge }
+data_dir: ${dir}/data
+broker: { listen: "127.0.0.1:${port}" }
+hosts:
+  - id: local
+    engine: { socket: ${engine.socketPath} }
+    critical: [web]
+containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
+`,
+    );
+    await waitUntil(() => agent.output().includes('outpost running'), 'the agent', 20_000);
+  }, 120_000);
+
+  afterAll(async () => {
+    await agent?.cleanup();
+    await engine?.stop();
+  });
+
+  const webState = 'outpost/edge/hosts/local/containers/demo-web';
+  const webRunning =
+    'homeassistant/binary_sensor/outpost_edge/local_container_demo-web_running/config';
+
+  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const v = await read();
+      if (ok(v)) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('publishes a new container’s entities, keyed on compose labels, and its state', async () => {
+    const id = await actions.run('demo-web-1', { labels });
+    const configs = await until(
+      () => retained(url, 'homeassistant/#'),
+      (m) => m.has(webRunning),
+      'the container’s discovery configs',
+    );
+    const all = [...configs].map(([topic, p]) => ({ topic, payload: JSON.parse(p) as unknown }));
+    expect(validateDiscovery(all as Parameters<typeof validateDiscovery>[0])).toEqual([]);
+    expect([...configs.keys()].some((t) => t.includes(id.slice(0, 12)))).toBe(false);
+    const states = await until(
+      () => retained(url, 'outpost/edge/#'),
+      (m) => m.has(webState),
+      'the container state',
+    );
+    expect(JSON.parse(states.get(webState)!)).toMatchObject({
+      name: 'demo-web-1',
+      state: 'running',
+    });
+    expect(JSON.parse(states.get('outpost/edge/hosts/local')!)).toMatchObject({
+      running: 1,
+      critical_down: false,
+    });
+    expect(states.get('outpost/edge/hosts/local/availability')).toBe('online');
+
+    // Stop it: the state follows at once; the critical problem only after down_after.
+    await actions.post(id, 'kill');
+    await until(
+      () => retained(url, 'outpost/edge/#'),
+      (m) =>
+        JSON.parse(m.get(webState) ?? '{}').state === 'exited' &&
+        JSON.parse(m.get('outpost/edge/hosts/local') ?? '{}').critical_down === true,
+      'exited, then critical down',
+    );
+
+    // A re-created container (new id, same compose labels) keeps its entities.
+    await actions.remove(id);
+    await actions.run('demo-web-1', { labels });
+    await until(
+      () => retained(url, 'outpost/edge/#'),
+      (m) => JSON.parse(m.get(webState) ?? '{}').state === 'running',
+      'running again after re-creation',
+    );
+    expect((await retained(url, 'homeassistant/#')).has(webRunning)).toBe(true);
+  });
+
+  it('removes a removed container’s entities and state after repeated observations', async () => {
+    const ids = await until(fetchIds, (v) => v.length > 0, 'the container to exist');
+    for (const id of ids) await actions.remove(id);
+    await until(
+      async () =>
+        new Map([
+          ...(await retained(url, 'homeassistant/#')),
+          ...(await retained(url, 'outpost/edge/#')),
+        ]),
+      (m) => !m.has(webRunning) && !m.has(webState),
+      'entities and state gone',
+    );
+  });
+
+  it('stored every transition as an event', async () => {
+    expect((await agent.stop()).code).toBe(0);
+    const store = SqliteEventStore.open({
+      dataDir: `${agent.dir}/data`,
+      node: 'edge',
+      log: silentLogger(),
+    });
+    try {
+      const types = (await store.query({ limit: 100 })).map((e) => `${e.type} ${e.subject}`);
+      expect(types).toContain('container_down local/demo-web');
+      expect(types).toContain('container_recovered local/demo-web');
+    } finally {
+      await store.close();
+    }
+  });
+
+  async function fetchIds(): Promise<string[]> {
+    const list = await unixHttpJson<{ Id: string }[]>(
+      engine.socketPath,
+      '/containers/json?all=true',
+    );
+    return list.map((c) => c.Id);
+  }
+});
