@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/dispatch.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { Collector, observer, retained, waitUntil } from '../../helpers/mqtt.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
 import { getFreePort } from '../../helpers/ports.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 
 let mosquitto: MosquittoBroker;
 const agents: AgentProcess[] = [];
@@ -133,5 +136,41 @@ mqtt: { reconnect_min: 100ms, reconnect_max: 200ms }
     expect(a.output()).toContain(
       'mqtt.queue_limit: expected a whole number of messages, 0 or more, got -1',
     );
+  });
+});
+
+describe('outpost status', () => {
+  it('prints the node’s retained state as a table', async () => {
+    const port = await getFreePort();
+    const a = await agent(
+      (dir) => `node: { id: st }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n`,
+    );
+    await waitUntil(() => a.output().includes('outpost running'), 'the agent', 15_000);
+    const out: string[] = [];
+    const code = await main(['status', '--config', a.configFile], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: {},
+    });
+    expect(code).toBe(0);
+    expect(out[0]).toMatch(/^TOPIC\s+STATE$/);
+    expect(out).toContainEqual(expect.stringMatching(/^availability\s+online$/));
+    expect(out).toContainEqual(expect.stringMatching(/^hosts\/local\/availability\s+online$/));
+  });
+
+  it('says so when the broker is not there', async () => {
+    const port = await getFreePort();
+    const dir = await makeTempDir('status');
+    const file = `${dir}/status.yaml`;
+    await writeFile(file, `node: { id: st }\nbroker: { listen: "127.0.0.1:${port}" }\n`);
+    const out: string[] = [];
+    const code = await main(['status', '--config', file, '--wait', '500'], {
+      out: (l) => out.push(l),
+      err: (l) => out.push(l),
+      env: {},
+    });
+    expect(code).toBe(1);
+    expect(out.join('\n')).toContain('cannot reach the broker');
+    await removeTempDir(dir);
   });
 });

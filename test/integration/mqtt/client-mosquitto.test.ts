@@ -138,3 +138,33 @@ describe('MqttLink against a real mosquitto', () => {
     await o.endAsync();
   });
 });
+
+describe('MqttLink with a client certificate', () => {
+  it('connects where the broker requires one, and is refused without', async () => {
+    const b = await startMosquitto({ listeners: ['tls'], requireClientCert: true });
+    try {
+      const withCert = link({
+        url: b.tlsUrl,
+        username: b.username,
+        password: b.password,
+        ca: Buffer.from(b.caPem),
+        cert: Buffer.from(b.ca.clientCertPem),
+        key: Buffer.from(b.ca.clientKeyPem),
+      });
+      await withCert.start();
+      expect(withCert.connected).toBe(true);
+      await withCert.stop();
+      const without = link({
+        url: b.tlsUrl,
+        username: b.username,
+        password: b.password,
+        ca: Buffer.from(b.caPem),
+      });
+      await without.start(1500);
+      expect(without.connected).toBe(false);
+      await without.stop();
+    } finally {
+      await b.stop();
+    }
+  });
+});

@@ -215,3 +215,20 @@ describe('embedded broker', () => {
     await healthy.endAsync();
   });
 });
+
+describe('embedded broker TLS with client certificates', () => {
+  it('refuses TLS clients without a certificate signed by ca_file', async () => {
+    const dir = await makeTempDir('embedded-mtls');
+    dirs.push(dir);
+    const ca = await startOpenSslCa(dir);
+    const tlsPort = await getFreePort();
+    await startBroker(
+      `broker: { listen: "127.0.0.1:0", tls: { listen: "127.0.0.1:${tlsPort}", cert_file: ${ca.serverCertFile}, key_file: ${ca.serverKeyFile}, ca_file: ${ca.caFile}, require_client_cert: true } }`,
+    );
+    const url = `mqtts://127.0.0.1:${tlsPort}`;
+    const ok = await observer(url, { ca: ca.caPem, cert: ca.clientCertPem, key: ca.clientKeyPem });
+    expect(ok.connected).toBe(true);
+    await ok.endAsync();
+    await expect(observer(url, { ca: ca.caPem })).rejects.toThrow();
+  });
+});
