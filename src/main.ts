@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { desiredConfigs, type DiscoveryModel } from '../discovery/desired.js';
 import { groupByDevice } from '../discovery/device-based.js';
@@ -135,7 +136,12 @@ export function discoveryContext(config: Config): DiscoveryContext {
 /** What config defines, plus what the collectors observed (when given). */
 export function discoveryModel(config: Config, observed?: ContainerMonitoring): DiscoveryModel {
   return {
-    agent: { node: config.node.id, name: config.node.name, swVersion: VERSION },
+    agent: {
+      node: config.node.id,
+      name: config.node.name,
+      swVersion: VERSION,
+      configurationUrl: configurationUrl(config),
+    },
     hosts: config.hosts.map((h) => ({
       id: h.id,
       name: h.name ?? h.id,
@@ -144,6 +150,19 @@ export function discoveryModel(config: Config, observed?: ContainerMonitoring): 
       containers: observed?.containersOf(h.id),
     })),
   };
+}
+
+/**
+ * The agent's page for Home Assistant's device view: the health endpoint, when it listens
+ * where Home Assistant can reach it (not on loopback only).
+ */
+export function configurationUrl(config: Config): string | undefined {
+  if (!config.http.enabled) return undefined;
+  const { host, port } = config.http.listen;
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') return undefined;
+  const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
+  const shown = name.includes(':') ? `[${name}]` : name;
+  return `http://${shown}:${port}/api/health/services`;
 }
 
 /** Every discovery config the agent publishes for this config and these observations. */

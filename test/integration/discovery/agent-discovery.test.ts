@@ -177,3 +177,42 @@ describe('outpost discovery cleanup', () => {
     }
   });
 });
+
+describe('device-based discovery', () => {
+  it('publishes one config per device, valid by HA’s rules, and switches back cleanly', async () => {
+    const port = await getFreePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const base = (dir: string, deviceBased: boolean) =>
+      `${yaml(port, `${dir}/data`, true)}discovery: { device_based: ${deviceBased} }\n`;
+    const a = await spawnAgent((dir) => base(dir, true));
+    agents.push(a);
+    await waitUntil(() => a.output().includes('outpost running'), 'the agent', 15_000);
+    let found = new Map<string, string>();
+    for (let t = Date.now(); Date.now() - t < 10_000;) {
+      found = await retained(url, 'homeassistant/#');
+      if (found.size >= 4) break;
+    }
+    // the agent, local, nas and lab devices: one message each
+    expect([...found.keys()].sort()).toEqual([
+      'homeassistant/device/outpost_edge/agent/config',
+      'homeassistant/device/outpost_edge/host_lab/config',
+      'homeassistant/device/outpost_edge/host_local/config',
+      'homeassistant/device/outpost_edge/host_nas/config',
+    ]);
+    const messages = [...found].map(([topic, p]) => ({ topic, payload: JSON.parse(p) as unknown }));
+    expect(validateDiscovery(messages as Parameters<typeof validateDiscovery>[0])).toEqual([]);
+    expect((await a.stop()).code).toBe(0);
+
+    // Back to per-entity discovery on the same broker store and registry.
+    const b = await spawnAgent(() => base(a.dir, false));
+    agents.push(b);
+    await waitUntil(() => b.output().includes('outpost running'), 'the second run', 15_000);
+    const expected = desiredDiscovery(parseConfig(yaml(port, '/x', true), { env: {} }).config);
+    for (let t = Date.now(); Date.now() - t < 10_000;) {
+      found = await retained(url, 'homeassistant/#');
+      if (![...found.keys()].some((k) => k.includes('/device/')) && found.size === expected.length)
+        break;
+    }
+    expect([...found.keys()].sort()).toEqual(expected.map((c) => c.topic).sort());
+  });
+});
