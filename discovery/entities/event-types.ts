@@ -1,29 +1,19 @@
-/** Event types (DESIGN.md "Topics") that HA event entities accept. */
-export const ALERT_EVENT_TYPES = [
-  'container_down',
-  'container_recovered',
-  'container_unhealthy',
-  'disk_pressure',
-  'disk_recovered',
-  'watchdog_unhealthy',
-  'watchdog_recovered',
-  'uplink_lost',
-  'uplink_restored',
-  'backup_succeeded',
-  'backup_failed',
-  'backup_stale',
-  'host_unreachable',
-  'host_reachable',
-  'ha_websocket_dead',
-  'ha_integration_failed',
-] as const;
+import { EVENT_TYPES, type KnownEventType } from '../../src/core/events.js';
 
-export const REMEDIATION_EVENT_TYPES = [
+const REMEDIATION = new Set<KnownEventType>([
   'remediation_pending',
   'remediation_started',
   'remediation_completed',
   'remediation_failed',
-] as const;
+]);
+/** The store's own bookkeeping, not alerts. */
+const INTERNAL = new Set<KnownEventType>(['events_dropped', 'event_store_reset']);
+
+/** Event types (src/core/events.ts) that the alerts event entity accepts. */
+export const ALERT_EVENT_TYPES = EVENT_TYPES.filter((t) => !REMEDIATION.has(t) && !INTERNAL.has(t));
+
+/** Event types the remediation outcome entity accepts. */
+export const REMEDIATION_EVENT_TYPES = EVENT_TYPES.filter((t) => REMEDIATION.has(t));
 
 /**
  * Turns an outpost event (`{type, severity, subject, ...}` on the events topic) into HA's
