@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage } from '../src/core/errors.js';
-import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
+import type { RegistryChange, RegistryEntry } from './registry.js';
+import { MemoryDiscoveryRegistry, sortedEntries } from './registry-memory.js';
 
 /** Where a file registry reports what it had to recover from. */
 export interface WarnSink {
@@ -14,34 +15,21 @@ export interface FileRegistryOptions {
 
 const VERSION = 1;
 
-/** Applies a change to a map in place; shared by both stores. */
-export function applyChange(map: Map<string, RegistryEntry>, change: RegistryChange): void {
-  for (const topic of change.delete ?? []) map.delete(topic);
-  for (const [topic, entry] of change.set ?? []) {
-    map.set(topic, { ...entry, stateTopics: [...entry.stateTopics] });
-  }
-}
-
-export function sortedEntries(map: Map<string, RegistryEntry>): Array<[string, RegistryEntry]> {
-  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
 /**
  * A registry persisted as one JSON file, replaced atomically on every change: write a
  * temp file, fsync it, rename it over the old one, fsync the directory. A crash leaves
  * either the old file or the new one, never half of one; stray temp files are ignored.
  */
-export class FileDiscoveryRegistry implements DiscoveryRegistry {
+export class FileDiscoveryRegistry extends MemoryDiscoveryRegistry {
   readonly #path: string;
-  readonly #map: Map<string, RegistryEntry>;
   #chain: Promise<void> = Promise.resolve();
   #seq = 0;
   /** Why the file could not be read, when it was treated as empty. */
   readonly loadProblem: string | undefined;
 
   private constructor(path: string, map: Map<string, RegistryEntry>, problem?: string) {
+    super(map);
     this.#path = path;
-    this.#map = map;
     this.loadProblem = problem;
   }
 
@@ -71,25 +59,9 @@ export class FileDiscoveryRegistry implements DiscoveryRegistry {
     return new FileDiscoveryRegistry(path, parsed);
   }
 
-  get(topic: string): RegistryEntry | undefined {
-    return this.#map.get(topic);
-  }
-
-  list(): Array<[string, RegistryEntry]> {
-    return sortedEntries(this.#map);
-  }
-
-  set(topic: string, entry: RegistryEntry): Promise<void> {
-    return this.apply({ set: [[topic, entry]] });
-  }
-
-  delete(topic: string): Promise<void> {
-    return this.apply({ delete: [topic] });
-  }
-
-  apply(change: RegistryChange): Promise<void> {
-    applyChange(this.#map, change);
-    const text = serialise(this.#map);
+  override async apply(change: RegistryChange): Promise<void> {
+    await super.apply(change);
+    const text = serialise(this.map);
     // Writes run one at a time, so an older snapshot never lands after a newer one.
     const next = this.#chain.catch(() => undefined).then(() => this.#write(text));
     this.#chain = next;

@@ -3,7 +3,6 @@
  * remove what is gone (DESIGN.md "No phantom entities"). One interface, two stores, one
  * contract test suite (test/unit/discovery/registry-contract.ts).
  */
-import { applyChange, sortedEntries } from './registry-file.js';
 
 /** One published entity config, keyed by its single-component discovery topic. */
 export interface RegistryEntry {
@@ -35,37 +34,5 @@ export interface DiscoveryRegistry {
   apply(change: RegistryChange): Promise<void>;
 }
 
-/**
- * A registry kept in memory. Instances made over the same `backing` map see each other's
- * writes, which stands in for reopening a persisted store in tests.
- */
-export class MemoryDiscoveryRegistry implements DiscoveryRegistry {
-  readonly #map: Map<string, RegistryEntry>;
-
-  constructor(backing: Map<string, RegistryEntry> = new Map()) {
-    this.#map = backing;
-  }
-
-  get(topic: string): RegistryEntry | undefined {
-    return this.#map.get(topic);
-  }
-
-  list(): Array<[string, RegistryEntry]> {
-    return sortedEntries(this.#map);
-  }
-
-  set(topic: string, entry: RegistryEntry): Promise<void> {
-    return this.apply({ set: [[topic, entry]] });
-  }
-
-  delete(topic: string): Promise<void> {
-    return this.apply({ delete: [topic] });
-  }
-
-  apply(change: RegistryChange): Promise<void> {
-    applyChange(this.#map, change);
-    return Promise.resolve();
-  }
-}
-
-export { FileDiscoveryRegistry, type FileRegistryOptions } from './registry-file.js';
+export { MemoryDiscoveryRegistry } from './registry-memory.js';
+export { FileDiscoveryRegistry } from './registry-file.js';
