@@ -18,6 +18,8 @@ export interface HostModel extends HostInfo {
   readonly disks?: readonly Omit<DiskDescription, 'host'>[];
   /** See MaintenanceDescription.stateTopic. */
   readonly maintenanceStateTopic?: string;
+  /** The maintenance switch: only where the policy would act on it (default true). */
+  readonly offersMaintenance?: boolean;
   /** The host's containers are watched: add its totals and critical-down problem sensor. */
   readonly watchesContainers?: boolean;
 }
@@ -40,10 +42,12 @@ export function desiredConfigs(ctx: DiscoveryContext, model: DiscoveryModel): Di
   for (const h of model.hosts) {
     const device = hostDevice(ctx.root, model.agent, h);
     hostDevices.set(h.id, device);
-    out.push(...hostEntities(ctx, device, agent, h.id));
+    const remediation = model.remediation !== false && model.remediation !== undefined;
+    const maintenanceTopic = remediation ? h.maintenanceStateTopic : undefined;
+    out.push(...hostEntities(ctx, device, agent, h.id, maintenanceTopic ? [maintenanceTopic] : []));
     if (h.watchesContainers) out.push(...hostContainerEntities(ctx, device, h.id));
     // The maintenance switch is a remediation control: only there when remediation is.
-    if (model.remediation !== false && model.remediation !== undefined) {
+    if (remediation && h.offersMaintenance !== false) {
       out.push(
         ...maintenanceEntities(ctx, device, { host: h.id, stateTopic: h.maintenanceStateTopic }),
       );

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
+import { uplinkEntities } from '../bridges/uplink/entities.js';
 import { desiredConfigs, type DiscoveryModel } from '../discovery/desired.js';
+import { agentDevice } from '../discovery/device.js';
 import { groupByDevice } from '../discovery/device-based.js';
 import type { DiscoveryConfig, DiscoveryContext } from '../discovery/entity.js';
 import { agentScope } from '../discovery/ids.js';
@@ -22,7 +25,12 @@ import { MqttLink } from './mqtt/client.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { linkOptions, topicRoot } from './mqtt/link-options.js';
 import { StatePublisher } from './mqtt/state-publisher.js';
+import { containerExecutor } from './commands/executors/from-config.js';
+import { offersAction, offersRestart } from './commands/policy/index.js';
+import { Remediation } from './commands/remediation.js';
 import { ContainerMonitoring } from './runtime/containers.js';
+import { Journal, journalSink, resolveJournalDir } from './store/journal.js';
+import { MqttEventSink } from './store/mqtt-event-sink.js';
 import type { EventStore } from './store/event-store.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 import type { NewEvent } from './core/events.js';
@@ -85,15 +93,31 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
       log.warn({ err: errorMessage(err) }, 'discovery sync failed');
     });
   });
+  const remediation = await Remediation.create({
+    config,
+    root,
+    mqtt: link,
+    clock: systemClock,
+    log: log.child({ component: 'remediation' }),
+    record: (e) => recordEvent(store, e, log),
+    executors: [containerExecutor(config, { clock: systemClock, log })],
+  });
   containers = new ContainerMonitoring({
     config,
     root,
     states,
     clock: systemClock,
     log,
-    record: (e) => recordEvent(store, e, log),
+    record: (e) => {
+      remediation.onTrackerEvent(e);
+      // Maintenance, a silence or a planned restart keep an alert from being raised.
+      const kept = remediation.filterAlert(e);
+      if (kept) recordEvent(store, kept, log);
+    },
     changed: syncDiscovery,
     agentOk: () => link.connected,
+    viewed: (host, key, view) => remediation.onContainer(host, key, view),
+    restartable: (host, name) => offersRestart(config.policy, host, name),
   });
 
   // Discovery first, so its HA-birth subscription is in place when the link connects.
@@ -114,6 +138,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     // definition); watched hosts report their reachability through their collectors.
     if (!h.ssh && !h.engine) void states.set(topics.hostAvailability(root, h.id), ONLINE);
   }
+  // After the link, so remediation stops (and answers what it holds) before the link does.
+  await lifecycle.start(remediation);
+  if (store) await startSinks(loaded, { store, link, states, lifecycle, log });
   const monitoring = containers;
   lifecycle.adopt(component('containers', noop, () => Promise.resolve(monitoring.stop())));
   // Collectors start together: a host that is down holds its start until its deadline.
@@ -148,7 +175,10 @@ export function discoveryModel(config: Config, observed?: ContainerMonitoring): 
       remote: h.ssh !== undefined || h.engine?.url !== undefined,
       watchesContainers: h.engine !== undefined,
       containers: observed?.containersOf(h.id),
+      maintenanceStateTopic: topics.hostMaintenance(topicRoot(config), h.id),
+      offersMaintenance: offersAction(config.policy, 'maintenance', h.id),
     })),
+    remediation: { pendingTopic: topics.pendingActions(topicRoot(config)) },
   };
 }
 
@@ -170,7 +200,39 @@ export function desiredDiscovery(
   config: Config,
   observed?: ContainerMonitoring,
 ): DiscoveryConfig[] {
-  return desiredConfigs(discoveryContext(config), discoveryModel(config, observed));
+  const ctx = discoveryContext(config);
+  const model = discoveryModel(config, observed);
+  const out = desiredConfigs(ctx, model);
+  if (config.uplink) out.push(...uplinkEntities(ctx, agentDevice(ctx.root, model.agent)));
+  return out;
+}
+
+/**
+ * The event store's consumers, each on its own cursor: the local event stream (HA's
+ * alert entity), the uplink to a central broker, the JSON-lines journal.
+ */
+async function startSinks(
+  loaded: LoadedConfig,
+  deps: {
+    store: EventStore;
+    link: MqttLink;
+    states: StatePublisher;
+    lifecycle: Lifecycle;
+    log: Logger;
+  },
+): Promise<void> {
+  const { config } = loaded;
+  const { store, link, states, lifecycle, log } = deps;
+  await lifecycle.start(new MqttEventSink({ store, mqtt: link, root: topicRoot(config), log }));
+  const uplink = uplinkFromConfig(config, { store, local: link, states, log });
+  if (uplink) await lifecycle.start(uplink);
+  if (config.journal.enabled) {
+    const dir = resolveJournalDir(config.journal.dir, config.data_dir, loaded.file);
+    const journal = new Journal({ dir });
+    await lifecycle.start(
+      journalSink({ store, journal, log: log.child({ component: 'journal' }) }),
+    );
+  }
 }
 
 /** The discovery messages as they go out: per entity, or grouped per device. */

@@ -12,6 +12,8 @@ export function hostEntities(
   hostDevice: DeviceRef,
   agentDevice: DeviceRef,
   host: string,
+  /** Other retained topics of the host (its maintenance state), cleared with it. */
+  alsoOwns: readonly string[] = [],
 ): DiscoveryConfig[] {
   const stateTopic = topics.hostAvailability(ctx.root, host);
   const device: DeviceRef = { ...hostDevice, availability: agentDevice.availability };
@@ -22,7 +24,7 @@ export function hostEntities(
       key: 'reachable',
       name: 'Reachable',
       stateTopic,
-      ownedStateTopics: [stateTopic],
+      ownedStateTopics: [stateTopic, ...alsoOwns],
       options: { payload_on: ONLINE, payload_off: OFFLINE },
     }),
   ];

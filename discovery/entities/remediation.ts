@@ -6,8 +6,8 @@ import { alertEventTemplate, REMEDIATION_EVENT_TYPES } from './event-types.js';
 /** Remediation on the agent device. */
 export interface RemediationDescription {
   /**
-   * Retained JSON `{ "pending": n }` summarising actions awaiting approval. The topic
-   * contract has no builder for it yet, so the sensor is only made when one is given.
+   * Retained JSON `{ "pending": n, "actions": [...] }` of the actions awaiting approval
+   * (`topics.pendingActions`); the sensor is only made when a topic is given.
    */
   readonly pendingTopic?: string;
 }
@@ -39,6 +39,9 @@ export function remediationEntities(
         name: 'Pending actions',
         stateTopic: r.pendingTopic,
         valueTemplate: fieldTemplate('pending'),
+        // The list itself, as attributes: what waits, for whom, since when.
+        jsonAttributesTopic: r.pendingTopic,
+        jsonAttributesTemplate: "{{ {'actions': value_json.actions} | tojson }}",
         icon: 'mdi:account-clock',
         ownedStateTopics: [r.pendingTopic],
       }),

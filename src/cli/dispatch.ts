@@ -1,8 +1,10 @@
 import { errorMessage } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { UsageError } from './args.js';
+import { audit, help as auditHelp } from './audit.js';
 import { checkConfig, help as checkConfigHelp } from './check-config.js';
 import { discovery, help as discoveryHelp } from './discovery.js';
+import { events, help as eventsHelp } from './events.js';
 import { processIo, type Io } from './io.js';
 import { printDiscovery, help as printDiscoveryHelp } from './print-discovery.js';
 import { run, help as runHelp } from './run.js';
@@ -31,6 +33,16 @@ const COMMANDS: Record<string, Command> = {
     run: status,
     help: statusHelp,
     summary: "print this node's retained state from the broker",
+  },
+  events: {
+    run: events,
+    help: eventsHelp,
+    summary: 'print stored events (--since 1h, --type, --json)',
+  },
+  audit: {
+    run: audit,
+    help: auditHelp,
+    summary: 'print the remediation audit log (--since 1h, --json)',
   },
 };
 

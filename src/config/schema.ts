@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { slugifyId } from '../core/slug.js';
-import { duration, listen, port, size } from './units.js';
+import { COMMAND_ACTIONS } from '../core/topics.js';
+import { duration, listen, parseSize, port, size } from './units.js';
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -257,6 +258,160 @@ const containers = z.strictObject({
   timeout: duration('15s').prefault('15s'),
 });
 
+/** The event journal (issue 5): events mirrored as JSON lines, see src/store/journal.ts. */
+const journal = z.strictObject({
+  enabled: z.boolean({ error: 'expected true or false' }).default(false),
+  // Unset means `<data_dir>/journal`; resolved like data_dir (resolveJournalDir).
+  dir: z
+    .string({ error: 'expected a directory path' })
+    .min(1, { error: 'expected a directory path' })
+    .optional(),
+});
+
+/** `200/s`, `12000/m`, `64KiB/s` …: an amount per second, minute or hour, as per second. */
+const RATE_PER: Record<string, number> = { s: 1, m: 60, h: 3600 };
+function parseRate(v: number | string, amount: (s: string) => number | undefined) {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v : undefined;
+  if (v.trim() === 'unlimited') return 0;
+  const m = /^(.+?)\s*\/\s*([smh])$/.exec(v.trim());
+  const n = amount(m ? m[1]! : v.trim());
+  return n === undefined ? undefined : n / RATE_PER[m ? m[2]! : 's']!;
+}
+
+/** A rate field (uplink pacing): per second after parsing; 0 or "unlimited" lifts it. */
+const rate = (what: string, example: string, amount: (s: string) => number | undefined) => {
+  const error = `expected ${what} such as "${example}" (per s, m or h), 0 or "unlimited"`;
+  return z.union([z.number(), z.string()], { error }).transform((v, ctx) => {
+    const r = parseRate(v, amount);
+    if (r === undefined) {
+      ctx.addIssue({ code: 'custom', message: error, input: v });
+      return z.NEVER;
+    }
+    return r;
+  });
+};
+const count = (s: string) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : undefined);
+
+/** The uplink bridge (issue 4): events and optionally states to a central broker. */
+const uplink = z.strictObject({
+  url: z
+    .string({ error: 'expected a broker URL such as "mqtts://central.example:8883"' })
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, {
+      error: 'expected a broker URL such as "mqtts://central.example:8883"',
+    }),
+  username: z.string({ error: 'expected a user name' }).optional(),
+  password: z
+    .string({ error: 'expected a password (use ${VAR} to read it from the environment)' })
+    .optional(),
+  client_tls: clientTls.optional(),
+  protocol: z
+    .enum(['auto', '5', '3.1.1'], { error: 'expected "auto", "5" or "3.1.1"' })
+    .default('auto'),
+  client_id: z.string({ error: 'expected a client id' }).min(1).max(64).optional(),
+  // Unset means `sites/<node.id>` (bridges/uplink/topic-map.ts); "" maps nothing.
+  topic_prefix: z
+    .string({ error: 'expected a topic prefix such as "sites/chelsty"' })
+    .regex(/^(|[^/+#$\s][^+#\s]*)$/, {
+      error: 'expected a topic prefix such as "sites/chelsty": no +, #, spaces or leading $',
+    })
+    .refine((p) => p === '' || !p.split('/').includes(''), {
+      error: 'expected a topic prefix without empty levels, leading or trailing /',
+    })
+    .optional(),
+  max_rate: rate('messages per second', '200/s', count).prefault('200/s'),
+  max_bytes_rate: rate('bytes per second', '64KiB/s', (s) => parseSize(s)).prefault('64KiB/s'),
+  window: z
+    .int({ error: 'expected a whole number of messages, 1 to 65535' })
+    .min(1, { error: 'expected a whole number of messages, 1 to 65535' })
+    .max(65535, { error: 'expected a whole number of messages, 1 to 65535' })
+    .default(100),
+  forward_states: z.boolean({ error: 'expected true or false' }).default(false),
+});
+
+/** Remediation policy (issue 6): the first rule matching action and target decides. */
+const policyTargetError = 'expected a target glob such as "local/*", "nas/radarr" or "*"';
+const policyRule = z
+  .strictObject({
+    action: z.enum([...COMMAND_ACTIONS, '*'], {
+      error: `expected one of ${COMMAND_ACTIONS.join(', ')} or *`,
+    }),
+    target: z
+      .string({ error: policyTargetError })
+      .min(1, { error: policyTargetError })
+      .max(200, { error: 'expected a target glob of at most 200 characters' })
+      .regex(/^[a-zA-Z0-9_.*?/-]+$/, { error: policyTargetError })
+      .default('*'),
+    decision: z.enum(['allow', 'deny', 'approve'], { error: 'expected allow, deny or approve' }),
+    self_heal: z
+      .enum(['off', 'ask', 'auto'], { error: 'expected off, ask or auto' })
+      .default('off'),
+  })
+  .superRefine((r, ctx) => {
+    // approve / reject act on a pending action: its own rule already said a human decides.
+    if (r.action === 'approve' || r.action === 'reject') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['action'],
+        message: `expected an action the policy decides: ${r.action} is allowed for every pending action`,
+        input: r.action,
+      });
+    }
+    if (
+      r.decision === 'approve' &&
+      (r.action === 'silence' || r.action === 'maintenance' || r.action === 'ack')
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['decision'],
+        message: `expected allow or deny: ${r.action} takes effect at once, it is never held for approval`,
+        input: r.decision,
+      });
+    }
+    if (r.self_heal !== 'off' && r.action !== 'restart_container' && r.action !== '*') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['self_heal'],
+        message: 'expected off: self-healing only restarts containers (action restart_container)',
+        input: r.self_heal,
+      });
+    }
+  });
+
+/** Budgets, backoff and timeouts of remediation (issue 6), see src/commands/. */
+const remediation = z.strictObject({
+  approval_timeout: duration('30m').prefault('30m'),
+  action_timeout: duration('60s').prefault('60s'),
+  verify_timeout: duration('30s').prefault('30s'),
+  restarts: z
+    .strictObject({
+      max: z
+        .int({ error: 'expected a whole number of restarts, 1 or more' })
+        .min(1, { error: 'expected a whole number of restarts, 1 or more' })
+        .default(3),
+      window: duration('30m').prefault('30m'),
+      reset_after: duration('10m').prefault('10m'),
+    })
+    .prefault({}),
+  backoff: z
+    .strictObject({
+      initial: duration('10s').prefault('10s'),
+      max: duration('5m').prefault('5m'),
+    })
+    .prefault({}),
+  grace: duration('2m').prefault('2m'),
+  flapping: z
+    .strictObject({
+      changes: z
+        .int({ error: 'expected a whole number of state changes, 2 or more' })
+        .min(2, { error: 'expected a whole number of state changes, 2 or more' })
+        .default(5),
+      window: duration('10m').prefault('10m'),
+    })
+    .prefault({}),
+  quiet_after_restart: duration('5m').prefault('5m'),
+  keep_finished: duration('7d').prefault('7d'),
+});
+
 const http = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).default(false),
   listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
@@ -279,6 +434,10 @@ export const configSchema = z
     hosts: z.array(host, { error: 'expected a list of hosts' }).prefault([{ id: 'local' }]),
     containers: containers.prefault({}),
     http: http.prefault({}),
+    uplink: uplink.optional(),
+    journal: journal.prefault({}),
+    policy: z.array(policyRule, { error: 'expected a list of policy rules' }).default([]),
+    remediation: remediation.prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -309,3 +468,7 @@ export type DiscoveryConfigSection = Config['discovery'];
 export type EngineConfig = NonNullable<HostConfig['engine']>;
 export type ContainersConfig = Config['containers'];
 export type HttpConfig = Config['http'];
+export type UplinkConfig = NonNullable<Config['uplink']>;
+export type JournalConfig = Config['journal'];
+export type PolicyRuleConfig = Config['policy'][number];
+export type RemediationConfig = Config['remediation'];

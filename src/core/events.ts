@@ -50,6 +50,8 @@ export const EVENT_TYPES = [
   'remediation_started',
   'remediation_completed',
   'remediation_failed',
+  'container_flapping',
+  'container_settled',
   'ha_websocket_dead',
   'ha_integration_failed',
   // The store's own: what its overflow policy dropped, and a corrupt database set aside.

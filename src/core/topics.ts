@@ -51,8 +51,17 @@ export const topics = {
   action: (t: TopicRoot, id: string) => `${nodeRoot(t)}/actions/${slugify(id)}`,
   /** Everything this node publishes (for `outpost status`). */
   nodeFilter: (t: TopicRoot) => `${nodeRoot(t)}/#`,
+  /** The uplink bridge's own state: connected, backlog, oldest unsent age (retained JSON). */
+  uplink: (t: TopicRoot) => `${nodeRoot(t)}/uplink`,
   /** Home Assistant's birth / last-will topic. */
   haStatus: (discoveryPrefix: string) => `${discoveryPrefix}/status`,
+  /** The result topic of a command topic, for any action word (unknown ones are answered too). */
+  commandResultOf: (t: TopicRoot, action: string) => `${nodeRoot(t)}/cmd/${action}/result`,
+  /** Actions awaiting approval: retained `{ pending, actions: [...] }` (issue 6). */
+  pendingActions: (t: TopicRoot) => `${nodeRoot(t)}/remediation/pending`,
+  /** A host's maintenance mode: retained `{ maintenance, until }` (issue 6). */
+  hostMaintenance: (t: TopicRoot, host: string) =>
+    `${nodeRoot(t)}/hosts/${slugify(host)}/maintenance`,
 } as const;
 
 /** MQTT topic filter match (`+` one level, `#` the rest), per MQTT 3.1.1 §4.7. */

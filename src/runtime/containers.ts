@@ -11,6 +11,7 @@ import { HealthApi } from '../hosts/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
 import { ContainerTracker } from '../state/container-tracker.js';
 import {
+  type ContainerView,
   containerStatePayload,
   hostAvailability,
   hostStatePayload,
@@ -31,6 +32,10 @@ export interface ContainerMonitoringDeps {
   changed(complete: boolean): void;
   /** Whether the agent itself is healthy, for /healthz. */
   agentOk(): boolean;
+  /** Every container view change, also for remediation (self-healing, flap detection). */
+  viewed?(host: string, key: string, view: ContainerView | undefined): void;
+  /** Whether HA should offer a restart button for a container (policy allows it). */
+  restartable?(host: string, name: string): boolean;
 }
 
 /**
@@ -41,10 +46,12 @@ export class ContainerMonitoring {
   readonly tracker: ContainerTracker;
   readonly components: Component[];
   readonly #config: Config;
+  readonly #restartable: (host: string, name: string) => boolean;
 
   constructor(deps: ContainerMonitoringDeps) {
     const { config, root, states } = deps;
     this.#config = config;
+    this.#restartable = (host, name) => deps.restartable?.(host, name) ?? false;
     this.tracker = new ContainerTracker({
       clock: deps.clock,
       log: deps.log.child({ component: 'containers' }),
@@ -54,6 +61,7 @@ export class ContainerMonitoring {
       onContainer: (host, key, view) => {
         const topic = topics.container(root, host, key);
         void (view ? states.set(topic, containerStatePayload(view)) : states.clear(topic));
+        deps.viewed?.(host, key, view);
       },
       onHost: (host, view) => {
         if (!view) {
@@ -89,8 +97,8 @@ export class ContainerMonitoring {
     return this.tracker.containerViews(host).map((v) => ({
       name: v.observation.name,
       labels: v.observation.labels,
-      // Restart buttons arrive with remediation (issue 6): no button that does nothing.
-      withRestart: false,
+      // Only where the policy lets a restart through: no button that can only be refused.
+      withRestart: this.#restartable(host, v.observation.name),
     }));
   }
 

@@ -10,6 +10,11 @@ export interface SqliteEventStoreOptions {
   dataDir: string;
   /** The node id stamped on every event. */
   node: string;
+  /**
+   * Open an existing database for reading only (`outpost events` beside a running agent):
+   * nothing is created, migrated, moved aside or maintained, and appends and acks are refused.
+   */
+  readonly?: boolean;
   /** Size bound on payload bytes (default 512 MiB, DESIGN.md `store.max_bytes`). */
   maxBytes?: number;
   /** Age bound: older events are dropped whatever their severity (default 30 days). */

@@ -53,9 +53,23 @@ export interface OpenedDb {
  * Opens (creating if needed) the event database. A corrupt one is moved aside as
  * `<file>.corrupt-<ts>` (with its -wal) and a fresh one started: losing the history is
  * bad, refusing to run the agent is worse. A directory that cannot be written to gives a
- * read-only store when SQLite can still read the file.
+ * read-only store when SQLite can still read the file; so does `readonly`, without trying.
  */
-export function openEventDb(path: string, log: Logger, now: () => number): OpenedDb {
+export function openEventDb(
+  path: string,
+  log: Logger,
+  now: () => number,
+  readonly = false,
+): OpenedDb {
+  // A reader beside the running agent must not write: a database it thinks corrupt stays
+  // where it is (the agent decides), and a missing one is an error rather than created.
+  if (readonly) {
+    try {
+      return { db: connect(path, true), readonlyCause: 'opened read-only on request' };
+    } catch (err) {
+      throw storeFailure(err, path, 'opening read-only');
+    }
+  }
   try {
     mkdirSync(dirname(path), { recursive: true });
   } catch (err) {

@@ -73,7 +73,7 @@ export class SqliteEventStore implements EventStore {
     this.#log = opts.log ?? silentLogger();
     this.#opts = resolveLimits(opts);
     const now = () => this.#clock.now();
-    const opened = openEventDb(this.path, this.#log, now);
+    const opened = openEventDb(this.path, this.#log, now, opts.readonly);
     this.#db = opened.db;
     this.#readonly = opened.readonlyCause !== undefined;
     this.#st = prepareStatements(this.#db);

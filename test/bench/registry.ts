@@ -3,6 +3,7 @@ import { containerEventLatency, containerSshPollCost } from './containers.js';
 import { discoveryBench } from './discovery.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
+import { uplinkReplay } from './uplink.js';
 
 /** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
 export const benchmarks: readonly Benchmark[] = [
@@ -12,4 +13,5 @@ export const benchmarks: readonly Benchmark[] = [
   eventStoreAppend,
   containerEventLatency,
   containerSshPollCost,
+  uplinkReplay,
 ];

@@ -53,9 +53,9 @@ describe('startProcess', () => {
       args: ['-e', 'console.log("still starting"); setInterval(() => {}, 1000)'],
       dir,
       ready: { kind: 'unix-http', socketPath: join(dir, 'missing.sock') },
-      timeoutMs: 300,
+      timeoutMs: 3000,
     });
-    await expect(start).rejects.toThrow(/not ready after 300 ms[\s\S]*still starting/);
+    await expect(start).rejects.toThrow(/not ready after 3000 ms[\s\S]*still starting/);
   });
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {

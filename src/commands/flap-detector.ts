@@ -1,0 +1,83 @@
+export interface FlapOptions {
+  /** State changes within `windowMs` that make a target flapping (default 5 in 10 min). */
+  changes: number;
+  windowMs: number;
+}
+
+interface TargetFlaps {
+  up?: boolean;
+  changes: number[];
+  flapping: boolean;
+  lastChange: number;
+}
+
+export type FlapChange = 'started' | 'settled' | undefined;
+
+/**
+ * Flap detection per target, times passed in. A target that changes between up and down
+ * `changes` times within the window is flapping (reported once); it settles when it has
+ * kept one state for a whole window.
+ */
+export class FlapDetector {
+  readonly #opts: FlapOptions;
+  readonly #targets = new Map<string, TargetFlaps>();
+
+  constructor(opts: FlapOptions) {
+    this.#opts = opts;
+  }
+
+  /**
+   * Records the target's state at `at`. `count: false` (a grace period) updates the state
+   * without counting the change. Returns `started` the moment it becomes flapping.
+   */
+  record(target: string, up: boolean, at: number, count = true): FlapChange {
+    let t = this.#targets.get(target);
+    if (!t) {
+      t = { up, changes: [], flapping: false, lastChange: at };
+      this.#targets.set(target, t);
+      return undefined;
+    }
+    const settled = this.#settle(t, at);
+    if (t.up === up) return settled;
+    t.up = up;
+    if (!count) return settled;
+    t.lastChange = at;
+    t.changes = [...t.changes.filter((c) => c > at - this.#opts.windowMs), at];
+    if (!t.flapping && t.changes.length >= this.#opts.changes) {
+      t.flapping = true;
+      return 'started';
+    }
+    return settled;
+  }
+
+  isFlapping(target: string, now: number): boolean {
+    const t = this.#targets.get(target);
+    if (!t) return false;
+    this.#settle(t, now);
+    return t.flapping;
+  }
+
+  /** When a flapping target settles if nothing changes meanwhile. */
+  settlesAt(target: string): number | undefined {
+    const t = this.#targets.get(target);
+    return t?.flapping ? t.lastChange + this.#opts.windowMs : undefined;
+  }
+
+  /** Checks whether the target settled by `now`; `settled` once when it did. */
+  check(target: string, now: number): FlapChange {
+    const t = this.#targets.get(target);
+    return t ? this.#settle(t, now) : undefined;
+  }
+
+  /** An operator's reset (`ack`), or the target is gone. */
+  clear(target: string): void {
+    this.#targets.delete(target);
+  }
+
+  #settle(t: TargetFlaps, now: number): FlapChange {
+    if (!t.flapping || now - t.lastChange < this.#opts.windowMs) return undefined;
+    t.flapping = false;
+    t.changes = [];
+    return 'settled';
+  }
+}

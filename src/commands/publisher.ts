@@ -1,0 +1,68 @@
+import type { Logger } from '../core/logger.js';
+import { errorMessage } from '../core/errors.js';
+import { topics, type TopicRoot } from '../core/topics.js';
+import type { MqttPublisher } from '../mqtt/types.js';
+import { actionPayload, pendingSummary, type ActionRecord } from './actions.js';
+
+/**
+ * Everything remediation publishes, through the topic contract: each action retained on
+ * actions/<id>, the pending summary, each host's maintenance state, and answers.
+ * Publishing never throws into the caller: a failure is logged (the link queues while
+ * offline, so that is a full queue or a stopped link).
+ */
+export class RemediationPublisher {
+  readonly #mqtt: MqttPublisher;
+  readonly #root: TopicRoot;
+  readonly #log: Logger;
+  #lastSummary: string | undefined;
+
+  constructor(mqtt: MqttPublisher, root: TopicRoot, log: Logger) {
+    this.#mqtt = mqtt;
+    this.#root = root;
+    this.#log = log;
+  }
+
+  action(rec: ActionRecord): void {
+    this.#send(topics.action(this.#root, rec.id), JSON.stringify(actionPayload(rec)), true);
+  }
+
+  /** Removes a pruned action's retained message (an empty retained payload, MQTT §3.3.1.3). */
+  clearAction(id: string): void {
+    this.#send(topics.action(this.#root, id), '', true);
+  }
+
+  /** The pending summary, published only when it changed. */
+  pending(records: Iterable<ActionRecord>): void {
+    const json = JSON.stringify(pendingSummary(records));
+    if (json === this.#lastSummary) return;
+    this.#lastSummary = json;
+    this.#send(topics.pendingActions(this.#root), json, true);
+  }
+
+  maintenance(host: string, on: { until: number | null; by: string | null } | undefined): void {
+    const payload = {
+      maintenance: on !== undefined,
+      until: on?.until != null ? new Date(on.until).toISOString() : null,
+      by: on?.by ?? null,
+    };
+    this.#send(topics.hostMaintenance(this.#root, host), JSON.stringify(payload), true);
+  }
+
+  /** An answer to a command: QoS 1, not retained, MQTT 5 properties when given. */
+  answer(topic: string, payload: string, correlationData?: Buffer): Promise<void> {
+    const properties = correlationData
+      ? { correlationData, contentType: 'application/json' }
+      : undefined;
+    return this.#mqtt
+      .publish(topic, payload, { qos: 1, retain: false, ...(properties ? { properties } : {}) })
+      .catch((err: unknown) => {
+        this.#log.warn({ topic, err: errorMessage(err) }, 'command answer not published');
+      });
+  }
+
+  #send(topic: string, payload: string, retain: boolean): void {
+    this.#mqtt.publish(topic, payload, { qos: 1, retain }).catch((err: unknown) => {
+      this.#log.warn({ topic, err: errorMessage(err) }, 'remediation state not published');
+    });
+  }
+}

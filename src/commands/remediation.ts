@@ -1,0 +1,200 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { NewEvent } from '../core/events.js';
+import { errorMessage } from '../core/errors.js';
+import type { Component } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { TopicRoot } from '../core/topics.js';
+import type { MqttPublisher } from '../mqtt/types.js';
+import type { ContainerView } from '../state/container-view.js';
+import { ulidGenerator } from '../store/ulid.js';
+import { ActionRunner } from './action-runner.js';
+import type { ActionStore } from './action-store.js';
+import type { ActionRecord } from './actions.js';
+import { AUDIT_FILE, AuditLog } from './audit.js';
+import type { Answer } from './command.js';
+import { ControlCommands, SUPPRESSIONS_FILE } from './control.js';
+import { ExecutorRegistry } from './executors/registry.js';
+import type { Executor } from './executors/types.js';
+import { ACTIONS_FILE, FileActionStore } from './file-action-store.js';
+import { offersRestart } from './policy/index.js';
+import { policyState, runnerSettings } from './policy-state.js';
+import { RemediationPublisher } from './publisher.js';
+import { CommandRouter } from './router.js';
+import { SelfHeal } from './self-heal.js';
+import { CommandService } from './service.js';
+import { hostOf, type Suppressions } from './suppressions.js';
+
+/** Alerts that maintenance, silences and the quiet after a planned restart hold back. */
+const SUPPRESSIBLE: ReadonlySet<string> = new Set([
+  'container_down',
+  'container_unhealthy',
+  'container_recovered',
+  'container_flapping',
+  'container_settled',
+  'host_unreachable',
+  'host_reachable',
+]);
+
+/** What the Home Assistant websocket bridge (Telegram callbacks) calls to decide. */
+export interface RemediationApi {
+  approve(actionId: string, by: string, reason?: string): Promise<Answer>;
+  reject(actionId: string, by: string, reason?: string): Promise<Answer>;
+  pending(): ActionRecord[];
+}
+
+export interface RemediationDeps {
+  config: Pick<Config, 'data_dir' | 'hosts' | 'policy' | 'remediation' | 'containers' | 'mqtt'>;
+  root: TopicRoot;
+  mqtt: MqttPublisher;
+  clock: Clock;
+  log: Logger;
+  /** Where remediation events go: the event store. */
+  record(event: NewEvent): void;
+  /** Executors by action; actions without one answer `not_available`. */
+  executors: readonly Executor[];
+  /** The action store; default `<data_dir>/actions.jsonl`. */
+  store?: ActionStore;
+  /** Jitter source of the restart backoff (tests fix it). */
+  random?: () => number;
+}
+
+/**
+ * Remediation, wired (issue 6): the MQTT command router, the policy, the action store and
+ * runner, the executors, the audit log and the self-healing loop, as one component with
+ * the usual start / stop. main.ts builds it with `Remediation.create` and feeds it the
+ * container tracker's transitions.
+ */
+export class Remediation implements Component {
+  readonly name = 'remediation';
+  readonly api: RemediationApi;
+  readonly service: CommandService;
+  readonly router: CommandRouter;
+  readonly selfHeal: SelfHeal;
+  readonly #d: RemediationDeps;
+  readonly #store: ActionStore;
+  readonly #audit: AuditLog;
+  readonly #runner: ActionRunner;
+  readonly #controls: ControlCommands;
+  readonly #executors: ExecutorRegistry;
+  readonly #suppressions: Suppressions;
+
+  private constructor(deps: RemediationDeps, store: ActionStore) {
+    const { config, clock } = deps;
+    const log = deps.log.child({ component: 'remediation' });
+    this.#d = deps;
+    this.#store = store;
+    this.#audit = new AuditLog(join(config.data_dir, AUDIT_FILE), clock);
+    this.#executors = new ExecutorRegistry(deps.executors);
+    const ps = policyState(config, clock, log, deps.random);
+    this.#suppressions = ps.suppressions;
+    const publisher = new RemediationPublisher(deps.mqtt, deps.root, log);
+    const file = join(config.data_dir, SUPPRESSIONS_FILE);
+    const hosts = config.hosts.map((h) => h.id);
+    this.#controls = new ControlCommands(
+      { hosts, budgets: ps.budgets, flaps: ps.flaps, publisher, clock, log, file },
+      ps.suppressions,
+    );
+    this.#runner = new ActionRunner({
+      ...{ store, executors: this.#executors, audit: this.#audit, publisher, clock, log },
+      ...{ budgets: ps.budgets, suppressions: ps.suppressions, decide: ps.decide },
+      record: (e) => deps.record(e),
+      settings: runnerSettings(config.remediation),
+    });
+    const newId = ulidGenerator();
+    this.service = new CommandService({
+      ...{ runner: this.#runner, controls: this.#controls, executors: this.#executors, store },
+      ...{ audit: this.#audit, decide: ps.decide, clock, log },
+      newId: () => newId(clock.now()),
+    });
+    this.api = {
+      approve: (id, by, reason) => this.service.approve(id, by, reason),
+      reject: (id, by, reason) => this.service.reject(id, by, reason),
+      pending: () => this.service.pending(),
+    };
+    const { mqtt, root } = deps;
+    const discoveryPrefix = config.mqtt.discovery_prefix;
+    this.router = new CommandRouter({
+      mqtt,
+      root,
+      service: this.service,
+      publisher,
+      discoveryPrefix,
+      log,
+    });
+    this.selfHeal = new SelfHeal({
+      rules: config.policy,
+      submit: (cmd, origin) => this.service.submit(cmd, origin),
+      pendingFor: (target, action) => this.#runner.pendingFor(target, action),
+      ...{ budgets: ps.budgets, flaps: ps.flaps, clock, log },
+      record: (e) => {
+        const kept = this.filterAlert(e);
+        if (kept) deps.record(kept);
+      },
+      downAfterMs: config.containers.down_after,
+    });
+  }
+
+  /** Opens the action store (unless one is given) and builds everything. */
+  static async create(deps: RemediationDeps): Promise<Remediation> {
+    const store =
+      deps.store ??
+      (await FileActionStore.open(join(deps.config.data_dir, ACTIONS_FILE), { log: deps.log }));
+    return new Remediation(deps, store);
+  }
+
+  async start(): Promise<void> {
+    this.#audit.open();
+    for (const e of this.#executors.all) {
+      // Not awaited: an SSH host that is down must not hold the agent's start; its
+      // connection keeps retrying, and actions on it fail until it is back.
+      void e.start?.().catch((err: unknown) => {
+        this.#d.log.warn({ executor: e.name, err: errorMessage(err) }, 'executor did not start');
+      });
+    }
+    await this.#runner.restore();
+    this.#controls.start();
+    await this.router.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.router.stop();
+    this.selfHeal.stop();
+    this.#runner.stop();
+    this.#controls.stop();
+    for (const e of this.#executors.all) await e.stop?.().catch(() => undefined);
+    await this.#audit.close();
+    await this.#store.close();
+  }
+
+  /** The tracker's `onContainer` feed: flap detection and self-healing. */
+  onContainer(host: string, key: string, view: ContainerView | undefined): void {
+    this.selfHeal.onContainer(host, key, view);
+  }
+
+  /** The tracker's transitions (container_down / container_recovered) for self-healing. */
+  onTrackerEvent(event: NewEvent): void {
+    this.selfHeal.onEvent(event);
+  }
+
+  /**
+   * The alert as it should be recorded, or undefined while its target is in maintenance,
+   * silenced, or within the quiet time after a planned restart (issue 6: no alerts then).
+   */
+  filterAlert(event: NewEvent): NewEvent | undefined {
+    if (!SUPPRESSIBLE.has(event.type)) return event;
+    const host = typeof event.data?.host === 'string' ? event.data.host : hostOf(event.subject);
+    const name = typeof event.data?.name === 'string' ? event.data.name : undefined;
+    const target = name === undefined ? host : `${host}/${name}`;
+    const why = this.#suppressions.reason(target, this.#d.clock.now());
+    if (why === undefined) return event;
+    this.#d.log.debug({ type: event.type, subject: event.subject, why }, 'alert suppressed');
+    return undefined;
+  }
+
+  /** Whether the policy could ever let a restart of this container through (HA button). */
+  offersRestart(host: string, name: string): boolean {
+    return offersRestart(this.#d.config.policy, host, name);
+  }
+}

@@ -1,0 +1,121 @@
+import { errorMessage } from '../core/errors.js';
+import type { Component } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import { nodeRoot, topics, type TopicRoot } from '../core/topics.js';
+import type { IncomingMessage, MqttPublisher } from '../mqtt/types.js';
+import { commandError, type Answer } from './command.js';
+import { parseCommand } from './payloads.js';
+import type { RemediationPublisher } from './publisher.js';
+import type { CommandService } from './service.js';
+
+export interface CommandRouterOptions {
+  mqtt: MqttPublisher;
+  root: TopicRoot;
+  service: CommandService;
+  publisher: RemediationPublisher;
+  /** Answers never go under the agent's own topics or HA's discovery prefix. */
+  discoveryPrefix: string;
+  log: Logger;
+}
+
+/** Longest wait for answers still being worked out when the router stops. */
+const STOP_WAIT_MS = 5_000;
+
+/**
+ * The MQTT side of commands: subscribes `<base>/<node>/cmd/+`, parses each message, hands
+ * it to the command service and publishes the answer on `cmd/<action>/result` (for 3.1.1
+ * clients) and, when the request carried one, on its MQTT 5 response topic with its
+ * correlation data (MQTT 5 §4.10). A bad message never throws; it gets an error answer.
+ */
+export class CommandRouter implements Component {
+  readonly name = 'command-router';
+  readonly #opts: CommandRouterOptions;
+  readonly #prefix: string;
+  readonly #inFlight = new Set<Promise<void>>();
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(opts: CommandRouterOptions) {
+    this.#opts = opts;
+    this.#prefix = `${nodeRoot(opts.root)}/cmd/`;
+  }
+
+  start(): Promise<void> {
+    const { mqtt, root } = this.#opts;
+    this.#unsubscribe = mqtt.subscribe(topics.commandFilter(root), (msg) => this.#track(msg), {
+      qos: 1,
+    });
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), timeout]);
+    clearTimeout(timer);
+  }
+
+  /** Handles one message and publishes its answer(s); resolves when they are sent. */
+  async handle(msg: IncomingMessage): Promise<Answer> {
+    const action = msg.topic.startsWith(this.#prefix) ? msg.topic.slice(this.#prefix.length) : '';
+    const answer = await this.#answer(action, msg);
+    const json = JSON.stringify(answer);
+    const { publisher, root } = this.#opts;
+    const sends = [publisher.answer(topics.commandResultOf(root, action || '_'), json)];
+    const responseTopic = msg.responseTopic;
+    if (responseTopic !== undefined) {
+      if (this.#responseTopicOk(responseTopic)) {
+        sends.push(publisher.answer(responseTopic, json, msg.correlationData));
+      } else {
+        this.#opts.log.warn(
+          { action, responseTopic: responseTopic.slice(0, 200) },
+          'response topic refused',
+        );
+      }
+    }
+    await Promise.all(sends);
+    return answer;
+  }
+
+  #answer(action: string, msg: IncomingMessage): Promise<Answer> {
+    const { service } = this.#opts;
+    if (msg.retain) {
+      // A retained command would run again on every reconnect of every subscriber.
+      const err = commandError('retained', null, 'expected a command published without retain');
+      return service.refuse(action, null, err, 'mqtt');
+    }
+    const parsed = parseCommand(action, msg.payload);
+    if (!parsed.ok) return service.refuse(action, parsed.id, parsed.error, 'mqtt');
+    return service.submit(parsed.command, 'mqtt');
+  }
+
+  /** MQTT 5 §3.3.2.3.5: a topic name, no wildcards; and never one of the agent's own. */
+  #responseTopicOk(t: string): boolean {
+    if (
+      t.length === 0 ||
+      t.length > 1024 ||
+      t.includes('+') ||
+      t.includes('#') ||
+      t.includes('\u0000') ||
+      t.startsWith('$')
+    )
+      return false;
+    const { root, discoveryPrefix } = this.#opts;
+    return !t.startsWith(`${root.base}/`) && !t.startsWith(`${discoveryPrefix}/`);
+  }
+
+  #track(msg: IncomingMessage): void {
+    const p = this.handle(msg).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#opts.log.error({ topic: msg.topic, err: errorMessage(err) }, 'command not answered');
+      },
+    );
+    this.#inFlight.add(p);
+    void p.finally(() => this.#inFlight.delete(p));
+  }
+}

@@ -1,0 +1,302 @@
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ActionRunner } from './action-runner.js';
+import type { ActionStore } from './action-store.js';
+import type { ActionRecord, NewAction } from './actions.js';
+import type { NewAuditEntry } from './audit.js';
+import {
+  commandError,
+  errorAnswer,
+  isExecAction,
+  type Answer,
+  type Command,
+  type CommandError,
+  type ExecAction,
+  type Origin,
+} from './command.js';
+import type { ControlCommands } from './control.js';
+import type { ExecutorRegistry } from './executors/registry.js';
+import { decisionAnswer, notPending, recordAnswer } from './answers.js';
+import { fingerprint, IdempotencyCache } from './idempotency.js';
+import type { Decision, PolicyRequest } from './policy/index.js';
+
+export interface CommandServiceDeps {
+  runner: ActionRunner;
+  controls: ControlCommands;
+  executors: ExecutorRegistry;
+  store: ActionStore;
+  audit: { append(entry: NewAuditEntry): Promise<void> };
+  decide(req: PolicyRequest): Decision;
+  clock: Clock;
+  log: Logger;
+  /** A fresh action id when the client gave none. */
+  newId(): string;
+}
+
+/**
+ * Where every command ends up, whatever carried it (MQTT router, self-healing, the
+ * approval API of the HA / Telegram bridge): idempotency by id, the audit of what was
+ * received and decided, the policy, then the action runner or the control commands.
+ */
+export class CommandService {
+  readonly #d: CommandServiceDeps;
+  readonly #seen = new IdempotencyCache();
+
+  constructor(deps: CommandServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** Handles one parsed command; never throws (an internal failure is an error answer). */
+  submit(cmd: Command, origin: Origin): Promise<Answer> {
+    const fp = fingerprint(cmd);
+    if (cmd.id !== undefined) {
+      const again = this.#duplicate(cmd, origin, fp);
+      if (again) return again;
+    }
+    const answer = this.#handle(cmd, origin, fp).catch((err: unknown) => {
+      this.#d.log.error({ action: cmd.action, err: errorMessage(err) }, 'command failed');
+      return errorAnswer(
+        cmd.action,
+        cmd.id ?? null,
+        commandError('internal', null, errorMessage(err)),
+      );
+    });
+    if (cmd.id !== undefined) this.#seen.set(cmd.id, fp, answer);
+    return answer;
+  }
+
+  /** Audits a command that did not parse, and gives back its error answer. */
+  async refuse(
+    action: string,
+    id: string | null,
+    error: CommandError,
+    origin: Origin,
+  ): Promise<Answer> {
+    await this.#audit({
+      kind: 'command',
+      who: origin,
+      origin,
+      action: action.slice(0, 64),
+      target: null,
+      command_id: id,
+      action_id: null,
+      outcome: 'invalid',
+      message: `${error.code}${error.field ? ` (${error.field})` : ''}: ${error.message}`,
+    }).catch(() => undefined);
+    return errorAnswer(action, id, error);
+  }
+
+  /** Approval API for the Home Assistant / Telegram bridge: the same path as `cmd/approve`. */
+  approve(actionId: string, by: string, reason?: string): Promise<Answer> {
+    return this.submit(
+      {
+        action: 'approve',
+        target: actionId,
+        args: {},
+        dryRun: false,
+        requestedBy: by,
+        ...(reason ? { reason } : {}),
+      },
+      'api',
+    );
+  }
+
+  reject(actionId: string, by: string, reason?: string): Promise<Answer> {
+    return this.submit(
+      {
+        action: 'reject',
+        target: actionId,
+        args: {},
+        dryRun: false,
+        requestedBy: by,
+        ...(reason ? { reason } : {}),
+      },
+      'api',
+    );
+  }
+
+  pending(): ActionRecord[] {
+    return this.#d.runner.pending();
+  }
+
+  #duplicate(cmd: Command, origin: Origin, fp: string): Promise<Answer> | undefined {
+    const id = cmd.id!;
+    const seen = this.#seen.get(id);
+    const stored = isExecAction(cmd.action) ? this.#d.store.get(id) : undefined;
+    if (!seen && !stored) return undefined;
+    const same = seen ? seen.fingerprint === fp : stored!.fingerprint === fp;
+    void this.#audit(this.#entry(cmd, origin, 'command', same ? 'duplicate' : 'id_conflict')).catch(
+      () => undefined,
+    );
+    if (!same) {
+      const msg = `id ${id} was already used for a different command`;
+      return Promise.resolve(errorAnswer(cmd.action, id, commandError('id_conflict', 'id', msg)));
+    }
+    if (seen) return seen.answer.then((a) => ({ ...a, duplicate: true }));
+    return Promise.resolve({ ...recordAnswer(stored!, cmd.action, id), duplicate: true });
+  }
+
+  async #handle(cmd: Command, origin: Origin, fp: string): Promise<Answer> {
+    await this.#audit(this.#entry(cmd, origin, 'command', 'received'));
+    if (isExecAction(cmd.action)) return this.#exec(cmd, cmd.action, origin, fp);
+    if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(cmd, origin);
+    return this.#control(cmd, origin);
+  }
+
+  async #exec(cmd: Command, action: ExecAction, origin: Origin, fp: string): Promise<Answer> {
+    const id = cmd.id ?? this.#d.newId();
+    const invalid = this.#d.executors
+      .for(action)
+      .validate({ actionId: id, action, target: cmd.target, args: cmd.args });
+    if (invalid) {
+      await this.#audit(this.#entry(cmd, origin, 'decision', 'refused', invalid.message));
+      return errorAnswer(action, cmd.id ?? null, invalid, { target: cmd.target });
+    }
+    if (!cmd.dryRun && !this.#d.runner.reserve(cmd.target)) {
+      const msg = `an action on ${cmd.target} is running; try again when it has finished`;
+      return errorAnswer(action, cmd.id ?? null, commandError('busy', 'target', msg), {
+        target: cmd.target,
+      });
+    }
+    let handedOver = false;
+    try {
+      const decision = await this.#decide(cmd, origin);
+      if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
+      if (decision.verdict === 'deny')
+        return decisionAnswer(cmd, decision, false, this.#d.clock.now());
+      const a: NewAction = {
+        id,
+        action,
+        target: cmd.target,
+        args: cmd.args,
+        origin,
+        requestedBy: cmd.requestedBy ?? null,
+        reason: cmd.reason ?? null,
+        fingerprint: fp,
+      };
+      if (decision.verdict === 'approve')
+        return recordAnswer(await this.#d.runner.hold(a, decision), action, cmd.id ?? null);
+      handedOver = true;
+      return recordAnswer(await this.#d.runner.runNow(a, decision), action, cmd.id ?? null);
+    } finally {
+      if (!handedOver && !cmd.dryRun) this.#d.runner.release(cmd.target);
+    }
+  }
+
+  async #approval(cmd: Command, origin: Origin): Promise<Answer> {
+    const rec = this.#d.store.get(cmd.target);
+    const id = cmd.id ?? null;
+    if (!rec)
+      return errorAnswer(
+        cmd.action,
+        id,
+        commandError('not_found', 'target', `no action ${cmd.target}`),
+      );
+    if (rec.status !== 'pending') {
+      const msg = `action ${rec.id} is ${rec.status}, not pending`;
+      return errorAnswer(cmd.action, id, commandError('not_pending', 'target', msg), {
+        status: rec.status,
+      });
+    }
+    if (cmd.dryRun) {
+      return {
+        ok: true,
+        id,
+        action: cmd.action,
+        target: rec.id,
+        dry_run: true,
+        status: rec.status,
+        action_id: rec.id,
+        message: `dry run: would ${cmd.action} ${rec.action} on ${rec.target}`,
+      };
+    }
+    const by = cmd.requestedBy ?? origin;
+    if (cmd.action === 'reject') {
+      if (!this.#d.runner.claim(rec.id)) return notPending(cmd, rec);
+      return recordAnswer(
+        await this.#d.runner.reject(rec, by, origin, cmd.reason ?? null),
+        cmd.action,
+        id,
+      );
+    }
+    if (!this.#d.runner.reserve(rec.target)) {
+      const msg = `an action on ${rec.target} is running; approve again when it has finished`;
+      return errorAnswer(cmd.action, id, commandError('busy', 'target', msg));
+    }
+    if (!this.#d.runner.claim(rec.id)) {
+      this.#d.runner.release(rec.target);
+      return notPending(cmd, rec);
+    }
+    return recordAnswer(await this.#d.runner.approve(rec, by, origin), cmd.action, id);
+  }
+
+  async #control(cmd: Command, origin: Origin): Promise<Answer> {
+    const invalid = this.#d.controls.validate(cmd);
+    if (invalid) return invalid;
+    const decision = await this.#decide(cmd, origin);
+    if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
+    if (decision.verdict === 'deny')
+      return decisionAnswer(cmd, decision, false, this.#d.clock.now());
+    if (decision.verdict === 'approve') {
+      const msg = `${decision.message}: ${cmd.action} takes effect at once and cannot wait for approval`;
+      return errorAnswer(cmd.action, cmd.id ?? null, commandError('denied', 'action', msg), {
+        target: cmd.target,
+      });
+    }
+    const answer = this.#d.controls.apply(cmd, origin);
+    await this.#audit(
+      this.#entry(cmd, origin, cmd.action as NewAuditEntry['kind'], 'applied', answer.message),
+    );
+    return answer;
+  }
+
+  /** The policy's decision, audited before anything acts on it. */
+  async #decide(cmd: Command, origin: Origin): Promise<Decision> {
+    const decision = this.#d.decide({
+      action: cmd.action,
+      target: cmd.target,
+      origin,
+      automatic: origin === 'self_heal',
+    });
+    await this.#audit({
+      ...this.#entry(cmd, origin, 'decision', decision.verdict, decision.message),
+      detail: {
+        code: decision.code,
+        rule: decision.rule,
+        dry_run: cmd.dryRun,
+        trail: decision.trail,
+      },
+    });
+    return decision;
+  }
+
+  #entry(
+    cmd: Command,
+    origin: Origin,
+    kind: NewAuditEntry['kind'],
+    outcome: string,
+    message?: string,
+  ): NewAuditEntry {
+    return {
+      kind,
+      who: cmd.requestedBy ?? origin,
+      origin,
+      action: cmd.action,
+      target: cmd.target,
+      command_id: cmd.id ?? null,
+      action_id: isExecAction(cmd.action)
+        ? (cmd.id ?? null)
+        : cmd.action === 'approve' || cmd.action === 'reject'
+          ? cmd.target
+          : null,
+      outcome,
+      ...(message !== undefined ? { message } : {}),
+      ...(cmd.reason !== undefined ? { detail: { reason: cmd.reason } } : {}),
+    };
+  }
+
+  #audit(entry: NewAuditEntry): Promise<void> {
+    return this.#d.audit.append(entry);
+  }
+}

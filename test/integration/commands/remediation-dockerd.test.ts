@@ -1,0 +1,279 @@
+import { chmod, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActionRecord } from '../../../src/commands/actions.js';
+import { containerExecutor } from '../../../src/commands/executors/from-config.js';
+import { Remediation } from '../../../src/commands/remediation.js';
+import { ManualClock, systemClock } from '../../../src/core/clock.js';
+import type { NewEvent } from '../../../src/core/events.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { topics } from '../../../src/core/topics.js';
+import type { MqttLink } from '../../../src/mqtt/client.js';
+import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
+import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
+import { link, waitUntil } from '../../helpers/mqtt.js';
+import { startSshd, type SshdServer } from '../../helpers/sshd.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { unixHttpJson } from '../../helpers/unix-http.js';
+import { EngineActions } from '../containers/helpers.js';
+import { configWith, ROOT } from '../../unit/commands/harness.js';
+import { CommandClient } from './client.js';
+
+const MIN = 60_000;
+
+/**
+ * Remediation end to end: commands over a real mosquitto (MQTT 5 request/response and
+ * the 3.1.1 result topic), the policy, the file action store and audit log, and restarts
+ * through a real dockerd — by its API (host `local`) and by the docker CLI over a real
+ * sshd (host `nas`). Policy time (backoff, budget, expiry) runs on a ManualClock; the
+ * executor's verification waits on the real one.
+ */
+describe('remediation against mosquitto and dockerd', () => {
+  let broker: MosquittoBroker;
+  let dockerd: ContainerEngine;
+  let sshd: SshdServer;
+  let dir: string;
+  let agent: MqttLink;
+  let client: CommandClient;
+  let act: EngineActions;
+  let clock: ManualClock;
+  let rem: Remediation;
+  const events: NewEvent[] = [];
+
+  const config = () =>
+    configWith(dir, {
+      hosts: [
+        { id: 'local', engine: { socket: dockerd.socketPath } },
+        {
+          id: 'nas',
+          ssh: {
+            host: sshd.host,
+            port: sshd.port,
+            user: sshd.user,
+            key_file: sshd.clientKeyPath,
+            host_key: sshd.hostKeyFingerprint,
+          },
+          engine: { command: ['docker', '-H', `unix://${dockerd.socketPath}`] },
+        },
+      ],
+      policy: [
+        { action: 'restart_container', target: 'local/db', decision: 'approve' },
+        { action: '*', target: 'local/web*', decision: 'allow' },
+        { action: 'restart_container', target: 'local/crashy', decision: 'allow' },
+        { action: 'restart_container', target: 'nas/*', decision: 'allow' },
+      ],
+      remediation: { verify_timeout: '20s' },
+    });
+
+  const startRemediation = async () => {
+    const cfg = config();
+    rem = await Remediation.create({
+      config: cfg,
+      root: ROOT,
+      mqtt: agent,
+      clock,
+      log: silentLogger(),
+      record: (e) => events.push(e),
+      executors: [containerExecutor(cfg, { clock: systemClock, log: silentLogger() })],
+      random: () => 0.5,
+    });
+    await rem.start();
+  };
+
+  const startedAt = async (name: string) =>
+    (
+      await unixHttpJson<{ State: { StartedAt: string; Status: string } }>(
+        dockerd.socketPath,
+        `/containers/${name}/json`,
+      )
+    ).State;
+  const actionTopic = (id: string) => topics.action(ROOT, id);
+  const audit = async () =>
+    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  beforeAll(async () => {
+    [broker, dockerd, sshd] = await Promise.all([
+      startMosquitto({ listeners: ['anonymous'] }),
+      startDockerd(),
+      startSshd(),
+    ]);
+    await chmod(dockerd.socketPath, 0o666); // the SSH user runs the docker CLI against it
+    dir = await makeTempDir('remediation-it');
+    act = new EngineActions(dockerd.socketPath, dockerd.imageRef);
+    await Promise.all(['web', 'web2', 'db', 'other', 'remote'].map((n) => act.run(n)));
+    await act.run('crashy', { cmd: ['sh', '-c', 'sleep 1; exit 3'] });
+    clock = new ManualClock(Date.now());
+    agent = link({ url: broker.url, protocol: '5' });
+    await agent.start();
+    client = await CommandClient.connect(broker.url, ROOT, 5);
+    await startRemediation();
+  }, 180_000);
+
+  afterAll(async () => {
+    await rem?.stop();
+    await client?.end();
+    await agent?.stop();
+    await Promise.all([broker?.stop(), dockerd?.stop(), sshd?.stop()]);
+    if (dir) await removeTempDir(dir);
+  });
+
+  it('denies by default: an error answer and the container untouched', async () => {
+    const before = await startedAt('other');
+    const a = await client.request('restart_container', { target: 'local/other' });
+    expect(a).toMatchObject({ ok: false, error: { code: 'not_allowed', field: 'target' } });
+    expect(await startedAt('other')).toEqual(before);
+  });
+
+  it('restarts through the engine API and verifies it (MQTT 5 request / response)', async () => {
+    const before = await startedAt('web');
+    const a = await client.request('restart_container', {
+      id: 'it-web-1',
+      target: 'local/web',
+      requested_by: 'it',
+    });
+    expect(a).toMatchObject({ ok: true, status: 'completed', action_id: 'it-web-1' });
+    const after = await startedAt('web');
+    expect(after.Status).toBe('running');
+    expect(after.StartedAt).not.toBe(before.StartedAt);
+    await waitUntil(
+      () => client.retainedJson<ActionRecord>(actionTopic('it-web-1'))?.status === 'completed',
+      'retained action',
+    );
+  });
+
+  it('the same id twice restarts once and answers twice (3.1.1 result topic)', async () => {
+    await client.client.publishAsync(
+      'outpost/n1/cmd/stop_container',
+      JSON.stringify({ id: 'twice', target: 'local/web2' }),
+      { qos: 1 },
+    );
+    const answers = await client.send('stop_container', { id: 'twice', target: 'local/web2' }, 2);
+    expect(answers.map((a) => [a.ok, a.status, a.duplicate ?? false])).toEqual([
+      [true, 'completed', false],
+      [true, 'completed', true],
+    ]);
+    expect((await startedAt('web2')).Status).toBe('exited');
+    expect(
+      (await audit()).filter((e) => e.kind === 'result' && e.action_id === 'twice'),
+    ).toHaveLength(1);
+    expect(await client.request('start_container', { target: 'local/web2' })).toMatchObject({
+      status: 'completed',
+    });
+    expect((await startedAt('web2')).Status).toBe('running');
+  });
+
+  it('a dry run changes nothing', async () => {
+    const before = await startedAt('web');
+    const a = await client.request('restart_container', {
+      id: 'dry',
+      target: 'local/web',
+      dry_run: true,
+    });
+    expect(a).toMatchObject({
+      ok: true,
+      dry_run: true,
+      decision: { verdict: 'deny', code: 'backoff' },
+    });
+    clock.advance(MIN);
+    expect(
+      await client.request('restart_container', { id: 'dry2', target: 'local/web', dry_run: true }),
+    ).toMatchObject({ decision: { verdict: 'allow' } });
+    expect(await startedAt('web')).toEqual(before);
+    expect(client.retained.has(actionTopic('dry'))).toBe(false);
+    expect(client.retained.has(actionTopic('dry2'))).toBe(false);
+  });
+
+  it('approval end to end: pending, retained summary, approve over MQTT, restarted', async () => {
+    const before = await startedAt('db');
+    const held = await client.request('restart_container', {
+      id: 'db-1',
+      target: 'local/db',
+      reason: 'slow',
+    });
+    expect(held).toMatchObject({ ok: true, status: 'pending' });
+    await waitUntil(
+      () => client.retainedJson<{ pending: number }>(topics.pendingActions(ROOT))?.pending === 1,
+      'pending summary',
+    );
+    expect(await startedAt('db')).toEqual(before);
+    const ok = await client.request('approve', { target: 'db-1', requested_by: 'alice' });
+    expect(ok).toMatchObject({ ok: true, status: 'completed' });
+    expect((await startedAt('db')).StartedAt).not.toBe(before.StartedAt);
+    await waitUntil(
+      () => client.retainedJson<{ pending: number }>(topics.pendingActions(ROOT))?.pending === 0,
+      'summary back to 0',
+    );
+    const rec = client.retainedJson<ActionRecord>(actionTopic('db-1'))!;
+    expect(rec.history.map((h) => h.status)).toEqual([
+      'pending',
+      'approved',
+      'running',
+      'completed',
+    ]);
+  });
+
+  it('expiry: a pending action nobody approves expires, and survives a restart meanwhile', async () => {
+    const held = await client.request('restart_container', { id: 'db-2', target: 'local/db' });
+    expect(held.status).toBe('pending');
+    await rem.stop();
+    await startRemediation();
+    expect(rem.api.pending().map((r) => r.id)).toEqual(['db-2']);
+    clock.advance(30 * MIN);
+    await waitUntil(
+      () => client.retainedJson<ActionRecord>(actionTopic('db-2'))?.status === 'expired',
+      'expired',
+    );
+    expect(await client.request('approve', { target: 'db-2' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_pending' },
+    });
+  });
+
+  it('restart budget and backoff on the controlled clock, then approval', async () => {
+    clock.advance(60 * MIN); // a fresh budget window for web
+    const restart = () => client.request('restart_container', { target: 'local/web' });
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    expect(await restart()).toMatchObject({
+      ok: false,
+      error: { code: 'backoff' },
+      retry_after_s: 9,
+    });
+    clock.advance(9_000);
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    clock.advance(18_000);
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    clock.advance(36_000);
+    const over = await restart();
+    expect(over).toMatchObject({ ok: true, status: 'pending' });
+    expect(events.filter((e) => e.type === 'remediation_pending').at(-1)).toMatchObject({
+      data: { decision: 'over_budget', notify: true },
+    });
+    expect(await client.request('reject', { target: over.action_id })).toMatchObject({
+      status: 'rejected',
+    });
+  });
+
+  it('a restart that does not come back is failed (exit code in the message)', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // crashy has exited by now
+    const a = await client.request('restart_container', { target: 'local/crashy' });
+    expect(a).toMatchObject({ ok: false, status: 'failed', error: { code: 'failed' } });
+    expect(a.message).toMatch(/exit code 3|still exited/);
+    expect(events.at(-1)).toMatchObject({ type: 'remediation_failed', data: { notify: true } });
+  });
+
+  it('restarts over SSH with the engine CLI', async () => {
+    const before = await startedAt('remote');
+    const a = await client.request('restart_container', { target: 'nas/remote' });
+    expect(a).toMatchObject({ ok: true, status: 'completed' });
+    expect((await startedAt('remote')).StartedAt).not.toBe(before.StartedAt);
+    const missing = await client.request('restart_container', { target: 'nas/nope' });
+    expect(missing).toMatchObject({
+      ok: false,
+      status: 'failed',
+      message: 'no container nope on nas',
+    });
+  });
+});

@@ -1,0 +1,247 @@
+import { Buffer } from 'node:buffer';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RateLimits } from '../../../bridges/uplink/rate-limit.js';
+import { TopicMap } from '../../../bridges/uplink/topic-map.js';
+import { UplinkBridge, type UplinkBridgeOptions } from '../../../bridges/uplink/uplink-bridge.js';
+import type { NewEvent, StoredEvent } from '../../../src/core/events.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import type { MqttLinkOptions } from '../../../src/mqtt/client.js';
+import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
+import { link, retained, waitUntil } from '../../helpers/mqtt.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { UpstreamObserver } from './upstream-observer.js';
+
+const ROOT = { base: 'outpost', node: 'site-a' };
+const PREFIX = 'sites/site-a';
+const MAP = new TopicMap(ROOT, PREFIX);
+const log = silentLogger();
+
+let local: MosquittoBroker;
+let upstream: MosquittoBroker;
+
+beforeAll(async () => {
+  [local, upstream] = await Promise.all([
+    startMosquitto({ listeners: ['anonymous'] }),
+    // Persistence keeps the central observer's session (and what waits in it) across the
+    // upstream's restarts, so the test sees everything the broker acknowledged.
+    startMosquitto({ persistence: true }),
+  ]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([local?.stop(), upstream?.stop()]);
+});
+
+let cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => undefined);
+  cleanup = [];
+  await upstream.up();
+});
+
+function events(n: number, from = 0): NewEvent[] {
+  return Array.from({ length: n }, (_, i) => ({
+    type: 'disk_pressure',
+    severity: 'warning' as const,
+    subject: `nas:/volume${(from + i) % 3}`,
+    data: { used_pct: 90 + ((from + i) % 10), n: from + i },
+  }));
+}
+
+async function openStore(): Promise<SqliteEventStore> {
+  const dir = await makeTempDir('uplink-it');
+  const store = SqliteEventStore.open({ dataDir: dir, node: ROOT.node });
+  cleanup.push(async () => {
+    await store.close();
+    await removeTempDir(dir);
+  });
+  return store;
+}
+
+async function observe(): Promise<UpstreamObserver> {
+  const o = await UpstreamObserver.connect(upstream.url, `${PREFIX}/+/+/events`);
+  cleanup.push(() => o.close());
+  return o;
+}
+
+function makeBridge(
+  store: SqliteEventStore,
+  limits: RateLimits,
+  linkOpts: Partial<MqttLinkOptions> = {},
+  extra: Partial<UplinkBridgeOptions> = {},
+): UplinkBridge {
+  const up = link({
+    url: upstream.url,
+    availabilityTopic: MAP.availability,
+    queueLimit: 1000,
+    reconnectMinMs: 50,
+    reconnectMaxMs: 300,
+    protocol: '5',
+    ...linkOpts,
+  });
+  const b = new UplinkBridge({
+    store,
+    upstream: up,
+    root: ROOT,
+    topicPrefix: PREFIX,
+    limits,
+    window: 100,
+    log,
+    ...extra,
+  });
+  cleanup.push(() => b.stop());
+  return b;
+}
+
+async function appendAll(store: SqliteEventStore, n: number, chunk = 1000) {
+  const out: StoredEvent[] = [];
+  for (let i = 0; i < n; i += chunk) {
+    out.push(...(await store.appendMany(events(Math.min(chunk, n - i), i))));
+  }
+  return out;
+}
+
+const UNLIMITED = { messagesPerS: 0, bytesPerS: 0 };
+
+/** The upstream's retained messages under `filter`, once `ready` holds (or the last seen). */
+async function retainedWhen(
+  filter: string,
+  ready: (m: Map<string, string>) => boolean,
+): Promise<Map<string, string>> {
+  let m = new Map<string, string>();
+  for (let i = 0; i < 20 && !ready(m); i++) m = await retained(upstream.url, filter);
+  return m;
+}
+
+describe('uplink bridge between two real mosquittos', () => {
+  it('forwards over mqtts with a password: topic under the prefix, id in payload and user property, site availability', async () => {
+    const store = await openStore();
+    const central = await observe();
+    const b = makeBridge(store, UNLIMITED, {
+      url: upstream.tlsUrl,
+      ca: Buffer.from(upstream.caPem),
+      username: upstream.username,
+      password: upstream.password,
+    });
+    await b.start();
+    const stored = await store.appendMany(events(50));
+    await waitUntil(() => central.has(stored.map((e) => e.id)), 'all 50 upstream');
+    expect(central.ids()).toEqual(stored.map((e) => e.id));
+    for (const r of central.received) {
+      expect(r.topic).toBe('sites/site-a/outpost/site-a/events');
+      expect(r.eventIdProperty).toBe(r.id);
+    }
+    const e = stored[7]!;
+    expect(central.received[7]!.event).toEqual({
+      id: e.id,
+      ts: e.ts,
+      node: 'site-a',
+      type: 'disk_pressure',
+      severity: 'warning',
+      subject: e.subject,
+      data: e.data,
+    });
+    const avail = () => retained(upstream.url, `${PREFIX}/#`);
+    expect((await avail()).get('sites/site-a/outpost/site-a/availability')).toBe('online');
+    await waitUntil(() => b.status().acked === 50, 'cursor at the end');
+    await b.stop();
+    expect((await avail()).get('sites/site-a/outpost/site-a/availability')).toBe('offline');
+  });
+
+  it('drains a 20k backlog from an outage complete, in order and paced; a live event overtakes it', async () => {
+    const store = await openStore();
+    const central = await observe();
+    await upstream.down();
+    const rate = 2000;
+    const b = makeBridge(store, { messagesPerS: rate, bytesPerS: 0 });
+    await b.start();
+    const backlog = await appendAll(store, 20_000);
+    expect((await store.backlog('uplink')).count).toBe(20_000);
+
+    await upstream.up();
+    await waitUntil(() => central.received.length >= 4000, 'the drain under way', 30_000);
+    const appendedAt = Date.now();
+    const [live] = await store.appendMany(events(1, 99_999));
+    await waitUntil(() => central.has([live!.id]), 'the live event', 10_000);
+    const liveAt = central.received.find((r) => r.id === live!.id)!.at;
+    // "Within a few seconds" while the backlog still has ~7 s to go at this rate.
+    expect(liveAt - appendedAt).toBeLessThan(3000);
+
+    const all = backlog.map((e) => e.id);
+    await waitUntil(() => central.has(all), 'the whole backlog', 60_000);
+    await waitUntil(() => b.status().acked === 20_001, 'cursor at the end', 10_000);
+    const ids = central.ids();
+    expect(ids.indexOf(live!.id)).toBeLessThan(ids.indexOf(all.at(-1)!));
+    expect(central.firstOccurrences().filter((id) => id !== live!.id)).toEqual(all);
+    for (const r of central.received) expect(r.eventIdProperty).toBe(r.id);
+
+    // Pacing, with a generous bound: one second of burst, then `rate` per second.
+    const arrivals = central.received.filter((r) => r.id !== live!.id).map((r) => r.at);
+    const seconds = (arrivals.at(-1)! - arrivals[0]!) / 1000;
+    expect((arrivals.length - rate) / seconds).toBeLessThan(rate * 1.3);
+  }, 90_000);
+
+  it('survives an upstream restart in the middle of a drain: every event, in order, duplicates only', async () => {
+    const store = await openStore();
+    const central = await observe();
+    const b = makeBridge(store, { messagesPerS: 1000, bytesPerS: 0 });
+    const stored = await appendAll(store, 5000);
+    await b.start();
+    await waitUntil(() => central.received.length >= 1500, 'the drain under way', 20_000);
+    await upstream.down();
+    await new Promise((r) => setTimeout(r, 1000));
+    await upstream.up();
+    const all = stored.map((e) => e.id);
+    await waitUntil(() => central.has(all), 'every event after the restart', 40_000);
+    await waitUntil(() => b.status().acked === 5000, 'cursor at the end', 10_000);
+    expect(central.firstOccurrences()).toEqual(all);
+    expect(b.status().failures).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('holds everything while paused (the watchdog reports the uplink down)', async () => {
+    const store = await openStore();
+    const central = await observe();
+    const b = makeBridge(store, UNLIMITED);
+    await b.start();
+    await waitUntil(() => b.status().acked === 0 && central.received.length === 0, 'idle');
+    b.pause('watchdog: uplink down');
+    const stored = await store.appendMany(events(20));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(central.received.length).toBe(0);
+    b.resume();
+    await waitUntil(() => central.has(stored.map((e) => e.id)), 'sent after resume');
+  });
+
+  it('forwards the node state topics upstream, retained, with the uplink state among them', async () => {
+    const store = await openStore();
+    const localLink = link({ url: local.url, availabilityTopic: 'outpost/site-a/availability' });
+    await localLink.start();
+    cleanup.push(() => localLink.stop());
+    const states = {
+      set: (topic: string, value: unknown) =>
+        localLink.publish(topic, JSON.stringify(value), { qos: 1, retain: true }),
+    };
+    const b = makeBridge(store, UNLIMITED, {}, { local: localLink, forwardStates: true, states });
+    await b.start();
+    await localLink.publish('outpost/site-a/watchdog', '{"healthy":true}', {
+      qos: 1,
+      retain: true,
+    });
+    const up = await retainedWhen(
+      `${PREFIX}/#`,
+      // The first state may predate the connection; the one after it says connected.
+      (m) =>
+        m.get('sites/site-a/outpost/site-a/uplink')?.includes('"connected":true') === true &&
+        m.has('sites/site-a/outpost/site-a/watchdog'),
+    );
+    expect(up.get('sites/site-a/outpost/site-a/watchdog')).toBe('{"healthy":true}');
+    expect(JSON.parse(up.get('sites/site-a/outpost/site-a/uplink')!)).toMatchObject({
+      connected: true,
+      paused: false,
+      backlog: 0,
+    });
+    // The site's availability upstream is the uplink's own, not the forwarded local one.
+    expect(up.get('sites/site-a/outpost/site-a/availability')).toBe('online');
+  });
+});

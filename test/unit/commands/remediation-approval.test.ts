@@ -1,0 +1,241 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryActionStore } from '../../../src/commands/action-store.js';
+import type { ActionRecord } from '../../../src/commands/actions.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import { topics } from '../../../src/core/topics.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { build, message, ROOT, type Built } from './harness.js';
+
+const MIN = 60_000;
+const START = Date.parse('2026-01-01T00:00:00Z');
+const allowLocal = {
+  policy: [{ action: 'restart_container', target: 'local/*', decision: 'allow' }],
+};
+const approveLocal = {
+  policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+};
+
+describe('remediation approvals, budgets and maintenance (in process)', () => {
+  let dir: string;
+  let clock: ManualClock;
+  let b: Built | undefined;
+
+  beforeEach(async () => {
+    dir = await makeTempDir('remediation');
+    clock = new ManualClock(START);
+  });
+  afterEach(async () => {
+    await b?.rem.stop();
+    b = undefined;
+    await removeTempDir(dir);
+  });
+
+  const start = async (config: Record<string, unknown> = {}, store = new MemoryActionStore()) => {
+    b = await build({ dir, clock, config, store });
+    await b.rem.start();
+    return b;
+  };
+  const send = (action: string, payload: unknown, extra = {}) =>
+    b!.rem.router.handle(message(action, payload, extra));
+  const audit = async () =>
+    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const action = (id: string) => b!.wire.retainedJson<ActionRecord>(topics.action(ROOT, id));
+  const pending = () =>
+    b!.wire.retainedJson<{ pending: number; actions: unknown[] }>(topics.pendingActions(ROOT));
+
+  it('approval flow: pending, summary, MQTT 5 approve with response topic, run, completed', async () => {
+    await start(approveLocal);
+    const held = await send('restart_container', { id: 'p1', target: 'local/web', reason: 'hung' });
+    expect(held).toMatchObject({ ok: true, status: 'pending', action_id: 'p1' });
+    expect(b!.exec.runs).toEqual([]);
+    expect(pending()).toMatchObject({
+      pending: 1,
+      actions: [{ id: 'p1', target: 'local/web', reason: 'hung' }],
+    });
+    expect(b!.events.map((e) => [e.type, e.data?.notify])).toEqual([['remediation_pending', true]]);
+    const corr = Buffer.from([1, 2, 3]);
+    const ok = await send(
+      'approve',
+      { target: 'p1', requested_by: 'alice' },
+      { responseTopic: 'app/replies/1', correlationData: corr },
+    );
+    expect(ok).toMatchObject({ ok: true, status: 'completed', action_id: 'p1' });
+    const reply = b!.wire.sent.find((m) => m.topic === 'app/replies/1')!;
+    expect(JSON.parse(reply.payload)).toEqual(ok);
+    expect(reply.opts?.properties?.correlationData).toEqual(corr);
+    expect(b!.exec.runs).toHaveLength(1);
+    expect(action('p1')!.history.map((h) => [h.status, h.by])).toEqual([
+      ['pending', 'mqtt'],
+      ['approved', 'alice'],
+      ['running', 'agent'],
+      ['completed', 'agent'],
+    ]);
+    expect(pending()).toEqual({ pending: 0, actions: [] });
+    expect(await send('approve', { target: 'p1' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_pending' },
+    });
+    expect((await audit()).filter((e) => e.kind === 'approval')).toEqual([
+      expect.objectContaining({ who: 'alice', outcome: 'approved', action_id: 'p1' }),
+    ]);
+  });
+
+  it('reject through the API the Telegram bridge calls', async () => {
+    await start(approveLocal);
+    await send('restart_container', { id: 'p2', target: 'local/web' });
+    expect(b!.rem.api.pending().map((r) => r.id)).toEqual(['p2']);
+    const a = await b!.rem.api.reject('p2', 'telegram:bob', 'not now');
+    expect(a).toMatchObject({ ok: false, status: 'rejected', error: { code: 'rejected' } });
+    expect(action('p2')!.status).toBe('rejected');
+    expect(b!.exec.runs).toEqual([]);
+    expect(await b!.rem.api.approve('p2', 'telegram:bob')).toMatchObject({
+      error: { code: 'not_pending' },
+    });
+  });
+
+  it('expires a pending action after approval_timeout', async () => {
+    await start(approveLocal);
+    await send('restart_container', { id: 'p3', target: 'local/web' });
+    clock.advance(30 * MIN - 1);
+    expect(action('p3')!.status).toBe('pending');
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(action('p3')!.status).toBe('expired');
+    expect(pending()!.pending).toBe(0);
+    expect(b!.events.at(-1)).toMatchObject({
+      type: 'remediation_failed',
+      data: { status: 'expired', notify: true },
+    });
+    expect(await send('approve', { target: 'p3' })).toMatchObject({
+      error: { code: 'not_pending' },
+    });
+    expect(b!.exec.runs).toEqual([]);
+  });
+
+  it('pending actions survive a restart; interrupted ones are failed, not rerun', async () => {
+    const backing = new Map<string, ActionRecord>();
+    await start(approveLocal, new MemoryActionStore(backing));
+    await send('restart_container', { id: 'keep', target: 'local/web' });
+    await b!.rem.stop();
+    const running = {
+      ...backing.get('keep')!,
+      id: 'cut',
+      status: 'running' as const,
+      fingerprint: 'x',
+    };
+    backing.set('cut', running);
+    b = await build({ dir, clock, config: approveLocal, store: new MemoryActionStore(backing) });
+    await b.rem.start();
+    expect(b.rem.api.pending().map((r) => r.id)).toEqual(['keep']);
+    expect(backing.get('cut')!.status).toBe('failed');
+    expect(b.exec.runs).toEqual([]);
+    expect(await send('approve', { target: 'keep' })).toMatchObject({
+      ok: true,
+      status: 'completed',
+    });
+    clock.advance(30 * MIN);
+    expect(backing.get('keep')!.status).toBe('completed');
+  });
+
+  it('restart budget through the service: backoff, then a human decides', async () => {
+    await start(allowLocal);
+    const restart = () => send('restart_container', { target: 'local/web' });
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    expect(await restart()).toMatchObject({
+      ok: false,
+      error: { code: 'backoff' },
+      retry_after_s: 9,
+    });
+    clock.advance(9_000);
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    clock.advance(17_999);
+    expect(await restart()).toMatchObject({ error: { code: 'backoff' }, retry_after_s: 1 });
+    clock.advance(1);
+    expect(await restart()).toMatchObject({ status: 'completed' });
+    clock.advance(36_000);
+    expect(await restart()).toMatchObject({ ok: true, status: 'pending' });
+    expect(b!.exec.runs).toHaveLength(3);
+    expect(await send('ack', { target: 'local/web' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_allowed' },
+    });
+  });
+
+  it('maintenance: policy-checked, state retained, alerts and automatic actions held', async () => {
+    await start({ policy: [{ action: 'maintenance', target: 'nas', decision: 'allow' }] });
+    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
+      maintenance: false,
+      until: null,
+      by: null,
+    });
+    expect(await send('maintenance', { target: 'local', enabled: true })).toMatchObject({
+      error: { code: 'not_allowed' },
+    });
+    expect(await send('maintenance', { target: 'mars', enabled: true })).toMatchObject({
+      error: { code: 'not_found' },
+    });
+    const on = await send('maintenance', {
+      target: 'nas',
+      enabled: true,
+      args: { for: '1h' },
+      requested_by: 'ops',
+    });
+    expect(on).toMatchObject({ ok: true });
+    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
+      maintenance: true,
+      until: '2026-01-01T01:00:00.000Z',
+      by: 'ops',
+    });
+    const down = {
+      type: 'container_down',
+      severity: 'critical' as const,
+      subject: 'nas/radarr',
+      data: { host: 'nas', name: 'radarr' },
+    };
+    expect(b!.rem.filterAlert(down)).toBeUndefined();
+    expect(
+      b!.rem.filterAlert({ ...down, subject: 'local/x', data: { host: 'local', name: 'x' } }),
+    ).toBeDefined();
+    expect(b!.rem.filterAlert({ ...down, type: 'remediation_failed' })).toBeDefined();
+    clock.advance(60 * MIN);
+    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
+      maintenance: false,
+    });
+    expect(b!.rem.filterAlert(down)).toBeDefined();
+    expect((await audit()).filter((e) => e.kind === 'maintenance')).toHaveLength(1);
+  });
+
+  it('maintenance and silences survive a restart of the agent', async () => {
+    const policy = {
+      policy: [
+        { action: 'silence', decision: 'allow' },
+        { action: 'maintenance', decision: 'allow' },
+      ],
+    };
+    await start(policy);
+    await send('maintenance', { target: 'nas', enabled: true });
+    await send('silence', { target: 'local/web', args: { for: '2h' } });
+    await b!.rem.stop();
+    b = await build({ dir, clock, config: policy });
+    await b.rem.start();
+    expect(b.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
+      maintenance: true,
+      until: null,
+    });
+    const down = {
+      type: 'container_down',
+      severity: 'critical' as const,
+      subject: 'local/web',
+      data: { host: 'local', name: 'web' },
+    };
+    expect(b.rem.filterAlert(down)).toBeUndefined();
+    clock.advance(2 * 60 * MIN);
+    expect(b.rem.filterAlert(down)).toBeDefined();
+  });
+});

@@ -1,0 +1,203 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryActionStore } from '../../../src/commands/action-store.js';
+import type { ActionRecord } from '../../../src/commands/actions.js';
+import type { Answer } from '../../../src/commands/command.js';
+import { ManualClock } from '../../../src/core/clock.js';
+import { topics } from '../../../src/core/topics.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { build, message, ROOT, type Built } from './harness.js';
+
+const START = Date.parse('2026-01-01T00:00:00Z');
+const allowLocal = {
+  policy: [{ action: 'restart_container', target: 'local/*', decision: 'allow' }],
+};
+
+describe('remediation commands (in process)', () => {
+  let dir: string;
+  let clock: ManualClock;
+  let b: Built | undefined;
+
+  beforeEach(async () => {
+    dir = await makeTempDir('remediation');
+    clock = new ManualClock(START);
+  });
+  afterEach(async () => {
+    await b?.rem.stop();
+    b = undefined;
+    await removeTempDir(dir);
+  });
+
+  const start = async (config: Record<string, unknown> = {}, store = new MemoryActionStore()) => {
+    b = await build({ dir, clock, config, store });
+    await b.rem.start();
+    return b;
+  };
+  const send = (action: string, payload: unknown, extra = {}) =>
+    b!.rem.router.handle(message(action, payload, extra));
+  const audit = async () =>
+    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const action = (id: string) => b!.wire.retainedJson<ActionRecord>(topics.action(ROOT, id));
+
+  it('denies by default: an error answer, nothing run, the decision audited', async () => {
+    await start();
+    const a = await send('restart_container', { id: 'r1', target: 'local/web' });
+    expect(a).toMatchObject({
+      ok: false,
+      id: 'r1',
+      error: { code: 'not_allowed', field: 'target' },
+    });
+    expect(b!.exec.runs).toEqual([]);
+    expect(
+      b!.wire
+        .on(topics.commandResult(ROOT, 'restart_container'))
+        .map((p) => JSON.parse(p) as Answer),
+    ).toEqual([a]);
+    expect((await audit()).map((e) => [e.kind, e.outcome])).toEqual([
+      ['command', 'received'],
+      ['decision', 'deny'],
+    ]);
+  });
+
+  it('runs an allowed restart and publishes its lifecycle', async () => {
+    await start(allowLocal);
+    const a = await send('restart_container', {
+      id: 'r1',
+      target: 'local/web',
+      requested_by: 'ops',
+    });
+    expect(a).toMatchObject({
+      ok: true,
+      status: 'completed',
+      action_id: 'r1',
+      message: 'local/web done',
+    });
+    expect(b!.exec.runs).toHaveLength(1);
+    const rec = action('r1')!;
+    expect(rec.history.map((h) => h.status)).toEqual(['approved', 'running', 'completed']);
+    expect(rec).not.toHaveProperty('fingerprint');
+    const statuses = b!.wire
+      .on(topics.action(ROOT, 'r1'))
+      .map((p) => (JSON.parse(p) as ActionRecord).status);
+    expect(statuses).toEqual(['approved', 'running', 'completed']);
+    expect(b!.events.map((e) => [e.type, e.data?.notify])).toEqual([
+      ['remediation_started', false],
+      ['remediation_completed', false],
+    ]);
+    expect((await audit()).map((e) => e.kind)).toEqual(['command', 'decision', 'result']);
+  });
+
+  it('the same id twice runs once and answers twice; another command with it is refused', async () => {
+    await start(allowLocal);
+    let release!: () => void;
+    b!.exec.outcome = () => new Promise((r) => (release = () => r({ ok: true, message: 'ok' })));
+    const first = send('restart_container', { id: 'same', target: 'local/web' });
+    const second = send('restart_container', { id: 'same', target: 'local/web' });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    release();
+    const [a1, a2] = await Promise.all([first, second]);
+    expect(b!.exec.runs).toHaveLength(1);
+    expect(a1).toMatchObject({ ok: true, status: 'completed' });
+    expect(a2).toEqual({ ...a1, duplicate: true });
+    expect(await send('restart_container', { id: 'same', target: 'local/web' })).toMatchObject({
+      duplicate: true,
+      status: 'completed',
+    });
+    expect(await send('stop_container', { id: 'same', target: 'local/web' })).toMatchObject({
+      ok: false,
+      error: { code: 'id_conflict', field: 'id' },
+    });
+    expect(b!.exec.runs).toHaveLength(1);
+    expect(b!.wire.on(topics.commandResult(ROOT, 'restart_container'))).toHaveLength(3);
+  });
+
+  it('a dry run changes nothing: no run, no action, no budget used', async () => {
+    await start(allowLocal);
+    const a = await send('restart_container', { target: 'local/web', dry_run: true });
+    expect(a).toMatchObject({ ok: true, dry_run: true, decision: { verdict: 'allow', rule: 0 } });
+    expect(b!.exec.runs).toEqual([]);
+    expect(b!.store.list()).toEqual([]);
+    expect(b!.wire.sent.filter((m) => m.topic.includes('/actions/'))).toEqual([]);
+    expect(b!.events).toEqual([]);
+    // No backoff: the dry run did not count as a restart.
+    expect(await send('restart_container', { target: 'local/web' })).toMatchObject({
+      ok: true,
+      status: 'completed',
+    });
+    expect(await send('restart_container', { target: 'local/web', dry_run: true })).toMatchObject({
+      decision: { verdict: 'deny', code: 'backoff' },
+      retry_after_s: 9,
+    });
+  });
+
+  it('answers unknown actions, retained commands and bad response topics safely', async () => {
+    await start(allowLocal);
+    const unknown = await send('reboot', { target: 'local' });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_action' } });
+    expect(b!.wire.on(topics.commandResultOf(ROOT, 'reboot'))).toHaveLength(1);
+    const retained = await send('restart_container', { target: 'local/web' }, { retain: true });
+    expect(retained).toMatchObject({ ok: false, error: { code: 'retained' } });
+    await send(
+      'restart_container',
+      { target: 'local/x', dry_run: true },
+      { responseTopic: 'homeassistant/sensor/x/config' },
+    );
+    await send(
+      'restart_container',
+      { target: 'local/x', dry_run: true },
+      { responseTopic: 'outpost/n1/availability' },
+    );
+    await send(
+      'restart_container',
+      { target: 'local/x', dry_run: true },
+      { responseTopic: 'a/+/b' },
+    );
+    expect(
+      b!.wire.sent.filter(
+        (m) =>
+          !m.topic.startsWith('outpost/n1/cmd/') &&
+          !m.topic.startsWith('outpost/n1/hosts/') &&
+          !m.topic.startsWith('outpost/n1/remediation/'),
+      ),
+    ).toEqual([]);
+    expect(b!.exec.runs).toEqual([]);
+  });
+
+  it('run_backup and disk_cleanup answer not available', async () => {
+    await start({ policy: [{ action: '*', target: '*', decision: 'allow' }] });
+    expect(await send('run_backup', { target: 'ha-config' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_available', field: 'action' },
+    });
+    expect(await send('disk_cleanup', { target: 'local' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_available' },
+    });
+    expect(b!.store.list()).toEqual([]);
+  });
+
+  it('one action per target at a time', async () => {
+    await start(allowLocal);
+    let release!: () => void;
+    b!.exec.outcome = () =>
+      new Promise((r) => (release = () => r({ ok: false, message: 'still down' })));
+    const first = send('restart_container', { target: 'local/web' });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(await send('stop_container', { target: 'local/web' })).toMatchObject({
+      error: { code: 'busy' },
+    });
+    release();
+    expect(await first).toMatchObject({
+      ok: false,
+      status: 'failed',
+      error: { code: 'failed', message: 'still down' },
+    });
+    expect(b!.events.at(-1)).toMatchObject({ type: 'remediation_failed', data: { notify: true } });
+  });
+});
