@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { configPath, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 
 /** A usage error: printed with the command's help, exit code 2. */
 export class UsageError extends Error {}
@@ -27,3 +29,12 @@ export function parse(argv: string[], options: Options): Parsed {
 export const configOption: Options = {
   config: { type: 'string', short: 'c' },
 };
+
+/**
+ * The config a command works on (--config, $OUTPOST_CONFIG, ./config.yaml). A bad one
+ * throws ConfigError, which the dispatcher prints one problem a line, exit code 2.
+ */
+export function commandConfig(values: Parsed['values'], env: NodeJS.ProcessEnv): Config {
+  const explicit = typeof values.config === 'string' ? values.config : undefined;
+  return loadConfig(configPath(explicit, env), env).config;
+}

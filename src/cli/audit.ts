@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import { AUDIT_FILE, readAudit, type AuditEntry, type AuditQuery } from '../commands/audit.js';
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { COMMAND_ACTIONS } from '../core/topics.js';
-import { configOption, parse, UsageError } from './args.js';
+import { configOption, parse, UsageError, commandConfig } from './args.js';
 import { parseWhen } from './events.js';
 import type { Io } from './io.js';
 
@@ -42,14 +40,7 @@ export async function audit(argv: string[], io: Io): Promise<number> {
     },
     Date.now(),
   );
-  let config: Config;
-  try {
-    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
-    return 2;
-  }
+  const config = commandConfig(values, io.env);
   const file = join(config.data_dir, AUDIT_FILE);
   const { entries, damaged } = await readAudit(file, query);
   if (values.json) for (const e of entries) io.out(JSON.stringify(e));

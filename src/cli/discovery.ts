@@ -1,8 +1,6 @@
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { silentLogger } from '../core/logger.js';
 import { discoveryPublisher, removeStaleDiscovery } from '../main.js';
-import { configOption, parse, UsageError } from './args.js';
+import { configOption, parse, UsageError, commandConfig } from './args.js';
 import { brokerOptions, toolLink } from './connect.js';
 import type { Io } from './io.js';
 
@@ -18,14 +16,7 @@ export async function discovery(argv: string[], io: Io): Promise<number> {
   if (positionals[0] !== 'cleanup' || positionals.length > 1) {
     throw new UsageError(`expected "cleanup", got ${JSON.stringify(positionals.join(' '))}`);
   }
-  let config: Config;
-  try {
-    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
-    return 2;
-  }
+  const config = commandConfig(values, io.env);
   const link = toolLink(config, values);
   const log = silentLogger();
   const publisher = await discoveryPublisher(config, link, undefined, log);

@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { UsageError } from './args.js';
@@ -75,6 +76,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     return await command.run(named ? rest : argv, io);
   } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
+      return 2;
+    }
     if (err instanceof UsageError) {
       io.err(`outpost ${name}: ${err.message}\n\n${command.help}`);
       return 2;

@@ -1,12 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { parseDuration } from '../config/units.js';
 import { isSeverity, SEVERITIES, toWireEvent, type StoredEvent } from '../core/events.js';
 import type { EventQuery } from '../store/event-store.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../store/sqlite-store.js';
-import { configOption, parse, UsageError } from './args.js';
+import { configOption, parse, UsageError, commandConfig } from './args.js';
 import type { Io } from './io.js';
 
 export const help = `usage: outpost events [--since WHEN] [--until WHEN] [--type TYPE]... [--severity LEVEL]
@@ -50,14 +48,7 @@ export async function events(argv: string[], io: Io): Promise<number> {
     Date.now(),
   );
 
-  let config: Config;
-  try {
-    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
-    return 2;
-  }
+  const config = commandConfig(values, io.env);
   const dbPath = join(config.data_dir, EVENTS_DB_FILE);
   if (!existsSync(dbPath)) {
     io.err(`no event store at ${dbPath} (has the agent run with this config?)`);

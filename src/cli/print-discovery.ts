@@ -1,6 +1,5 @@
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
 import { discoveryMessages } from '../main.js';
-import { configOption, parse } from './args.js';
+import { commandConfig, configOption, parse } from './args.js';
 import type { Io } from './io.js';
 
 export const help = `usage: outpost print-discovery [--config FILE]
@@ -11,13 +10,6 @@ configuration, one JSON line each ({"topic", "retain", "qos", "payload"}), witho
 export function printDiscovery(argv: string[], io: Io): number {
   const { values } = parse(argv, configOption);
   if (values.help) return (io.out(help), 0);
-  try {
-    const { config } = loadConfig(configPath(values.config as string | undefined, io.env), io.env);
-    for (const m of discoveryMessages(config)) io.out(JSON.stringify(m));
-    return 0;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
-    return 2;
-  }
+  for (const m of discoveryMessages(commandConfig(values, io.env))) io.out(JSON.stringify(m));
+  return 0;
 }

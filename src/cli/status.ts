@@ -1,8 +1,6 @@
-import { ConfigError, configPath, loadConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
 import { nodeRoot, topics } from '../core/topics.js';
 import { topicRoot } from '../mqtt/link-options.js';
-import { configOption, parse } from './args.js';
+import { configOption, parse, commandConfig } from './args.js';
 import { brokerOptions, toolLink } from './connect.js';
 import type { Io } from './io.js';
 
@@ -19,14 +17,7 @@ export async function status(argv: string[], io: Io): Promise<number> {
     wait: { type: 'string' },
   });
   if (values.help) return (io.out(help), 0);
-  let config: Config;
-  try {
-    config = loadConfig(configPath(values.config as string | undefined, io.env), io.env).config;
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
-    return 2;
-  }
+  const config = commandConfig(values, io.env);
   const maxWait = Number(values.wait ?? 3000);
   const link = toolLink(config, values);
   const rows = new Map<string, string>();
