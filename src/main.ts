@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import { uplinkEntities } from '../bridges/uplink/entities.js';
 import { desiredConfigs, type DiscoveryModel } from '../discovery/desired.js';
+import type { PendingAction } from '../discovery/entities/remediation.js';
 import { agentDevice } from '../discovery/device.js';
 import { groupByDevice } from '../discovery/device-based.js';
 import type { DiscoveryConfig, DiscoveryContext } from '../discovery/entity.js';
@@ -87,7 +88,11 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const store = openStore(config, log);
   if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
   let containers: ContainerMonitoring | undefined = undefined;
-  const discovery = await discoveryPublisher(config, link, states, log, () => containers);
+  let pendingActions: () => readonly PendingAction[] = () => [];
+  const discovery = await discoveryPublisher(config, link, states, log, () => ({
+    containers,
+    pending: pendingActions(),
+  }));
   const syncDiscovery = debounce(1000, (complete: boolean) => {
     discovery.sync({ observationOk: complete }).catch((err: unknown) => {
       log.warn({ err: errorMessage(err) }, 'discovery sync failed');
@@ -101,7 +106,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     log: log.child({ component: 'remediation' }),
     record: (e) => recordEvent(store, e, log),
     executors: [containerExecutor(config, { clock: systemClock, log })],
+    pendingChanged: () => syncDiscovery(false),
   });
+  pendingActions = () => remediation.api.pending();
   containers = new ContainerMonitoring({
     config,
     root,
@@ -160,8 +167,14 @@ export function discoveryContext(config: Config): DiscoveryContext {
   };
 }
 
-/** What config defines, plus what the collectors observed (when given). */
-export function discoveryModel(config: Config, observed?: ContainerMonitoring): DiscoveryModel {
+/** What the running agent knows beyond its config: observed containers, pending actions. */
+export interface Observed {
+  readonly containers?: ContainerMonitoring | undefined;
+  readonly pending?: readonly PendingAction[];
+}
+
+/** What config defines, plus what the agent observed (when given). */
+export function discoveryModel(config: Config, observed: Observed = {}): DiscoveryModel {
   return {
     agent: {
       node: config.node.id,
@@ -174,11 +187,14 @@ export function discoveryModel(config: Config, observed?: ContainerMonitoring): 
       name: h.name ?? h.id,
       remote: h.ssh !== undefined || h.engine?.url !== undefined,
       watchesContainers: h.engine !== undefined,
-      containers: observed?.containersOf(h.id),
+      containers: observed.containers?.containersOf(h.id),
       maintenanceStateTopic: topics.hostMaintenance(topicRoot(config), h.id),
       offersMaintenance: offersAction(config.policy, 'maintenance', h.id),
     })),
-    remediation: { pendingTopic: topics.pendingActions(topicRoot(config)) },
+    remediation: {
+      pendingTopic: topics.pendingActions(topicRoot(config)),
+      pending: observed.pending ?? [],
+    },
   };
 }
 
@@ -196,10 +212,7 @@ export function configurationUrl(config: Config): string | undefined {
 }
 
 /** Every discovery config the agent publishes for this config and these observations. */
-export function desiredDiscovery(
-  config: Config,
-  observed?: ContainerMonitoring,
-): DiscoveryConfig[] {
+export function desiredDiscovery(config: Config, observed: Observed = {}): DiscoveryConfig[] {
   const ctx = discoveryContext(config);
   const model = discoveryModel(config, observed);
   const out = desiredConfigs(ctx, model);
@@ -249,7 +262,7 @@ export async function discoveryPublisher(
   mqtt: MqttPublisher,
   states: StatePublisher | undefined,
   log: Logger,
-  observed: () => ContainerMonitoring | undefined = () => undefined,
+  observed: () => Observed = () => ({}),
 ): Promise<DiscoveryPublisher> {
   const registry = await FileDiscoveryRegistry.open(join(config.data_dir, 'discovery.json'), {
     log,

@@ -10,6 +10,15 @@ export interface RemediationDescription {
    * (`topics.pendingActions`); the sensor is only made when a topic is given.
    */
   readonly pendingTopic?: string;
+  /** Actions awaiting approval: each gets an approve and a reject button while it waits. */
+  readonly pending?: readonly PendingAction[];
+}
+
+/** One action awaiting a human decision. */
+export interface PendingAction {
+  readonly id: string;
+  readonly action: string;
+  readonly target: string;
 }
 
 /** Pending actions (when there is a topic for them) and an event entity for outcomes. */
@@ -47,7 +56,34 @@ export function remediationEntities(
       }),
     );
   }
+  for (const p of r.pending ?? []) out.push(...approvalButtons(ctx, agentDevice, p));
   return out;
+}
+
+/**
+ * Approve and reject buttons for one pending action: the human in the loop, from Home
+ * Assistant. They go through the same command topics (and policy and audit) as any other
+ * approval, and vanish once the action is decided or expires.
+ */
+function approvalButtons(
+  ctx: DiscoveryContext,
+  agentDevice: DeviceRef,
+  p: PendingAction,
+): DiscoveryConfig[] {
+  const what = `${p.action.replace(/_/g, ' ')} ${p.target}`;
+  const press = JSON.stringify({ target: p.id, requested_by: 'home-assistant' });
+  return (['approve', 'reject'] as const).map((verdict) =>
+    buildEntity(ctx, agentDevice, {
+      kind: 'button_run',
+      domain: 'remediation',
+      subject: p.id,
+      key: verdict,
+      name: `${verdict === 'approve' ? 'Approve' : 'Reject'} ${what}`,
+      commandTopic: topics.command(ctx.root, verdict),
+      icon: verdict === 'approve' ? 'mdi:check-decagram' : 'mdi:close-octagon',
+      options: { payload_press: press },
+    }),
+  );
 }
 
 /** Maintenance mode for one host: silences alerts and self-healing while on. */

@@ -16,10 +16,13 @@ export class RemediationPublisher {
   readonly #log: Logger;
   #lastSummary: string | undefined;
 
-  constructor(mqtt: MqttPublisher, root: TopicRoot, log: Logger) {
+  readonly #pendingChanged: (() => void) | undefined;
+
+  constructor(mqtt: MqttPublisher, root: TopicRoot, log: Logger, pendingChanged?: () => void) {
     this.#mqtt = mqtt;
     this.#root = root;
     this.#log = log;
+    this.#pendingChanged = pendingChanged;
   }
 
   action(rec: ActionRecord): void {
@@ -37,6 +40,7 @@ export class RemediationPublisher {
     if (json === this.#lastSummary) return;
     this.#lastSummary = json;
     this.#send(topics.pendingActions(this.#root), json, true);
+    this.#pendingChanged?.();
   }
 
   maintenance(host: string, on: { until: number | null; by: string | null } | undefined): void {

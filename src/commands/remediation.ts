@@ -56,6 +56,8 @@ export interface RemediationDeps {
   executors: readonly Executor[];
   /** The action store; default `<data_dir>/actions.jsonl`. */
   store?: ActionStore;
+  /** Called when the set of actions awaiting approval changed (HA's approve buttons follow). */
+  pendingChanged?(): void;
   /** Jitter source of the restart backoff (tests fix it). */
   random?: () => number;
 }
@@ -89,7 +91,9 @@ export class Remediation implements Component {
     this.#executors = new ExecutorRegistry(deps.executors);
     const ps = policyState(config, clock, log, deps.random);
     this.#suppressions = ps.suppressions;
-    const publisher = new RemediationPublisher(deps.mqtt, deps.root, log);
+    const publisher = new RemediationPublisher(deps.mqtt, deps.root, log, () =>
+      deps.pendingChanged?.(),
+    );
     const file = join(config.data_dir, SUPPRESSIONS_FILE);
     const hosts = config.hosts.map((h) => h.id);
     this.#controls = new ControlCommands(

@@ -294,3 +294,24 @@ describe('host container entities', () => {
     );
   });
 });
+
+describe('approval buttons', () => {
+  it('offers approve and reject for each pending action, through the command topics', () => {
+    const configs = remediationEntities(ctx, agentDev, {
+      pending: [{ id: 'a1b2', action: 'restart_container', target: 'nas/radarr' }],
+    }).filter((c) => c.platform === 'button');
+    expect(configs.map((c) => c.topic)).toEqual([
+      `${PREFIX}button/${NODE}/remediation_a1b2_approve/config`,
+      `${PREFIX}button/${NODE}/remediation_a1b2_reject/config`,
+    ]);
+    expect(configs[0]!.payload).toMatchObject({
+      name: 'Approve restart container nas/radarr',
+      command_topic: 'outpost/chelsty-infra/cmd/approve',
+      payload_press: '{"target":"a1b2","requested_by":"home-assistant"}',
+    });
+    expect(configs[1]!.payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/reject',
+    });
+    expect(configs.every((c) => !c.observed)).toBe(true); // gone as soon as decided
+  });
+});

@@ -51,7 +51,10 @@ export const fullModel: DiscoveryModel = {
   ],
   watchdog: true,
   backups: [{ job: 'ha-config', host: 'local' }, { job: 'photos' }],
-  remediation: { pendingTopic: 'outpost/chelsty-infra/actions/pending' },
+  remediation: {
+    pendingTopic: 'outpost/chelsty-infra/actions/pending',
+    pending: [{ id: 'a1b2', action: 'restart_container', target: 'nas/radarr' }],
+  },
 };
 
 export interface Sent {
