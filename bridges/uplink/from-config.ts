@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import type { Config, UplinkConfig } from '../../src/config/schema.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Logger } from '../../src/core/logger.js';
 import { MqttLink, type MqttLinkOptions } from '../../src/mqtt/client.js';
-import { topicRoot } from '../../src/mqtt/link-options.js';
+import { clientTlsOptions, topicRoot } from '../../src/mqtt/link-options.js';
 import type { MqttPublisher } from '../../src/mqtt/types.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { defaultTopicPrefix, TopicMap } from './topic-map.js';
@@ -30,10 +29,7 @@ export function uplinkLinkOptions(config: Config, log: Logger): MqttLinkOptions 
     clientId: u.client_id ?? `outpost-${config.node.id}-uplink`,
     username: u.username,
     password: u.password,
-    ca: tls?.ca_file ? readFileSync(tls.ca_file) : undefined,
-    cert: tls?.cert_file ? readFileSync(tls.cert_file) : undefined,
-    key: tls?.key_file ? readFileSync(tls.key_file) : undefined,
-    rejectUnauthorized: tls?.reject_unauthorized ?? true,
+    ...clientTlsOptions(tls),
     protocol: u.protocol,
     availabilityTopic: map.availability,
     keepaliveS: Math.max(1, Math.round(m.keepalive / 1000)),

@@ -69,6 +69,26 @@ const clientTls = z.strictObject({
   reject_unauthorized: z.boolean({ error: 'expected true or false' }).default(true),
 });
 
+/** A broker URL field; the example names the broker the message is about. */
+const brokerUrl = (example: string) =>
+  z
+    .string({ error: `expected a broker URL such as "${example}"` })
+    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, {
+      error: `expected a broker URL such as "mqtt://host:1883" or "${example}"`,
+    });
+
+/** How the agent logs in to a broker it connects to (the external one, the uplink). */
+const clientLogin = {
+  username: z.string({ error: 'expected a user name' }).optional(),
+  password: z
+    .string({ error: 'expected a password (use ${VAR} to read it from the environment)' })
+    .optional(),
+  client_tls: clientTls.optional(),
+  protocol: z
+    .enum(['auto', '5', '3.1.1'], { error: 'expected "auto", "5" or "3.1.1"' })
+    .default('auto'),
+};
+
 const broker = z
   .strictObject({
     mode: z
@@ -82,20 +102,8 @@ const broker = z
     drain_timeout: duration('10s').prefault('10s'),
     persistence: z.boolean({ error: 'expected true or false' }).default(true),
     // external
-    url: z
-      .string({ error: 'expected a broker URL such as "mqtts://broker.example:8883"' })
-      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, {
-        error: 'expected a broker URL such as "mqtt://host:1883" or "mqtts://host:8883"',
-      })
-      .optional(),
-    username: z.string({ error: 'expected a user name' }).optional(),
-    password: z
-      .string({ error: 'expected a password (use ${VAR} to read it from the environment)' })
-      .optional(),
-    client_tls: clientTls.optional(),
-    protocol: z
-      .enum(['auto', '5', '3.1.1'], { error: 'expected "auto", "5" or "3.1.1"' })
-      .default('auto'),
+    url: brokerUrl('mqtts://host:8883').optional(),
+    ...clientLogin,
   })
   .superRefine((b, ctx) => {
     if (b.mode === 'external' && !b.url) {
@@ -294,19 +302,8 @@ const count = (s: string) => (/^\d+(\.\d+)?$/.test(s) ? Number(s) : undefined);
 
 /** The uplink bridge (issue 4): events and optionally states to a central broker. */
 const uplink = z.strictObject({
-  url: z
-    .string({ error: 'expected a broker URL such as "mqtts://central.example:8883"' })
-    .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, {
-      error: 'expected a broker URL such as "mqtts://central.example:8883"',
-    }),
-  username: z.string({ error: 'expected a user name' }).optional(),
-  password: z
-    .string({ error: 'expected a password (use ${VAR} to read it from the environment)' })
-    .optional(),
-  client_tls: clientTls.optional(),
-  protocol: z
-    .enum(['auto', '5', '3.1.1'], { error: 'expected "auto", "5" or "3.1.1"' })
-    .default('auto'),
+  url: brokerUrl('mqtts://central.example:8883'),
+  ...clientLogin,
   client_id: z.string({ error: 'expected a client id' }).min(1).max(64).optional(),
   // Unset means `sites/<node.id>` (bridges/uplink/topic-map.ts); "" maps nothing.
   topic_prefix: z

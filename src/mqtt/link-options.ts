@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config/schema.js';
+import type { BrokerConfig, Config } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { topics, type TopicRoot } from '../core/topics.js';
 import type { MqttLinkOptions } from './client.js';
@@ -38,16 +38,24 @@ export function linkOptions(
     };
   }
   const b = config.broker;
-  const tls = b.client_tls;
   return {
     ...common,
     url: b.url!,
     username: b.username,
     password: b.password,
+    ...clientTlsOptions(b.client_tls),
+    protocol: b.protocol,
+  };
+}
+
+/** A `client_tls` section as the client's TLS options, the files read now. */
+export function clientTlsOptions(
+  tls: BrokerConfig['client_tls'],
+): Pick<MqttLinkOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'> {
+  return {
     ca: tls?.ca_file ? readFileSync(tls.ca_file) : undefined,
     cert: tls?.cert_file ? readFileSync(tls.cert_file) : undefined,
     key: tls?.key_file ? readFileSync(tls.key_file) : undefined,
     rejectUnauthorized: tls?.reject_unauthorized ?? true,
-    protocol: b.protocol,
   };
 }
