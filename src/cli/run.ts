@@ -28,19 +28,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const log = createLogger({ level: loaded.config.log.level, secrets: loaded.secrets });
+  // Listen before starting: a signal during start-up must still end in a clean stop.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  // Nothing else may hold the event loop while the broker is unreachable.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let agent;
   try {
     agent = await startAgent(loaded, log);
   } catch (err) {
     log.fatal({ err: errorMessage(err) }, 'outpost could not start');
+    clearInterval(keepAlive);
     return 1;
   }
-  // Nothing else may hold the event loop while the broker is unreachable.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await signalled;
   log.info({ signal }, 'stopping');
   process.once(signal, () => process.exit(130)); // a second signal: stop waiting
   const deadline = setTimeout(() => {

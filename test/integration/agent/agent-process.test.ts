@@ -128,6 +128,17 @@ mqtt: { reconnect_min: 100ms, reconnect_max: 200ms }
     for (const s of secrets.slice(0, 2)) expect(log).not.toContain(s);
   });
 
+  it('stops cleanly on a SIGTERM that arrives while it is still starting', async () => {
+    const port = await getFreePort();
+    const a = await agent(
+      (dir) =>
+        `node: { id: early }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n`,
+    );
+    await waitUntil(() => a.output().includes('outpost starting'), 'the first log line', 15_000);
+    const { code, signal } = await a.stop('SIGTERM');
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  });
+
   it('exits 2 with one line per problem on a bad config', async () => {
     const a = await agent(() => 'broker: { mode: nope }\nmqtt: { queue_limit: -1 }\n');
     const { code } = await a.stop('SIGCONT');
