@@ -62,14 +62,24 @@ export function parseInspectText(text: string, source: string): InspectRecord[] 
     value = JSON.parse(text);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new OutpostError(
-      'ENGINE_BAD_OUTPUT',
-      `${source}: output is not valid JSON (${reason}; ${text.length} bytes, ` +
-        `starting ${formatValue(text.trimStart().slice(0, 40))})`,
-      { retryable: true },
-    );
+    throw notJson(source, reason, text.length, text.trimStart());
   }
   return parseInspectValue(value, source);
+}
+
+/** The error for output that is not JSON: why, how long, and how it starts. */
+export function notJson(
+  source: string,
+  reason: string,
+  length: number,
+  head: string,
+): OutpostError {
+  return new OutpostError(
+    'ENGINE_BAD_OUTPUT',
+    `${source}: output is not valid JSON (${reason}; ${length} bytes, ` +
+      `starting ${formatValue(head.slice(0, 40))})`,
+    { retryable: true },
+  );
 }
 
 /** Validates already-parsed inspect records; errors name the field, value and expectation. */
@@ -87,6 +97,20 @@ export function parseInspectOne(value: unknown, source: string): InspectRecord {
   });
   if (result.success) return result.data;
   throw badOutput(source, 'container', result.error);
+}
+
+/**
+ * Validates record `index` of a listing that arrives one record at a time; errors name
+ * the field as parseInspectValue does (`containers[3].State.Status`).
+ */
+export function parseInspectElement(value: unknown, index: number, source: string): InspectRecord {
+  const result = inspectRecordSchema.safeParse(value, {
+    reportInput: true,
+    error: expectedMessage,
+  });
+  if (result.success) return result.data;
+  for (const iss of result.error.issues) iss.path.unshift(index);
+  throw badOutput(source, 'containers', result.error);
 }
 
 function badOutput(source: string, root: string, error: z.ZodError): OutpostError {

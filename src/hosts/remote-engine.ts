@@ -1,5 +1,11 @@
-import { OutpostError } from '../core/errors.js';
-import { parseInspectText, type InspectRecord } from './inspect-schema.js';
+import { OutpostError, errorMessage } from '../core/errors.js';
+import {
+  notJson,
+  parseInspectElement,
+  parseInspectText,
+  type InspectRecord,
+} from './inspect-schema.js';
+import { JsonArraySplitter } from './inspect-stream.js';
 import { shJoin, shQuote } from './shell-quote.js';
 import type { CommandRunner } from './ssh-connection.js';
 
@@ -22,6 +28,12 @@ export interface RemoteEngineOptions {
 
 export interface RemoteListing {
   records: InspectRecord[];
+  engine: 'docker' | 'podman';
+}
+
+/** What listEach found, besides the records it handed over. */
+export interface RemoteListingSummary {
+  count: number;
   engine: 'docker' | 'podman';
 }
 
@@ -70,6 +82,51 @@ export class RemoteEngine {
     }
     const records = parseInspectText(stdout, `${what} inspect`);
     return { records, engine: records.some(isPodmanRecord) ? 'podman' : 'docker' };
+  }
+
+  /**
+   * The same round trip as listAll, but each record is validated and handed to
+   * `onRecord` as soon as it has arrived, and then dropped: the output is never held
+   * whole (about 4 KB per container). Rejects as listAll does, after the command has
+   * ended; records handed over before a rejection are then to be discarded.
+   */
+  async listEach(onRecord: (record: InspectRecord) => void): Promise<RemoteListingSummary> {
+    const { runner, timeoutMs, source, command } = this.#opts;
+    const what = `${source}: ${command.join(' ')}`;
+    let podman = false;
+    let failure: Error | undefined;
+    const splitter = new JsonArraySplitter((text, index) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        return splitter.fail(errorMessage(err));
+      }
+      try {
+        const record = parseInspectElement(value, index, `${what} inspect`);
+        podman ||= isPodmanRecord(record);
+        onRecord(record);
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+        splitter.fail('rejected');
+      }
+    });
+    const res = await runner.exec(this.#script, {
+      timeoutMs,
+      onStdout: (chunk) => splitter.pushBytes(chunk),
+    });
+    // A runner that does not stream returns stdout whole.
+    if (res.stdout.length > 0) splitter.pushBytes(res.stdout);
+    splitter.end();
+    const stdoutHead = splitter.startedArray ? '[' : '';
+    if (res.code !== 0 && !removedMeanwhile(res.code, stdoutHead, res.stderr)) {
+      throw commandFailed(what, res.code, res.signal, res.stderr);
+    }
+    if (failure !== undefined) throw failure;
+    if (splitter.problem !== undefined) {
+      throw notJson(`${what} inspect`, splitter.problem, splitter.chars, splitter.head);
+    }
+    return { count: splitter.count, engine: podman ? 'podman' : 'docker' };
   }
 }
 

@@ -44,6 +44,12 @@ export interface ExecOptions {
   timeoutMs: number;
   /** Output beyond this is an error (default 64 MiB). */
   maxOutputBytes?: number;
+  /**
+   * Takes stdout chunk by chunk as it arrives instead of collecting it: the result's
+   * `stdout` is then empty. A runner that cannot stream may ignore it and return stdout
+   * in the result, so callers feed both to the same consumer.
+   */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -157,27 +163,36 @@ export class SshConnection implements CommandRunner {
           return fail(this.#error('SSH_DISCONNECTED', `cannot run a command: ${err.message}`));
         if (settled) return ch.close();
         channel = ch;
-        this.#collect(ch, opts.maxOutputBytes ?? 64 * 1024 * 1024, fail, (r) =>
-          settle(undefined, r),
-        );
+        this.#collect(ch, opts, fail, (r) => settle(undefined, r));
       });
     });
   }
 
   #collect(
     ch: ClientChannel,
-    maxBytes: number,
+    opts: ExecOptions,
     fail: (err: OutpostError) => void,
     done: (r: ExecResult) => void,
   ): void {
+    const maxBytes = opts.maxOutputBytes ?? 64 * 1024 * 1024;
+    const { onStdout } = opts;
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';
     let exit: { code: number | null; signal: string | null } | undefined;
     ch.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) fail(this.#error('ENGINE_BAD_OUTPUT', `output over ${maxBytes} bytes`));
-      else chunks.push(chunk);
+      if (size > maxBytes) {
+        fail(this.#error('ENGINE_BAD_OUTPUT', `output over ${maxBytes} bytes`));
+      } else if (!onStdout) {
+        chunks.push(chunk);
+      } else {
+        try {
+          onStdout(chunk);
+        } catch (err) {
+          fail(this.#error('INTERNAL', `reading the output: ${errorMessage(err)}`, false));
+        }
+      }
     });
     ch.stderr.on('data', (chunk: Buffer) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.toString();

@@ -7,8 +7,8 @@ import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import {
-  containerStatePayload,
   hostStatePayload,
+  sameContainerState,
   serviceEntry,
   totalsOf,
   type ContainerView,
@@ -38,8 +38,12 @@ interface HostRecord {
   engine?: string;
   readonly containers: Map<string, ContainerObservation>;
   readonly alerts: HysteresisTable<string>;
-  /** Last published state JSON per key, and of the host: publish only changes. */
-  readonly published: Map<string, string>;
+  /**
+   * Last published view per key (compared field by field, not kept as JSON: one string
+   * per container would double what the StatePublisher already holds), and the host's
+   * last state JSON: publish only changes.
+   */
+  readonly published: Map<string, ContainerView>;
   publishedHost?: string;
 }
 
@@ -226,9 +230,10 @@ export class ContainerTracker {
     const o = rec.containers.get(key);
     if (!o) return;
     const view = this.#containerView(rec, o);
-    const json = JSON.stringify(containerStatePayload(view));
-    if (rec.published.get(key) === json) return;
-    rec.published.set(key, json);
+    const last = rec.published.get(key);
+    // The newest view is kept either way, so the replaced observation can be collected.
+    rec.published.set(key, view);
+    if (last && sameContainerState(last, view)) return;
     this.#call(() => this.#opts.onContainer?.(host, key, view));
   }
 

@@ -71,6 +71,16 @@ export function containerStatePayload(view: ContainerView): ContainerStatePayloa
   };
 }
 
+/** Whether two views publish the same container state (what containerStatePayload reads). */
+export function sameContainerState(a: ContainerView, b: ContainerView): boolean {
+  const pa = containerStatePayload(a);
+  const pb = containerStatePayload(b);
+  for (const k of Object.keys(pa) as (keyof ContainerStatePayload)[]) {
+    if (pa[k] !== pb[k]) return false;
+  }
+  return true;
+}
+
 export interface HostStatePayload {
   status: HostView['status'];
   message: string | null;

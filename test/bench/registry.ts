@@ -1,5 +1,10 @@
 import { agentIdleRss, agentStartup } from './agent-startup.js';
-import { containerEventLatency, containerSshPollCost } from './containers.js';
+import {
+  containerAgentSsh,
+  containerEventLatency,
+  containerSshPollCost,
+  containerStateLatency,
+} from './containers.js';
 import { discoveryBench } from './discovery.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
@@ -12,6 +17,8 @@ export const benchmarks: readonly Benchmark[] = [
   discoveryBench,
   eventStoreAppend,
   containerEventLatency,
+  containerStateLatency,
   containerSshPollCost,
+  containerAgentSsh,
   uplinkReplay,
 ];

@@ -7,6 +7,7 @@ import { EngineApi } from '../../hosts/engine-api.js';
 import { RemoteEngine } from '../../hosts/remote-engine.js';
 import { SshConnection } from '../../hosts/ssh-connection.js';
 import { LocalContainerCollector } from './local-collector.js';
+import { PollSlots } from './poll-slots.js';
 import { RemoteContainerCollector } from './remote-collector.js';
 import { ContainerSelector } from './selection.js';
 import type { ContainerSink } from './types.js';
@@ -15,6 +16,14 @@ export type * from './types.js';
 export { containerKey } from './identity.js';
 export { LocalContainerCollector } from './local-collector.js';
 export { RemoteContainerCollector } from './remote-collector.js';
+export { PollSlots } from './poll-slots.js';
+
+/**
+ * How many SSH hosts are polled at once. A host's answer is read record by record, so
+ * one poll in flight holds little; the limit keeps 50 hosts that poll together (after a
+ * start or a reconnect) from holding fifty answers, fifty SSH windows and fifty parses.
+ */
+export const REMOTE_POLLS_AT_ONCE = 4;
 
 export interface ContainerCollectorDeps {
   clock: Clock;
@@ -23,6 +32,8 @@ export interface ContainerCollectorDeps {
   sink: ContainerSink;
   /** A fresh reconnect policy per host; default 500 ms…30 s (API), 1 s…60 s (SSH). */
   backoff?: () => Backoff;
+  /** Shared by the SSH hosts' polls; createContainerCollectors makes one when absent. */
+  pollSlots?: PollSlots;
 }
 
 /** One collector per host that has `engine` set; hosts without it are not watched. */
@@ -30,8 +41,9 @@ export function createContainerCollectors(
   config: { hosts: readonly HostConfig[]; containers: ContainersConfig },
   deps: ContainerCollectorDeps,
 ): Component[] {
+  const shared = { ...deps, pollSlots: deps.pollSlots ?? new PollSlots(REMOTE_POLLS_AT_ONCE) };
   return config.hosts.flatMap((h) => {
-    const c = createHostCollector(h, config.containers, deps);
+    const c = createHostCollector(h, config.containers, shared);
     return c ? [c] : [];
   });
 }
@@ -90,6 +102,7 @@ export function createHostCollector(
     ssh,
     engine,
     pollEveryMs: containers.poll_every,
+    ...(deps.pollSlots ? { slots: deps.pollSlots } : {}),
   });
   return wired.collector;
 }

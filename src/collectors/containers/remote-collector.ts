@@ -6,6 +6,7 @@ import type { RemoteEngine } from '../../hosts/remote-engine.js';
 import type { SshConnection, SshStatus } from '../../hosts/ssh-connection.js';
 import { dedupeByKey, observe } from './normalize.js';
 import type { ContainerSelector } from './selection.js';
+import type { PollSlots } from './poll-slots.js';
 import { emitSafely, HostStatusReporter, reachOf } from './status.js';
 import type { ContainerObservation, ContainerSink } from './types.js';
 
@@ -22,6 +23,8 @@ export interface RemoteCollectorOptions {
   pollEveryMs: number;
   /** For the ±10 % spread of poll times (default Math.random). */
   random?: () => number;
+  /** Shared by the hosts' collectors: how many polls may run at once (default: no limit). */
+  slots?: PollSlots;
 }
 
 /**
@@ -76,10 +79,25 @@ export class RemoteContainerCollector implements Component {
   }
 
   async #pollOnce(): Promise<void> {
+    const release = await (this.#opts.slots?.acquire() ?? noSlot);
+    try {
+      await this.#listAndEmit();
+    } finally {
+      release();
+    }
+  }
+
+  async #listAndEmit(): Promise<void> {
     const { engine, host, selector, clock, log } = this.#opts;
+    if (this.#stopped) return;
+    // Each record becomes an observation as it arrives and is dropped: only these are kept.
+    const observed: ContainerObservation[] = [];
     let listing;
     try {
-      listing = await engine.listAll();
+      listing = await engine.listEach((r) => {
+        const o = observe(host, r, selector, clock.now());
+        if (o) observed.push(o);
+      });
     } catch (err) {
       const e = err instanceof OutpostError ? err : new OutpostError('INTERNAL', errorMessage(err));
       log.debug({ host, err: e.message }, 'container poll failed');
@@ -88,11 +106,7 @@ export class RemoteContainerCollector implements Component {
     }
     if (this.#stopped) return;
     const now = clock.now();
-    const containers = dedupeByKey(
-      listing.records
-        .map((r) => observe(host, r, selector, now))
-        .filter((o): o is ContainerObservation => o !== undefined),
-    );
+    const containers = dedupeByKey(observed);
     emitSafely(this.#opts, { kind: 'snapshot', host, containers, at: now });
     this.#status.report('ok', undefined, listing.engine);
   }
@@ -112,3 +126,5 @@ export class RemoteContainerCollector implements Component {
     );
   }
 }
+
+const noSlot = Promise.resolve(() => undefined);

@@ -39,6 +39,27 @@ const localShell: CommandRunner = {
     }),
 };
 
+/** The same, but streaming stdout to `onStdout` when asked, as SshConnection does. */
+const streamingShell: CommandRunner = {
+  exec: (command, opts) =>
+    new Promise<ExecResult>((resolve, reject) => {
+      const child = spawn('/bin/sh', ['-c', command], { detached: true });
+      const out: Buffer[] = [];
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (opts.onStdout ? opts.onStdout(c) : out.push(c)));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => {
+        process.kill(-child.pid!, 'SIGKILL');
+        reject(new OutpostError('TIMEOUT', 'timed out', { retryable: true }));
+      }, opts.timeoutMs);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ stdout: Buffer.concat(out), stderr, code, signal });
+      });
+    }),
+};
+
 async function failure(p: Promise<unknown>): Promise<OutpostError> {
   try {
     await p;
@@ -175,5 +196,85 @@ describe('RemoteEngine (fake engine CLI, local shell)', () => {
     const err = await failure(e.listAll());
     await fake.setMode('normal');
     expect(err.code).toBe('TIMEOUT');
+  });
+});
+
+describe('RemoteEngine.listEach (records handed over while the output arrives)', () => {
+  let base: string;
+  let fake: FakeEngine;
+  const records = [cannedRecord('a'), cannedRecord('b', { state: 'exited' }), cannedRecord('c')];
+  const engineOn = (runner: CommandRunner, timeoutMs = 2_000) =>
+    new RemoteEngine({ runner, command: fake.command, timeoutMs, source: 'nas' });
+
+  beforeAll(async () => {
+    base = await makeTempDir('remote-engine-each');
+    fake = await createFakeEngine(base, records);
+    return async () => removeTempDir(base);
+  });
+  afterAll(async () => fake?.killHung());
+
+  it('hands over the records listAll returns, in order, from a streaming runner or not', async () => {
+    const all = await engineOn(localShell).listAll();
+    for (const runner of [streamingShell, localShell]) {
+      const seen: unknown[] = [];
+      const summary = await engineOn(runner).listEach((r) => seen.push(r));
+      expect(summary).toEqual({ count: 3, engine: 'docker' });
+      expect(seen).toEqual(all.records);
+    }
+  });
+
+  it('recognises podman and answers an empty list', async () => {
+    await fake.setContainers([podmanCliRecord()]);
+    expect(await engineOn(streamingShell).listEach(() => undefined)).toMatchObject({
+      engine: 'podman',
+    });
+    await fake.setContainers([]);
+    expect(await engineOn(streamingShell).listEach(() => undefined)).toEqual({
+      count: 0,
+      engine: 'docker',
+    });
+    await fake.setContainers(records);
+  });
+
+  it('fails as listAll does on bad output, a failing ps and a hang', async () => {
+    const cases = [
+      ['truncated', 'ENGINE_BAD_OUTPUT', /^nas: .*fake-docker inspect: output is not valid JSON/],
+      [
+        'garbage',
+        'ENGINE_BAD_OUTPUT',
+        /^nas: .*fake-docker inspect: output is not valid JSON .*"Error response from daemon/,
+      ],
+      ['psfail', 'ENGINE_COMMAND_FAILED', /: ps failed: Cannot connect to the Docker daemon/],
+      ['badid', 'ENGINE_COMMAND_FAILED', /unexpected ps output: .*malformed container id/],
+      ['hang', 'TIMEOUT', /./],
+    ] as const;
+    try {
+      for (const [mode, code, message] of cases) {
+        await fake.setMode(mode);
+        const err = await failure(engineOn(streamingShell, 500).listEach(() => undefined));
+        expect([mode, err.code]).toEqual([mode, code]);
+        expect(err.message).toMatch(message);
+      }
+    } finally {
+      await fake.setMode('normal');
+      await fake.killHung();
+    }
+  });
+
+  it('names the field of a record that does not validate, as listAll does', async () => {
+    const bad = { ...cannedRecord('b'), State: { Running: true, ExitCode: 0 } };
+    await fake.setContainers([cannedRecord('a'), bad, cannedRecord('c')]);
+    try {
+      const whole = await failure(engineOn(localShell).listAll());
+      const seen: string[] = [];
+      const each = await failure(engineOn(streamingShell).listEach((r) => seen.push(r.Id)));
+      expect(each.code).toBe('ENGINE_BAD_OUTPUT');
+      expect(each.message).toMatch(/containers\[1\]\.State\.Status: expected a string/);
+      expect(each.message).toBe(whole.message);
+      // What came before the bad record was handed over; the caller discards it.
+      expect(seen).toEqual([fakeId('a')]);
+    } finally {
+      await fake.setContainers(records);
+    }
   });
 });
