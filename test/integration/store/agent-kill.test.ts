@@ -90,7 +90,7 @@ containers: { down_after: 0s, cooldown: 0s, reconcile_every: 1h }
     const stored = new Set((await store.query({ limit: 1_000_000 })).map((e) => e.id));
     await store.close();
     const lost = [...seen].filter((id) => !stored.has(id));
-    expect(seen.size).toBeGreaterThan(1000);
+    expect(seen.size).toBeGreaterThanOrEqual(1000); // 5 runs × at least 200
     expect(lost).toEqual([]);
   });
 });
