@@ -85,3 +85,19 @@ export function link(opts: Partial<MqttLinkOptions> & { url: string }): MqttLink
     ...opts,
   });
 }
+
+/** Reads until the value satisfies `ok` (every 200 ms), or fails naming what it waited for. */
+export async function pollUntil<T>(
+  read: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

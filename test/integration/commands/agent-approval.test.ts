@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
-import { observer, retained, waitUntil } from '../../helpers/mqtt.js';
+import { observer, retained, waitUntil, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
 
@@ -40,19 +40,9 @@ policy:
     await engine?.stop();
   });
 
-  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string) {
-    const end = Date.now() + 20_000;
-    for (;;) {
-      const v = await read();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   it('shows the restart button (policy allows it), then approve buttons for the pending action', async () => {
     const restartButton = 'homeassistant/button/outpost_edge/local_container_db_restart/config';
-    const configs = await until(
+    const configs = await pollUntil(
       () => retained(url, 'homeassistant/button/#'),
       (m) => m.has(restartButton),
       'the container restart button',
@@ -64,7 +54,7 @@ policy:
     const ha = await observer(url);
     await ha.publishAsync(restart.command_topic, restart.payload_press, { qos: 1 });
 
-    const pending = await until(
+    const pending = await pollUntil(
       () => retained(url, 'homeassistant/button/#'),
       (m) => [...m.keys()].some((t) => t.endsWith('_approve/config')),
       'the approve button',
@@ -80,7 +70,7 @@ policy:
     const actionId = (JSON.parse(approve.payload_press) as { target: string }).target;
 
     await ha.publishAsync(approve.command_topic, approve.payload_press, { qos: 1 });
-    const done = await until(
+    const done = await pollUntil(
       () => retained(url, `outpost/edge/actions/${actionId}`),
       (m) =>
         ['completed', 'failed'].includes(
@@ -92,7 +82,7 @@ policy:
     expect(JSON.parse(done.get(`outpost/edge/actions/${actionId}`)!)).toMatchObject({
       status: 'completed',
     });
-    await until(
+    await pollUntil(
       () => retained(url, 'homeassistant/button/#'),
       (m) => ![...m.keys()].some((t) => t.includes(actionId)),
       'the approve and reject buttons to go',

@@ -4,7 +4,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
-import { retained, waitUntil } from '../../helpers/mqtt.js';
+import { retained, waitUntil, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from './helpers.js';
@@ -49,19 +49,9 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
   const webRunning =
     'homeassistant/binary_sensor/outpost_edge/local_container_demo-web_running/config';
 
-  async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-    const end = Date.now() + 20_000;
-    for (;;) {
-      const v = await read();
-      if (ok(v)) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-
   it('publishes a new container’s entities, keyed on compose labels, and its state', async () => {
     const id = await actions.run('demo-web-1', { labels });
-    const configs = await until(
+    const configs = await pollUntil(
       () => retained(url, 'homeassistant/#'),
       (m) => m.has(webRunning),
       'the container’s discovery configs',
@@ -69,7 +59,7 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
     const all = [...configs].map(([topic, p]) => ({ topic, payload: JSON.parse(p) as unknown }));
     expect(validateDiscovery(all as Parameters<typeof validateDiscovery>[0])).toEqual([]);
     expect([...configs.keys()].some((t) => t.includes(id.slice(0, 12)))).toBe(false);
-    const states = await until(
+    const states = await pollUntil(
       () => retained(url, 'outpost/edge/#'),
       (m) => m.has(webState),
       'the container state',
@@ -86,7 +76,7 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
 
     // Stop it: the state follows at once; the critical problem only after down_after.
     await actions.post(id, 'kill');
-    await until(
+    await pollUntil(
       () => retained(url, 'outpost/edge/#'),
       (m) =>
         JSON.parse(m.get(webState) ?? '{}').state === 'exited' &&
@@ -97,7 +87,7 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
     // A re-created container (new id, same compose labels) keeps its entities.
     await actions.remove(id);
     await actions.run('demo-web-1', { labels });
-    await until(
+    await pollUntil(
       () => retained(url, 'outpost/edge/#'),
       (m) => JSON.parse(m.get(webState) ?? '{}').state === 'running',
       'running again after re-creation',
@@ -106,9 +96,9 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
   });
 
   it('removes a removed container’s entities and state after repeated observations', async () => {
-    const ids = await until(fetchIds, (v) => v.length > 0, 'the container to exist');
+    const ids = await pollUntil(fetchIds, (v) => v.length > 0, 'the container to exist');
     for (const id of ids) await actions.remove(id);
-    await until(
+    await pollUntil(
       async () =>
         new Map([
           ...(await retained(url, 'homeassistant/#')),
