@@ -1,3 +1,4 @@
+import type { HostConfig } from '../config/schema.js';
 import { readFile } from 'node:fs/promises';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { Backoff } from '../core/backoff.js';
@@ -331,4 +332,17 @@ export class SshConnection implements CommandRunner {
       retryable,
     });
   }
+}
+
+/** A host's `ssh` config section as the connection's target. */
+export function sshTarget(s: NonNullable<HostConfig['ssh']>): SshTarget {
+  return {
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    keyFile: s.key_file,
+    passphrase: s.passphrase,
+    hostKey: s.host_key,
+    knownHosts: s.known_hosts,
+  };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { ContainersConfig, HostConfig } from '../../config/schema.js';
 import { EngineApi } from '../../hosts/engine-api.js';
 import { RemoteEngine } from '../../hosts/remote-engine.js';
-import { SshConnection } from '../../hosts/ssh-connection.js';
+import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
 import { LocalContainerCollector } from './local-collector.js';
 import { PollSlots } from './poll-slots.js';
 import { RemoteContainerCollector } from './remote-collector.js';
@@ -77,15 +77,7 @@ export function createHostCollector(
   const wired: { collector?: RemoteContainerCollector } = {};
   const ssh = new SshConnection({
     name: host.id,
-    target: {
-      host: s.host,
-      port: s.port,
-      user: s.user,
-      keyFile: s.key_file,
-      passphrase: s.passphrase,
-      hostKey: s.host_key,
-      knownHosts: s.known_hosts,
-    },
+    target: sshTarget(s),
     clock: deps.clock,
     log,
     ...(deps.backoff ? { backoff: deps.backoff() } : {}),

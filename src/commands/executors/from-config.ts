@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { SshConnection } from '../../hosts/ssh-connection.js';
+import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
 import { CliEngineControl } from './cli-engine-control.js';
 import { ContainerExecutor } from './container.js';
 import { ApiEngineControl, type EngineControl } from './engine-control.js';
@@ -34,15 +34,7 @@ export function containerExecutor(
     const s = h.ssh;
     const ssh = new SshConnection({
       name: `${h.id} (remediation)`,
-      target: {
-        host: s.host,
-        port: s.port,
-        user: s.user,
-        keyFile: s.key_file,
-        passphrase: s.passphrase,
-        hostKey: s.host_key,
-        knownHosts: s.known_hosts,
-      },
+      target: sshTarget(s),
       clock: deps.clock,
       log: deps.log.child({ component: `remediation:${h.id}` }),
     });
