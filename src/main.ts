@@ -23,6 +23,7 @@ import { ONLINE, topics } from './core/topics.js';
 import { VERSION } from './core/version.js';
 import { aclRules } from './mqtt/acl.js';
 import { MqttLink } from './mqtt/client.js';
+import { useUncachedPacketNumbers } from './mqtt/packet-writer.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { linkOptions, topicRoot } from './mqtt/link-options.js';
 import { StatePublisher } from './mqtt/state-publisher.js';
@@ -53,6 +54,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const { config } = loaded;
   const root = topicRoot(config);
   const lifecycle = new Lifecycle(log);
+  useUncachedPacketNumbers();
   log.info(
     { version: VERSION, node: config.node.id, config: loaded.file, broker: config.broker.mode },
     'outpost starting',
