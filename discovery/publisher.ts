@@ -21,11 +21,24 @@ export interface PublisherLog {
   error(obj: object, msg: string): void;
 }
 
+/**
+ * What the agent would publish now, cheap to take: the configs are built only when a
+ * round needs them, and can be built again later from the same snapshot.
+ */
+export interface DiscoverySnapshot {
+  /** Equal fingerprints promise equal configs; without one, every round compares. */
+  readonly fingerprint?: string;
+  configs(): readonly DiscoveryConfig[];
+}
+
 export interface DiscoveryPublisherOptions {
   readonly mqtt: MqttPublisher;
   readonly registry: DiscoveryRegistry;
-  /** The configs the agent produces now. */
-  readonly desired: () => readonly DiscoveryConfig[];
+  /**
+   * What the agent produces now. A function returning configs is a snapshot without a
+   * fingerprint (every round builds and compares them).
+   */
+  readonly desired: (() => DiscoverySnapshot) | (() => readonly DiscoveryConfig[]);
   /** Current retained states, resent after the configs when HA comes online. */
   readonly currentStates?: () => Iterable<RetainedState>;
   readonly clock: Clock;
@@ -52,6 +65,8 @@ export interface SyncResult {
 
 const PUBLISH = { qos: 1, retain: true } as const;
 
+const UNCHANGED: SyncResult = { published: 0, removed: 0, clearedStates: 0, held: 0, failed: 0 };
+
 /**
  * Keeps HA's discovery configs in line with what the agent produces: publishes only
  * what changed, removes what stayed gone, and re-announces everything (configs first,
@@ -62,8 +77,15 @@ export class DiscoveryPublisher implements Component {
   readonly #o: DiscoveryPublisherOptions;
   readonly #pacer: Pacer;
   #prune: PruneState = EMPTY_PRUNE_STATE;
-  /** Last config per topic, so held entities can be re-announced. */
-  readonly #known = new Map<string, DiscoveryConfig>();
+  /**
+   * The configs of held entities (absent, not yet removed), so device messages and HA's
+   * birth can still carry them. Only those: at 5,000 containers every config is ~25 MB.
+   */
+  #held = new Map<string, DiscoveryConfig>();
+  /** The snapshot of the last round: where a newly absent entity's config is rebuilt from. */
+  #last: DiscoverySnapshot | undefined;
+  /** Fingerprint of the last round that left nothing to do, if it had one. */
+  #settled: string | undefined;
   #serial: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   #republishQueued = false;
@@ -98,7 +120,13 @@ export class DiscoveryPublisher implements Component {
   /** One round: publish new or changed configs; remove those absent long enough. */
   sync(opts: { observationOk?: boolean } = {}): Promise<SyncResult> {
     return this.#exclusive(async () => {
-      const desired = this.#o.desired();
+      const snapshot = this.#snapshot();
+      // Nothing changed and nothing is waiting for removal: no round to run.
+      const fingerprint = snapshot.fingerprint;
+      if (fingerprint !== undefined && fingerprint === this.#settled && !this.holding) {
+        return UNCHANGED;
+      }
+      const desired = snapshot.configs();
       const published = new Map(this.#o.registry.list());
       const plan = planDiscovery({
         desired,
@@ -109,9 +137,10 @@ export class DiscoveryPublisher implements Component {
         deviceBased: this.#o.deviceBased,
       });
       this.#prune = plan.prune;
-      for (const r of plan.remove) this.#known.delete(r.topic);
-      for (const c of desired) this.#known.set(c.topic, c);
-      const held = plan.held.flatMap((t) => this.#known.get(t) ?? []);
+      this.#rememberHeld(plan.held);
+      this.#last = snapshot;
+      this.#settled = undefined;
+      const held = plan.held.flatMap((t) => this.#held.get(t) ?? []);
       const messages = outgoingMessages({
         plan,
         desired,
@@ -121,6 +150,7 @@ export class DiscoveryPublisher implements Component {
         prefix: this.#o.prefix,
       });
       const failed = await this.#send(messages);
+      if (failed === 0) this.#settled = fingerprint;
       return {
         published: plan.publish.length,
         removed: plan.remove.length,
@@ -131,14 +161,23 @@ export class DiscoveryPublisher implements Component {
     });
   }
 
+  /** Whether entities are absent but not yet removed (rounds must go on to count). */
+  get holding(): boolean {
+    return this.#prune.absences.size > 0;
+  }
+
   /** Re-announces every config, then every current state. */
   republishAll(): Promise<number> {
     return this.#exclusive(async () => {
       this.#republishQueued = false;
       const published = new Map(this.#o.registry.list());
-      const configs = new Map(this.#o.desired().map((c) => [c.topic, c]));
+      const configs = new Map(
+        this.#snapshot()
+          .configs()
+          .map((c) => [c.topic, c]),
+      );
       for (const [topic] of published) {
-        const known = this.#known.get(topic);
+        const known = this.#held.get(topic);
         if (known && !configs.has(topic)) configs.set(topic, known);
       }
       const messages = republishMessages(
@@ -163,7 +202,7 @@ export class DiscoveryPublisher implements Component {
     return this.#exclusive(async () => {
       const nodeId = agentScope(this.#o.node);
       const produced = new Set<string>();
-      for (const c of this.#o.desired()) {
+      for (const c of this.#snapshot().configs()) {
         produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
       }
       for (const [topic, entry] of this.#o.registry.list()) {
@@ -178,6 +217,31 @@ export class DiscoveryPublisher implements Component {
       if (stale.length > 0) this.#o.log.info({ topics: stale }, 'removed stale discovery configs');
       return stale;
     });
+  }
+
+  #snapshot(): DiscoverySnapshot {
+    const taken = this.#o.desired();
+    if (!Array.isArray(taken)) return taken as DiscoverySnapshot;
+    const configs = taken as readonly DiscoveryConfig[];
+    return { configs: () => configs };
+  }
+
+  /**
+   * Keeps the configs of held topics: those held before, and those absent for the first
+   * time, rebuilt from the previous round's snapshot (the last one that had them).
+   */
+  #rememberHeld(held: readonly string[]): void {
+    const next = new Map<string, DiscoveryConfig>();
+    const missing = new Set<string>();
+    for (const topic of held) {
+      const known = this.#held.get(topic);
+      if (known) next.set(topic, known);
+      else missing.add(topic);
+    }
+    if (missing.size > 0 && this.#last) {
+      for (const c of this.#last.configs()) if (missing.has(c.topic)) next.set(c.topic, c);
+    }
+    this.#held = next;
   }
 
   #onHaStatus(msg: IncomingMessage): void {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import { uplinkEntities } from '../bridges/uplink/entities.js';
-import { desiredConfigs, type DiscoveryModel } from '../discovery/desired.js';
+import { desiredConfigs, modelFingerprint, type DiscoveryModel } from '../discovery/desired.js';
 import type { PendingAction } from '../discovery/entities/remediation.js';
 import { agentDevice } from '../discovery/device.js';
 import { groupByDevice } from '../discovery/device-based.js';
@@ -215,8 +215,11 @@ export function configurationUrl(config: Config): string | undefined {
 
 /** Every discovery config the agent publishes for this config and these observations. */
 export function desiredDiscovery(config: Config, observed: Observed = {}): DiscoveryConfig[] {
+  return configsOf(config, discoveryModel(config, observed));
+}
+
+function configsOf(config: Config, model: DiscoveryModel): DiscoveryConfig[] {
   const ctx = discoveryContext(config);
-  const model = discoveryModel(config, observed);
   const out = desiredConfigs(ctx, model);
   if (config.uplink) out.push(...uplinkEntities(ctx, agentDevice(ctx.root, model.agent)));
   return out;
@@ -272,7 +275,10 @@ export async function discoveryPublisher(
   return new DiscoveryPublisher({
     mqtt,
     registry,
-    desired: () => desiredDiscovery(config, observed()),
+    desired: () => {
+      const model = discoveryModel(config, observed());
+      return { fingerprint: modelFingerprint(model), configs: () => configsOf(config, model) };
+    },
     currentStates: () => states?.current() ?? [],
     clock: systemClock,
     log: log.child({ component: 'discovery' }),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { desiredConfigs } from '../../../discovery/desired.js';
+import {
+  desiredConfigs,
+  modelFingerprint,
+  type DiscoveryModel,
+} from '../../../discovery/desired.js';
+import { payloadHash } from '../../../discovery/hash.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import { Pacer } from '../../../discovery/pacer.js';
 import {
@@ -257,5 +262,156 @@ describe('Pacer at a rate that is not a whole number of milliseconds', () => {
     expect(taken).toBeGreaterThanOrEqual(300);
     pacer.stop();
     await Promise.allSettled(all);
+  });
+});
+
+describe('DiscoveryPublisher with fingerprinted snapshots', () => {
+  const nas = fullModel.hosts[1]!;
+  const withSonarr: DiscoveryModel = {
+    ...fullModel,
+    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'radarr' }, { name: 'sonarr' }] }],
+  };
+  const sonarrOnly: DiscoveryModel = {
+    ...fullModel,
+    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'sonarr' }] }],
+  };
+  const sonarrRenamed: DiscoveryModel = {
+    ...fullModel,
+    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'sonarr', displayName: 'TV' }] }],
+  };
+
+  /** A publisher fed by models, counting how often configs are built. */
+  function fromModels(opts: Partial<DiscoveryPublisherOptions> = {}) {
+    let model = withSonarr;
+    const builds: DiscoveryModel[] = [];
+    const s = setup({
+      desired: () => {
+        const m = model;
+        return {
+          fingerprint: modelFingerprint(m),
+          configs: () => {
+            builds.push(m);
+            return desiredConfigs(ctx, m);
+          },
+        };
+      },
+      ...opts,
+    });
+    return { ...s, builds, setModel: (m: DiscoveryModel) => (model = m) };
+  }
+
+  it('skips building configs while the model is unchanged', async () => {
+    const { mqtt, publisher, builds } = fromModels();
+    await publisher.sync();
+    expect(builds).toHaveLength(1);
+    mqtt.sent.length = 0;
+    expect(await publisher.sync()).toMatchObject({ published: 0, removed: 0, held: 0 });
+    expect(await publisher.sync()).toMatchObject({ published: 0, removed: 0, held: 0 });
+    expect(builds).toHaveLength(1);
+    expect(mqtt.sent).toEqual([]);
+  });
+
+  it('builds again when the model changes, and retries a round that failed', async () => {
+    const { mqtt, registry, publisher, builds, setModel } = fromModels();
+    await publisher.sync();
+    setModel(sonarrRenamed);
+    const sonarrState = desiredConfigs(ctx, sonarrRenamed).find((c) =>
+      c.uniqueId.endsWith('_container_sonarr_state'),
+    )!;
+    mqtt.failTopics.add(sonarrState.topic);
+    expect((await publisher.sync()).failed).toBe(1);
+    mqtt.failTopics.clear();
+    // Same model as the failed round: it is built and compared again, not skipped.
+    expect(await publisher.sync()).toMatchObject({ published: 1, failed: 0 });
+    expect(builds.length).toBeGreaterThanOrEqual(3);
+    expect(registry.get(sonarrState.topic)?.hash).toBe(payloadHash(sonarrState.payload));
+  });
+
+  it('keeps counting absences with an unchanged model, then prunes', async () => {
+    const { mqtt, publisher, setModel } = fromModels();
+    await publisher.sync();
+    setModel(sonarrOnly);
+    for (let i = 0; i < 2; i++) expect((await publisher.sync()).held).toBe(radarr.length);
+    mqtt.sent.length = 0;
+    expect((await publisher.sync()).removed).toBe(radarr.length);
+    expect(mqtt.sent.map((m) => m.topic)).toEqual(
+      expect.arrayContaining(radarr.map((c) => c.topic)),
+    );
+    expect(publisher.holding).toBe(false);
+  });
+
+  it('rebuilds a held entity from the last snapshot that had it (device messages keep it)', async () => {
+    const { mqtt, publisher, builds, setModel } = fromModels({ deviceBased: true });
+    await publisher.sync();
+    setModel(sonarrOnly);
+    await publisher.sync();
+    // The round where radarr went missing built the previous model again for its configs.
+    expect(builds.map((m) => m === withSonarr)).toEqual([true, false, true]);
+    mqtt.sent.length = 0;
+    setModel(sonarrRenamed);
+    await publisher.sync();
+    const device = mqtt.sent.find((m) => m.topic.endsWith('/host_nas/config'))!;
+    const parsed = JSON.parse(device.payload) as { components: Record<string, unknown> };
+    const components = Object.keys(parsed.components);
+    expect(components).toEqual(expect.arrayContaining(['nas_container_radarr_running']));
+    expect(components).toEqual(expect.arrayContaining(['nas_container_sonarr_running']));
+  });
+});
+
+describe('modelFingerprint', () => {
+  const configsJson = (m: DiscoveryModel) => JSON.stringify(desiredConfigs(ctx, m));
+  const local = fullModel.hosts[0]!;
+  const variants: Array<[string, DiscoveryModel]> = [
+    ['the same model', { ...fullModel }],
+    [
+      'a label discovery does not read',
+      {
+        ...fullModel,
+        hosts: [
+          {
+            ...local,
+            containers: local.containers!.map((c) => ({
+              ...c,
+              labels: { ...c.labels, 'org.opencontainers.image.version': '2.0' },
+            })),
+          },
+          fullModel.hosts[1]!,
+        ],
+      },
+    ],
+    [
+      'a compose service label',
+      {
+        ...fullModel,
+        hosts: [
+          {
+            ...local,
+            containers: local.containers!.map((c) => ({
+              ...c,
+              labels: { ...c.labels, 'com.docker.compose.service': 'zigbee' },
+            })),
+          },
+          fullModel.hosts[1]!,
+        ],
+      },
+    ],
+    [
+      'a restart button',
+      {
+        ...fullModel,
+        hosts: [
+          { ...local, containers: local.containers!.map((c) => ({ ...c, withRestart: false })) },
+          fullModel.hosts[1]!,
+        ],
+      },
+    ],
+    ['a pending action', { ...fullModel, remediation: { ...fullModel.remediation!, pending: [] } }],
+    ['a host name', { ...fullModel, hosts: [{ ...local, name: 'Box' }, fullModel.hosts[1]!] }],
+  ];
+
+  it.each(variants)('changes exactly when the configs change: %s', (_, variant) => {
+    const sameConfigs = configsJson(variant) === configsJson(fullModel);
+    const sameFingerprint = modelFingerprint(variant) === modelFingerprint(fullModel);
+    expect(sameFingerprint).toBe(sameConfigs);
   });
 });
