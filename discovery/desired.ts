@@ -38,15 +38,37 @@ export interface DiscoveryModel {
 
 /** Every discovery config the model implies, in a stable order. */
 export function desiredConfigs(ctx: DiscoveryContext, model: DiscoveryModel): DiscoveryConfig[] {
+  return [...desiredDevices(ctx, model)].flat();
+}
+
+/**
+ * The same configs, one device at a time (the agent's first, then each host's), built as
+ * they are read: a caller walking 5,000 containers holds one host's configs, not all.
+ */
+export function* desiredDevices(
+  ctx: DiscoveryContext,
+  model: DiscoveryModel,
+): Generator<DiscoveryConfig[]> {
   const agent = agentDevice(ctx.root, model.agent);
-  const out = agentEntities(ctx, agent);
-  const hostDevices = new Map<string, ReturnType<typeof hostDevice>>();
+  const remediation = model.remediation !== false && model.remediation !== undefined;
+  const hostIds = new Set(model.hosts.map((h) => h.id));
+  const backupsOn = (host: string | undefined) =>
+    (model.backups ?? []).filter((b) =>
+      host === undefined ? b.host === undefined || !hostIds.has(b.host) : b.host === host,
+    );
+
+  const own = agentEntities(ctx, agent);
+  if (model.watchdog) own.push(...watchdogEntities(ctx, agent));
+  for (const b of backupsOn(undefined)) own.push(...backupEntities(ctx, agent, b));
+  if (model.remediation !== false && model.remediation !== undefined) {
+    own.push(...remediationEntities(ctx, agent, model.remediation));
+  }
+  yield own;
+
   for (const h of model.hosts) {
     const device = hostDevice(ctx.root, model.agent, h);
-    hostDevices.set(h.id, device);
-    const remediation = model.remediation !== false && model.remediation !== undefined;
     const maintenanceTopic = remediation ? h.maintenanceStateTopic : undefined;
-    out.push(...hostEntities(ctx, device, agent, h.id, maintenanceTopic ? [maintenanceTopic] : []));
+    const out = hostEntities(ctx, device, agent, h.id, maintenanceTopic ? [maintenanceTopic] : []);
     if (h.watchesContainers) out.push(...hostContainerEntities(ctx, device, h.id));
     // The maintenance switch is a remediation control: only there when remediation is.
     if (remediation && h.offersMaintenance !== false) {
@@ -57,16 +79,9 @@ export function desiredConfigs(ctx: DiscoveryContext, model: DiscoveryModel): Di
     for (const c of h.containers ?? [])
       out.push(...containerEntities(ctx, device, { ...c, host: h.id }));
     for (const d of h.disks ?? []) out.push(...diskEntities(ctx, device, { ...d, host: h.id }));
+    for (const b of backupsOn(h.id)) out.push(...backupEntities(ctx, device, b));
+    yield out;
   }
-  if (model.watchdog) out.push(...watchdogEntities(ctx, agent));
-  for (const b of model.backups ?? []) {
-    const device = (b.host !== undefined ? hostDevices.get(b.host) : undefined) ?? agent;
-    out.push(...backupEntities(ctx, device, b));
-  }
-  if (model.remediation !== false && model.remediation !== undefined) {
-    out.push(...remediationEntities(ctx, agent, model.remediation));
-  }
-  return out;
 }
 
 /**

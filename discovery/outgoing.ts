@@ -11,9 +11,13 @@ export interface Outgoing {
   readonly registry?: RegistryChange;
 }
 
+/** The desired configs, one device at a time; each call builds them again. */
+export type Devices = () => Iterable<readonly DiscoveryConfig[]>;
+
 export interface OutgoingInput {
   readonly plan: Plan;
-  readonly desired: readonly DiscoveryConfig[];
+  /** Every desired config, by device; read once, while the messages are taken. */
+  readonly devices: Devices;
   /** Last known configs of `plan.held` topics (those the process still remembers). */
   readonly held: readonly DiscoveryConfig[];
   /** The registry before this round. */
@@ -26,78 +30,97 @@ export interface OutgoingInput {
 // config but keep the entity's settings (HA_DOCS.deviceDiscovery, "Migration").
 const MIGRATE = JSON.stringify({ migrate_discovery: true });
 
-/** The ordered messages that carry out a plan. Pure. */
-export function outgoingMessages(input: OutgoingInput): Outgoing[] {
-  const body = input.deviceBased ? deviceMode(input) : entityMode(input);
-  const clears = input.plan.clearState.map((topic) => ({ topic, payload: '' }));
-  return [...body, ...clears];
+/**
+ * The ordered messages that carry out a plan, made as they are taken: a config's JSON is
+ * built only when its turn comes, so a paced round over 25,000 configs holds one device's
+ * worth at a time, not all of them for the minutes the send takes.
+ */
+export function* outgoingMessages(input: OutgoingInput): Generator<Outgoing> {
+  yield* input.deviceBased ? deviceMode(input) : entityMode(input);
+  for (const topic of input.plan.clearState) yield { topic, payload: '' };
 }
 
-function entityMode({ plan, published }: OutgoingInput): Outgoing[] {
-  const republished = new Set(plan.publish.map((c) => c.topic));
-  const first: Outgoing[] = [];
+function* entityMode({ plan, published, devices }: OutgoingInput): Generator<Outgoing> {
+  const planned = new Map(plan.publish.map((c) => [c.topic, c]));
   const last: Outgoing[] = [];
   for (const [deviceTopic, members] of membersByDevice(published)) {
-    const moving = members.filter((t) => republished.has(t));
-    if (moving.length > 0) first.push({ topic: deviceTopic, payload: MIGRATE });
-    const dropped = members.filter((t) => !republished.has(t));
+    if (members.some((t) => planned.has(t))) yield { topic: deviceTopic, payload: MIGRATE };
+    const dropped = members.filter((t) => !planned.has(t));
     last.push({ topic: deviceTopic, payload: '', registry: { delete: dropped } });
   }
-  const main: Outgoing[] = plan.publish.map((c) => ({
-    topic: c.topic,
-    payload: JSON.stringify(c.payload),
-    registry: { set: [[c.topic, registryEntryFor(c, false)]] },
-  }));
-  for (const r of plan.remove) {
-    if (r.entry.deviceTopic === undefined) {
-      main.push({ topic: r.topic, payload: '', registry: { delete: [r.topic] } });
+  if (planned.size > 0) {
+    for (const device of devices()) {
+      for (const c of device) {
+        const p = planned.get(c.topic);
+        if (p === undefined) continue;
+        const set = [[c.topic, registryEntryFor(p, false)]] as const;
+        yield { topic: c.topic, payload: JSON.stringify(c.payload), registry: { set } };
+      }
     }
   }
-  return [...first, ...main, ...last];
+  for (const r of plan.remove) {
+    if (r.entry.deviceTopic === undefined) {
+      yield { topic: r.topic, payload: '', registry: { delete: [r.topic] } };
+    }
+  }
+  yield* last;
 }
 
-function deviceMode(input: OutgoingInput): Outgoing[] {
-  const { plan, published, prefix } = input;
-  const first: Outgoing[] = [];
-  const main: Outgoing[] = [];
+function* deviceMode(input: OutgoingInput): Generator<Outgoing> {
+  const { plan, published } = input;
   const last: Outgoing[] = [];
   for (const c of plan.publish) {
     const before = published.get(c.topic);
     if (before && before.deviceTopic === undefined) {
-      first.push({ topic: c.topic, payload: MIGRATE });
+      yield { topic: c.topic, payload: MIGRATE };
       last.push({ topic: c.topic, payload: '' });
     }
   }
   const affected = new Set(plan.publish.map((c) => c.deviceTopic));
   for (const r of plan.remove) {
     if (r.entry.deviceTopic === undefined) {
-      main.push({ topic: r.topic, payload: '', registry: { delete: [r.topic] } });
+      yield { topic: r.topic, payload: '', registry: { delete: [r.topic] } };
     } else affected.add(r.entry.deviceTopic);
   }
-  for (const deviceTopic of [...affected].sort()) {
-    const live = [
-      ...input.desired.filter((c) => c.deviceTopic === deviceTopic),
-      ...input.held.filter((c) => published.get(c.topic)?.deviceTopic === deviceTopic),
-    ];
-    const removed = plan.remove.filter((r) => r.entry.deviceTopic === deviceTopic);
-    const registry: RegistryChange = {
-      set: plan.publish
-        .filter((c) => c.deviceTopic === deviceTopic)
-        .map((c) => [c.topic, registryEntryFor(c, true)] as const),
-      delete: removed.map((r) => r.topic),
-    };
-    if (live.length === 0) {
-      main.push({ topic: deviceTopic, payload: '', registry });
-      continue;
+  if (affected.size > 0) {
+    for (const device of input.devices()) {
+      const deviceTopic = device[0]?.deviceTopic;
+      if (deviceTopic === undefined || !affected.delete(deviceTopic)) continue;
+      yield* deviceMessages(deviceTopic, device, input);
     }
-    const markers = removed
-      .map((r) => removalFor(r.topic, deviceTopic, prefix))
-      .filter((m): m is ComponentRemoval => m !== undefined);
-    main.push({ topic: deviceTopic, payload: deviceJson(live, markers), registry });
-    // HA: after removing a component, send the config again without it.
-    if (markers.length > 0) main.push({ topic: deviceTopic, payload: deviceJson(live, []) });
   }
-  return [...first, ...main, ...last];
+  // Devices left with held or removed entities only.
+  for (const deviceTopic of [...affected].sort()) yield* deviceMessages(deviceTopic, [], input);
+  yield* last;
+}
+
+/** One device's message (with removal markers, then once more without them). */
+function* deviceMessages(
+  deviceTopic: string,
+  desired: readonly DiscoveryConfig[],
+  { plan, held, published, prefix }: OutgoingInput,
+): Generator<Outgoing> {
+  const live = [
+    ...desired,
+    ...held.filter((c) => published.get(c.topic)?.deviceTopic === deviceTopic),
+  ];
+  const removed = plan.remove.filter((r) => r.entry.deviceTopic === deviceTopic);
+  const registry: RegistryChange = {
+    set: plan.publish
+      .filter((c) => c.deviceTopic === deviceTopic)
+      .map((c) => [c.topic, registryEntryFor(c, true)] as const),
+    delete: removed.map((r) => r.topic),
+  };
+  if (live.length === 0) {
+    yield { topic: deviceTopic, payload: '', registry };
+    return;
+  }
+  const markers = removed
+    .map((r) => removalFor(r.topic, deviceTopic, prefix))
+    .filter((m): m is ComponentRemoval => m !== undefined);
+  yield { topic: deviceTopic, payload: deviceJson(live, markers), registry };
+  // HA: after removing a component, send the config again without it.
+  if (markers.length > 0) yield { topic: deviceTopic, payload: deviceJson(live, []) };
 }
 
 function deviceJson(
@@ -119,8 +142,27 @@ function membersByDevice(published: ReadonlyMap<string, RegistryEntry>): Map<str
   return out;
 }
 
-/** Every message that re-announces what is published (after HA's birth message). */
-export function republishMessages(
+/**
+ * Every message that re-announces what is published (after HA's birth message), one
+ * device at a time; `held` are published configs no longer desired but not yet removed.
+ */
+export function* republishMessages(
+  devices: Iterable<readonly DiscoveryConfig[]>,
+  held: readonly DiscoveryConfig[],
+  published: ReadonlyMap<string, RegistryEntry>,
+  deviceBased: boolean,
+): Generator<Outgoing> {
+  const heldByDevice = groupConfigs(held);
+  for (const device of devices) {
+    const deviceTopic = device[0]?.deviceTopic;
+    const extra = deviceTopic === undefined ? [] : (heldByDevice.get(deviceTopic) ?? []);
+    if (deviceTopic !== undefined) heldByDevice.delete(deviceTopic);
+    yield* republishDevice([...device, ...extra], published, deviceBased);
+  }
+  for (const rest of heldByDevice.values()) yield* republishDevice(rest, published, deviceBased);
+}
+
+function republishDevice(
   configs: readonly DiscoveryConfig[],
   published: ReadonlyMap<string, RegistryEntry>,
   deviceBased: boolean,
@@ -138,4 +180,15 @@ export function republishMessages(
     payload: JSON.stringify(m.payload),
   }));
   return [...single, ...devices];
+}
+
+/** Configs grouped by device topic, in first-seen order. */
+export function groupConfigs(configs: Iterable<DiscoveryConfig>): Map<string, DiscoveryConfig[]> {
+  const out = new Map<string, DiscoveryConfig[]>();
+  for (const c of configs) {
+    const list = out.get(c.deviceTopic) ?? [];
+    list.push(c);
+    out.set(c.deviceTopic, list);
+  }
+  return out;
 }

@@ -1,4 +1,4 @@
-import type { DiscoveryConfig } from './entity.js';
+import type { DiscoveryConfig, DiscoveryPayload } from './entity.js';
 import { payloadHash } from './hash.js';
 import type { RegistryEntry } from './registry.js';
 
@@ -12,8 +12,28 @@ export interface PruneState {
 
 export const EMPTY_PRUNE_STATE: PruneState = { absences: new Map() };
 
+/**
+ * What planning reads of a config: its payload, or only the payload's hash (so a round
+ * over thousands of configs need not keep them while it sends).
+ */
+export type PlannedConfig = Pick<
+  DiscoveryConfig,
+  'topic' | 'deviceTopic' | 'deviceId' | 'stateTopics' | 'observed'
+> &
+  ({ readonly hash: string } | { readonly payload: DiscoveryPayload });
+
+/** A config reduced to what planning reads. */
+export function plannedConfig(c: DiscoveryConfig): PlannedConfig {
+  const { topic, deviceTopic, deviceId, stateTopics, observed } = c;
+  return { topic, deviceTopic, deviceId, stateTopics, observed, hash: payloadHash(c.payload) };
+}
+
+function hashOf(c: PlannedConfig): string {
+  return 'hash' in c ? c.hash : payloadHash(c.payload);
+}
+
 export interface PlanInput {
-  readonly desired: readonly DiscoveryConfig[];
+  readonly desired: readonly PlannedConfig[];
   /** What was published before (DiscoveryRegistry.list()). */
   readonly published: ReadonlyArray<readonly [string, RegistryEntry]>;
   readonly prune: PruneState;
@@ -34,7 +54,7 @@ export interface Removal {
 
 export interface Plan {
   /** New configs and configs whose payload (or discovery mode) changed. */
-  readonly publish: DiscoveryConfig[];
+  readonly publish: PlannedConfig[];
   /** Configs absent long enough: clear them with an empty retained payload. */
   readonly remove: Removal[];
   /** Retained state topics only removed entities used. */
@@ -91,19 +111,19 @@ function absentByConfig(entry: RegistryEntry, devices: ReadonlySet<string>): boo
 }
 
 function needsPublish(
-  config: DiscoveryConfig,
+  config: PlannedConfig,
   entry: RegistryEntry | undefined,
   deviceBased: boolean,
 ): boolean {
   if (entry === undefined) return true;
-  if (entry.hash !== payloadHash(config.payload)) return true;
+  if (entry.hash !== hashOf(config)) return true;
   const publishedAs = entry.deviceTopic;
   return deviceBased ? publishedAs !== config.deviceTopic : publishedAs !== undefined;
 }
 
 function orphanedStateTopics(
   remove: readonly Removal[],
-  desired: ReadonlyMap<string, DiscoveryConfig>,
+  desired: ReadonlyMap<string, PlannedConfig>,
   held: readonly string[],
   published: ReadonlyMap<string, RegistryEntry>,
 ): string[] {
@@ -117,9 +137,9 @@ function orphanedStateTopics(
 }
 
 /** The registry entry recording a config as published. */
-export function registryEntryFor(config: DiscoveryConfig, deviceBased: boolean): RegistryEntry {
+export function registryEntryFor(config: PlannedConfig, deviceBased: boolean): RegistryEntry {
   const entry = {
-    hash: payloadHash(config.payload),
+    hash: hashOf(config),
     stateTopics: [...config.stateTopics],
     deviceId: config.deviceId,
     observed: config.observed,

@@ -6,10 +6,22 @@ import type { RetainedState } from '../src/mqtt/state-publisher.js';
 import type { IncomingMessage, MqttPublisher } from '../src/mqtt/types.js';
 import type { DiscoveryConfig } from './entity.js';
 import { agentScope } from './ids.js';
-import { outgoingMessages, republishMessages, type Outgoing } from './outgoing.js';
+import {
+  groupConfigs,
+  outgoingMessages,
+  republishMessages,
+  type Devices,
+  type Outgoing,
+} from './outgoing.js';
 import { Pacer } from './pacer.js';
-import { EMPTY_PRUNE_STATE, planDiscovery, type PruneState } from './planner.js';
-import type { DiscoveryRegistry, RegistryEntry } from './registry.js';
+import {
+  EMPTY_PRUNE_STATE,
+  planDiscovery,
+  plannedConfig,
+  type PlannedConfig,
+  type PruneState,
+} from './planner.js';
+import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
 import { parseConfigTopic } from './topics.js';
 
 export type { RetainedState } from '../src/mqtt/state-publisher.js';
@@ -23,12 +35,13 @@ export interface PublisherLog {
 
 /**
  * What the agent would publish now, cheap to take: the configs are built only when a
- * round needs them, and can be built again later from the same snapshot.
+ * round needs them, one device at a time, and can be built again from the same snapshot.
  */
 export interface DiscoverySnapshot {
   /** Equal fingerprints promise equal configs; without one, every round compares. */
   readonly fingerprint?: string;
-  configs(): readonly DiscoveryConfig[];
+  /** Every config, grouped by device (one device topic per group). */
+  readonly devices: Devices;
 }
 
 export interface DiscoveryPublisherOptions {
@@ -126,7 +139,11 @@ export class DiscoveryPublisher implements Component {
       if (fingerprint !== undefined && fingerprint === this.#settled && !this.holding) {
         return UNCHANGED;
       }
-      const desired = snapshot.configs();
+      // Planning reads hashes only; the send builds each device's configs again as it
+      // goes, so a round never holds every config (HA_DOCS.birth rounds do the same).
+      const desired: PlannedConfig[] = [];
+      for (const device of snapshot.devices())
+        for (const c of device) desired.push(plannedConfig(c));
       const published = new Map(this.#o.registry.list());
       const plan = planDiscovery({
         desired,
@@ -143,7 +160,7 @@ export class DiscoveryPublisher implements Component {
       const held = plan.held.flatMap((t) => this.#held.get(t) ?? []);
       const messages = outgoingMessages({
         plan,
-        desired,
+        devices: snapshot.devices,
         held,
         published,
         deviceBased: this.#o.deviceBased === true,
@@ -171,25 +188,27 @@ export class DiscoveryPublisher implements Component {
     return this.#exclusive(async () => {
       this.#republishQueued = false;
       const published = new Map(this.#o.registry.list());
-      const configs = new Map(
-        this.#snapshot()
-          .configs()
-          .map((c) => [c.topic, c]),
-      );
-      for (const [topic] of published) {
-        const known = this.#held.get(topic);
-        if (known && !configs.has(topic)) configs.set(topic, known);
-      }
-      const messages = republishMessages(
-        [...configs.values()],
+      const held = [...this.#held.values()].filter((c) => published.has(c.topic));
+      const configs = republishMessages(
+        this.#snapshot().devices(),
+        held,
         published,
         this.#o.deviceBased === true,
       );
-      for (const s of this.#o.currentStates?.() ?? []) {
-        messages.push({ topic: s.topic, payload: s.payload.toString() });
-      }
-      await this.#send(messages);
-      return messages.length;
+      const states = this.#o.currentStates?.() ?? [];
+      let sent = 0;
+      const counted = function* (): Generator<Outgoing> {
+        for (const m of configs) {
+          sent++;
+          yield m;
+        }
+        for (const s of states) {
+          sent++;
+          yield { topic: s.topic, payload: s.payload.toString() };
+        }
+      };
+      await this.#send(counted());
+      return sent;
     });
   }
 
@@ -202,8 +221,8 @@ export class DiscoveryPublisher implements Component {
     return this.#exclusive(async () => {
       const nodeId = agentScope(this.#o.node);
       const produced = new Set<string>();
-      for (const c of this.#snapshot().configs()) {
-        produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
+      for (const device of this.#snapshot().devices()) {
+        for (const c of device) produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
       }
       for (const [topic, entry] of this.#o.registry.list()) {
         produced.add(topic);
@@ -222,8 +241,8 @@ export class DiscoveryPublisher implements Component {
   #snapshot(): DiscoverySnapshot {
     const taken = this.#o.desired();
     if (!Array.isArray(taken)) return taken as DiscoverySnapshot;
-    const configs = taken as readonly DiscoveryConfig[];
-    return { configs: () => configs };
+    const devices = [...groupConfigs(taken as readonly DiscoveryConfig[]).values()];
+    return { devices: () => devices };
   }
 
   /**
@@ -239,7 +258,9 @@ export class DiscoveryPublisher implements Component {
       else missing.add(topic);
     }
     if (missing.size > 0 && this.#last) {
-      for (const c of this.#last.configs()) if (missing.has(c.topic)) next.set(c.topic, c);
+      for (const device of this.#last.devices()) {
+        for (const c of device) if (missing.has(c.topic)) next.set(c.topic, c);
+      }
     }
     this.#held = next;
   }
@@ -250,30 +271,32 @@ export class DiscoveryPublisher implements Component {
     this.#background(this.republishAll(), 'republish after HA birth failed');
   }
 
-  /** Sends in order, paced; records what the broker took. Returns how many failed. */
-  async #send(messages: readonly Outgoing[]): Promise<number> {
-    const sends: Array<Promise<void>> = [];
+  /**
+   * Sends in order, paced, taking each message only when its turn comes; records what the
+   * broker took (in send order). Returns how many failed.
+   */
+  async #send(messages: Iterable<Outgoing>): Promise<number> {
+    const sends: Array<Promise<RegistryChange | undefined>> = [];
+    let failed = 0;
     for (const m of messages) {
       await this.#pacer.take();
-      sends.push(this.#o.mqtt.publish(m.topic, m.payload, PUBLISH));
+      const { topic, registry } = m;
+      const sent = this.#o.mqtt.publish(topic, m.payload, PUBLISH).then(
+        () => registry,
+        (err: unknown) => {
+          failed++;
+          this.#o.log.warn({ topic, err: errorMessage(err) }, 'discovery publish failed');
+          return undefined;
+        },
+      );
+      sends.push(sent);
     }
-    const results = await Promise.allSettled(sends);
     const set: Array<readonly [string, RegistryEntry]> = [];
     const del: string[] = [];
-    let failed = 0;
-    results.forEach((r, i) => {
-      const m = messages[i]!;
-      if (r.status === 'rejected') {
-        failed++;
-        this.#o.log.warn(
-          { topic: m.topic, err: errorMessage(r.reason) },
-          'discovery publish failed',
-        );
-        return;
-      }
-      set.push(...(m.registry?.set ?? []));
-      del.push(...(m.registry?.delete ?? []));
-    });
+    for (const change of await Promise.all(sends)) {
+      set.push(...(change?.set ?? []));
+      del.push(...(change?.delete ?? []));
+    }
     if (set.length > 0 || del.length > 0) await this.#o.registry.apply({ set, delete: del });
     return failed;
   }

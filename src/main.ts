@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import { uplinkEntities } from '../bridges/uplink/entities.js';
-import { desiredConfigs, modelFingerprint, type DiscoveryModel } from '../discovery/desired.js';
+import { desiredDevices, modelFingerprint, type DiscoveryModel } from '../discovery/desired.js';
 import type { PendingAction } from '../discovery/entities/remediation.js';
 import { agentDevice } from '../discovery/device.js';
 import { groupByDevice } from '../discovery/device-based.js';
@@ -215,14 +215,20 @@ export function configurationUrl(config: Config): string | undefined {
 
 /** Every discovery config the agent publishes for this config and these observations. */
 export function desiredDiscovery(config: Config, observed: Observed = {}): DiscoveryConfig[] {
-  return configsOf(config, discoveryModel(config, observed));
+  return [...devicesOf(config, discoveryModel(config, observed))].flat();
 }
 
-function configsOf(config: Config, model: DiscoveryModel): DiscoveryConfig[] {
+/** The configs of a model, one device at a time; the uplink's entities join the agent's. */
+function* devicesOf(config: Config, model: DiscoveryModel): Generator<DiscoveryConfig[]> {
   const ctx = discoveryContext(config);
-  const out = desiredConfigs(ctx, model);
-  if (config.uplink) out.push(...uplinkEntities(ctx, agentDevice(ctx.root, model.agent)));
-  return out;
+  let first = true;
+  for (const device of desiredDevices(ctx, model)) {
+    if (first && config.uplink) {
+      device.push(...uplinkEntities(ctx, agentDevice(ctx.root, model.agent)));
+    }
+    first = false;
+    yield device;
+  }
 }
 
 /**
@@ -277,7 +283,7 @@ export async function discoveryPublisher(
     registry,
     desired: () => {
       const model = discoveryModel(config, observed());
-      return { fingerprint: modelFingerprint(model), configs: () => configsOf(config, model) };
+      return { fingerprint: modelFingerprint(model), devices: () => devicesOf(config, model) };
     },
     currentStates: () => states?.current() ?? [],
     clock: systemClock,
