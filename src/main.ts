@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import { uplinkEntities } from '../bridges/uplink/entities.js';
+import type { UplinkBridge } from '../bridges/uplink/uplink-bridge.js';
 import { desiredDevices, modelFingerprint, type DiscoveryModel } from '../discovery/desired.js';
 import type { PendingAction } from '../discovery/entities/remediation.js';
 import { agentDevice } from '../discovery/device.js';
@@ -27,6 +28,7 @@ import { useUncachedPacketNumbers } from './mqtt/packet-writer.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { linkOptions, topicRoot } from './mqtt/link-options.js';
 import { StatePublisher } from './mqtt/state-publisher.js';
+import { watchdogFromConfig } from './collectors/watchdog/index.js';
 import { containerExecutor } from './commands/executors/from-config.js';
 import { offersAction, offersRestart } from './commands/policy/index.js';
 import { Remediation } from './commands/remediation.js';
@@ -149,7 +151,21 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   }
   // After the link, so remediation stops (and answers what it holds) before the link does.
   await lifecycle.start(remediation);
-  if (store) await startSinks(loaded, { store, link, states, lifecycle, log });
+  const uplink = store
+    ? await startSinks(loaded, { store, link, states, lifecycle, log })
+    : undefined;
+  if (config.watchdog) {
+    // Issue 4: while an uplink-class check is down the uplink holds its sends and reconnects.
+    const watchdog = watchdogFromConfig(config.watchdog, {
+      states,
+      stateTopic: topics.watchdog(root),
+      record: (e) => recordEvent(store, e, log),
+      uplinkChanged: (up) => (up ? uplink?.resume() : uplink?.pause('watchdog: uplink down')),
+      clock: systemClock,
+      log,
+    });
+    await lifecycle.start(watchdog);
+  }
   const monitoring = containers;
   lifecycle.adopt(component('containers', noop, () => Promise.resolve(monitoring.stop())));
   // Collectors start together: a host that is down holds its start until its deadline.
@@ -193,6 +209,7 @@ export function discoveryModel(config: Config, observed: Observed = {}): Discove
       maintenanceStateTopic: topics.hostMaintenance(topicRoot(config), h.id),
       offersMaintenance: offersAction(config.policy, 'maintenance', h.id),
     })),
+    watchdog: config.watchdog !== undefined,
     remediation: {
       pendingTopic: topics.pendingActions(topicRoot(config)),
       pending: observed.pending ?? [],
@@ -233,7 +250,8 @@ function* devicesOf(config: Config, model: DiscoveryModel): Generator<DiscoveryC
 
 /**
  * The event store's consumers, each on its own cursor: the local event stream (HA's
- * alert entity), the uplink to a central broker, the JSON-lines journal.
+ * alert entity), the uplink to a central broker, the JSON-lines journal. Returns the
+ * uplink, for the watchdog to pause.
  */
 async function startSinks(
   loaded: LoadedConfig,
@@ -244,7 +262,7 @@ async function startSinks(
     lifecycle: Lifecycle;
     log: Logger;
   },
-): Promise<void> {
+): Promise<UplinkBridge | undefined> {
   const { config } = loaded;
   const { store, link, states, lifecycle, log } = deps;
   await lifecycle.start(new MqttEventSink({ store, mqtt: link, root: topicRoot(config), log }));
@@ -257,6 +275,7 @@ async function startSinks(
       journalSink({ store, journal, log: log.child({ component: 'journal' }) }),
     );
   }
+  return uplink;
 }
 
 /** The discovery messages as they go out: per entity, or grouped per device. */

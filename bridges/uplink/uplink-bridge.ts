@@ -22,6 +22,10 @@ import { TopicMap, uplinkStateTopic } from './topic-map.js';
 export interface UpstreamLink extends MqttPublisher {
   start(waitMs?: number): Promise<void>;
   stop(): Promise<void>;
+  /** No reconnect attempts until release() (see MqttLink.hold). */
+  hold(): void;
+  /** Reconnects at once if the link is down. */
+  release(): void;
 }
 
 /** Where the uplink publishes its own state: the agent's StatePublisher (retained, deduped). */
@@ -174,11 +178,15 @@ export class UplinkBridge implements Component {
     await this.#o.upstream.stop();
   }
 
-  /** Holds all sending (the watchdog reports the uplink down); events keep piling up on disk. */
+  /**
+   * Holds all sending and the upstream link's reconnect attempts (the watchdog reports the
+   * uplink down); events keep piling up on disk.
+   */
   pause(reason = 'paused'): void {
     if (this.#paused) return;
     this.#paused = true;
     this.#runner.pause();
+    this.#o.upstream.hold();
     this.#log.info({ reason }, 'uplink paused');
     this.#refreshState();
   }
@@ -187,6 +195,7 @@ export class UplinkBridge implements Component {
     if (!this.#paused) return;
     this.#paused = false;
     this.#log.info('uplink resumed');
+    this.#o.upstream.release();
     this.#delivery.wake();
     this.#runner.resume();
     this.#forwarder?.flush();

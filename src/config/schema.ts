@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { slugifyId } from '../core/slug.js';
 import { COMMAND_ACTIONS } from '../core/topics.js';
-import { duration, listen, parseSize, port, size } from './units.js';
+import { duration, hostPort, listen, parseSize, port, size } from './units.js';
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -409,6 +409,84 @@ const remediation = z.strictObject({
   keep_finished: duration('7d').prefault('7d'),
 });
 
+/** The health-gated watchdog (issue 4): checks, the uplink gate, the hardware watchdog. */
+const checkCommandError =
+  'expected the command as a list of words such as [systemctl, is-active, sshd]';
+const CHECK_KINDS = ['tcp', 'http', 'command'] as const;
+const watchdogCheck = z
+  .strictObject({
+    id: id('check'),
+    tcp: hostPort('127.0.0.1:22').optional(),
+    http: z
+      .string({ error: 'expected an http(s) URL such as "http://127.0.0.1:8123/"' })
+      .refine((u) => /^https?:\/\/[^\s/]+/.test(u) && URL.canParse(u), {
+        error: 'expected an http(s) URL such as "http://127.0.0.1:8123/"',
+      })
+      .optional(),
+    // A list, never one string: run without a shell, so nothing in it is reinterpreted.
+    command: z
+      .array(
+        z
+          .string({ error: checkCommandError })
+          .min(1, { error: 'expected a non-empty word in the command' }),
+        { error: checkCommandError },
+      )
+      .min(1, { error: checkCommandError })
+      .optional(),
+    class: z
+      .enum(['local', 'uplink'], {
+        error: 'expected local (counts toward healthy) or uplink (gates the uplink)',
+      })
+      .default('local'),
+    timeout: duration('5s').prefault('5s'),
+    fail_after: z
+      .int({ error: 'expected a whole number of consecutive failures, 1 or more' })
+      .min(1, { error: 'expected a whole number of consecutive failures, 1 or more' })
+      .default(2),
+  })
+  .superRefine((c, ctx) => {
+    const kinds = CHECK_KINDS.filter((k) => c[k] !== undefined);
+    if (kinds.length === 1) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: kinds.length === 0 ? [] : [kinds[1]!],
+      message:
+        kinds.length === 0
+          ? 'expected exactly one of tcp, http or command'
+          : `expected exactly one of tcp, http or command, not ${kinds.join(' and ')}`,
+      input: kinds.length === 0 ? c : c[kinds[1]!],
+    });
+  });
+
+const watchdog = z
+  .strictObject({
+    interval: duration('30s').prefault('30s'),
+    checks: z.array(watchdogCheck, { error: 'expected a list of checks' }).default([]),
+    device: z
+      .strictObject({
+        path: z
+          .string({ error: 'expected a path to the watchdog device such as "/dev/watchdog"' })
+          .min(1, { error: 'expected a path to the watchdog device such as "/dev/watchdog"' })
+          .default('/dev/watchdog'),
+        enabled: z.boolean({ error: 'expected true or false' }).default(false),
+      })
+      .prefault({}),
+  })
+  .superRefine((w, ctx) => {
+    const seen = new Set<string>();
+    w.checks.forEach((c, i) => {
+      if (seen.has(c.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['checks', i, 'id'],
+          message: 'expected a unique check id',
+          input: c.id,
+        });
+      }
+      seen.add(c.id);
+    });
+  });
+
 const http = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).default(false),
   listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
@@ -432,6 +510,7 @@ export const configSchema = z
     containers: containers.prefault({}),
     http: http.prefault({}),
     uplink: uplink.optional(),
+    watchdog: watchdog.optional(),
     journal: journal.prefault({}),
     policy: z.array(policyRule, { error: 'expected a list of policy rules' }).default([]),
     remediation: remediation.prefault({}),
@@ -469,3 +548,5 @@ export type UplinkConfig = NonNullable<Config['uplink']>;
 export type JournalConfig = Config['journal'];
 export type PolicyRuleConfig = Config['policy'][number];
 export type RemediationConfig = Config['remediation'];
+export type WatchdogConfig = NonNullable<Config['watchdog']>;
+export type WatchdogCheckConfig = WatchdogConfig['checks'][number];

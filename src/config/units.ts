@@ -108,3 +108,29 @@ export const listen = (example = '0.0.0.0:1883') =>
     }
     return a;
   });
+
+/**
+ * "127.0.0.1:22", "nas.lan:443", "[::1]:1883" → { host, port }: an address to connect to,
+ * so the host is required and the port is 1-65535.
+ */
+export function parseHostPort(text: string): ListenAddress | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s/]+)):(\d{1,5})$/.exec(text.trim());
+  if (!m) return undefined;
+  const p = Number(m[3]);
+  if (p < 1 || p > 65535) return undefined;
+  return { host: m[1] ?? m[2]!, port: p };
+}
+
+export const hostPort = (example = '127.0.0.1:22') =>
+  z.string({ error: `expected host:port such as "${example}"` }).transform((s, ctx) => {
+    const a = parseHostPort(s);
+    if (!a) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected host:port such as "${example}" or "[::1]:1883" with a port 1-65535`,
+        input: s,
+      });
+      return z.NEVER;
+    }
+    return a;
+  });

@@ -54,6 +54,9 @@ export class MqttLink implements MqttPublisher {
   #connected = false;
   #stopping = false;
   #retryTimer: TimerHandle | undefined;
+  /** hold(): no reconnect attempts; `#parked` says one is owed when released. */
+  #held = false;
+  #parked = false;
   #firstConnect: { resolve: () => void; reject: (e: Error) => void } | undefined;
 
   constructor(opts: MqttLinkOptions) {
@@ -114,7 +117,9 @@ export class MqttLink implements MqttPublisher {
   /** Publishes `offline`, flushes in-flight messages and disconnects. */
   async stop(timeoutMs = 3000): Promise<void> {
     this.#stopping = true;
+    this.#parked = false;
     if (this.#retryTimer) this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
     const client = this.#client;
     this.#client = undefined;
     if (!client) return;
@@ -136,6 +141,36 @@ export class MqttLink implements MqttPublisher {
     await withTimeout(client.endAsync(false), timeoutMs).catch(() => client.end(true));
     for (const q of this.#queue.drain())
       q.reject(new OutpostError('MQTT_NOT_CONNECTED', 'link stopped before the message was sent'));
+  }
+
+  /**
+   * Stops reconnecting (the watchdog reports this link's network down: a flaky LTE link is
+   * not hammered with attempts that cannot succeed). An open connection stays open; a lost
+   * one is not retried until release().
+   */
+  hold(): void {
+    if (this.#held) return;
+    this.#held = true;
+    if (this.#retryTimer) {
+      this.#clock.clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#parked = true;
+    }
+  }
+
+  /** Ends hold(): a link that is down reconnects at once, its backoff starting over. */
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    if (!this.#parked || this.#stopping) return;
+    this.#parked = false;
+    this.#backoff.reset();
+    this.#connect();
+  }
+
+  /** Whether hold() keeps the link from reconnecting. */
+  get held(): boolean {
+    return this.#held;
   }
 
   publish(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
@@ -258,8 +293,15 @@ export class MqttLink implements MqttPublisher {
       client.removeAllListeners();
       client.on('error', () => undefined);
       client.end(true);
+      if (this.#held) {
+        this.#parked = true;
+        return;
+      }
       const delay = refused ? 0 : this.#backoff.next();
-      this.#retryTimer = this.#clock.setTimeout(() => this.#connect(), delay);
+      this.#retryTimer = this.#clock.setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.#connect();
+      }, delay);
     });
   }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/core/clock.js';
 import type { MqttLink } from '../../../src/mqtt/client.js';
 import { Collector, link, observer, retained, waitUntil } from '../../helpers/mqtt.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
@@ -136,6 +137,33 @@ describe('MqttLink against a real mosquitto', () => {
     );
     await l.stop();
     await o.endAsync();
+  });
+
+  it('makes no reconnect attempt while held, and reconnects at once on release', async () => {
+    // The retry timers run on a ManualClock that never moves: only release() can reconnect.
+    const clock = new ManualClock();
+    const l = link({ url: broker.url, clock, reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+    await l.start();
+    // Down, not held: a retry is scheduled on the clock.
+    await broker.down();
+    await waitUntil(() => !l.connected, 'the link to notice the broker is gone');
+    expect(clock.pendingTimers).toBe(1);
+    // Held: the scheduled retry is cancelled.
+    l.hold();
+    expect(clock.pendingTimers).toBe(0);
+    await broker.up();
+    l.release();
+    await waitUntil(() => l.connected, 'the link back at once after release');
+    // Held while connected: the connection stays; when it is lost, nothing is scheduled.
+    l.hold();
+    expect(l.connected).toBe(true);
+    await broker.down();
+    await waitUntil(() => !l.connected, 'the link to notice the broker is gone again');
+    expect(clock.pendingTimers).toBe(0);
+    await broker.up();
+    l.release();
+    await waitUntil(() => l.connected, 'the link back after the second release');
+    await l.stop();
   });
 });
 

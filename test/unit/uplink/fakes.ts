@@ -31,7 +31,17 @@ export class FakeUpstream implements UpstreamLink {
   autoAck = true;
   started = 0;
   stopped = 0;
+  /** Set by hold(), cleared by release(): the bridge's pause reaches the link. */
+  held = false;
   readonly #listeners = new Set<() => void>();
+
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+  }
 
   start(): Promise<void> {
     this.started++;

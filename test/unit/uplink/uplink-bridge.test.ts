@@ -130,15 +130,17 @@ describe('UplinkBridge', () => {
     expect(ids.slice(20, 25)).toEqual(stored.slice(0, 5).map((e) => e.id));
   });
 
-  it('pause holds every send; resume goes on', async () => {
+  it('pause holds every send and the reconnects of the link; resume goes on', async () => {
     const { store, upstream, bridge } = await setup(UNLIMITED);
     await bridge.start();
     bridge.pause('watchdog: uplink down');
     expect(bridge.paused).toBe(true);
+    expect(upstream.held).toBe(true);
     await store.appendMany(events(5));
     await settle(20);
     expect(upstream.sent.length).toBe(0);
     bridge.resume();
+    expect(upstream.held).toBe(false);
     await until(() => bridge.status().acked === 5, 'sent after resume');
   });
 

@@ -1,0 +1,207 @@
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { NewEvent } from '../../core/events.js';
+import type { Component } from '../../core/lifecycle.js';
+import type { Logger } from '../../core/logger.js';
+import {
+  WatchdogTracker,
+  type CheckDefinition,
+  type CheckOutcome,
+  type WatchdogVerdict,
+} from '../../state/watchdog.js';
+import { WatchdogDevice } from './device.js';
+import type { Probe, ProbeResult } from './probes.js';
+
+/** One configured check: what to run and how it counts. */
+export interface WatchdogCheck extends CheckDefinition {
+  readonly timeoutMs: number;
+  readonly probe: Probe;
+}
+
+/** The state on `<base>/<node>/watchdog` (retained JSON; fields per discovery WATCHDOG_FIELDS). */
+export interface WatchdogState extends WatchdogVerdict {
+  /** The device is open and was written to after the last round. */
+  petting: boolean;
+  /** ISO 8601 time of the last write to the device; null before the first. */
+  last_pet: string | null;
+}
+
+/** Where the state goes: the agent's StatePublisher (collectors never import MQTT). */
+export interface WatchdogStateSink {
+  set(topic: string, value: unknown): Promise<void>;
+}
+
+export interface WatchdogOptions {
+  checks: readonly WatchdogCheck[];
+  intervalMs: number;
+  /** The hardware watchdog device to pet while healthy; none when absent. */
+  devicePath?: string;
+  states: WatchdogStateSink;
+  stateTopic: string;
+  /** Where transitions go: the event store. */
+  record(event: NewEvent): void;
+  /** The uplink verdict changed: false pauses the uplink, true resumes it. */
+  uplinkChanged?(up: boolean): void;
+  clock?: Clock;
+  log: Logger;
+}
+
+/**
+ * The health-gated watchdog (DESIGN.md): every interval it runs all checks at once, each
+ * bounded by its timeout, feeds the outcomes to the tracker, records the transitions,
+ * pets the device while every local check is up, and publishes the state.
+ */
+export class Watchdog implements Component {
+  readonly name = 'watchdog';
+  readonly #o: WatchdogOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #tracker: WatchdogTracker;
+  #device: WatchdogDevice | undefined;
+  #running = false;
+  #timer: TimerHandle | undefined;
+  #round: Promise<void> = Promise.resolve();
+  #stopping = new AbortController();
+  #petting = false;
+  #lastPet: string | null = null;
+  #rounds = 0;
+
+  constructor(opts: WatchdogOptions) {
+    this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#log = opts.log.child({ component: 'watchdog' });
+    this.#tracker = new WatchdogTracker(opts.checks);
+  }
+
+  async start(): Promise<void> {
+    if (this.#o.devicePath !== undefined) {
+      try {
+        this.#device = await WatchdogDevice.open(this.#o.devicePath);
+        this.#log.info(
+          { device: this.#o.devicePath },
+          'watchdog device open: petting while healthy',
+        );
+      } catch (err) {
+        // The checks still run and gate the uplink; the state says petting: false.
+        this.#log.error(
+          { device: this.#o.devicePath, err: errorMessage(err) },
+          'watchdog device unavailable: not petting',
+        );
+      }
+    }
+    this.#running = true;
+    this.#stopping = new AbortController();
+    // The first round runs now, not awaited: a check may take its whole timeout.
+    this.#startRound();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#stopping.abort();
+    await this.#round;
+    const device = this.#device;
+    this.#device = undefined;
+    if (!device) return;
+    try {
+      await device.close();
+      this.#log.info({ device: device.path }, 'watchdog device closed (magic close)');
+    } catch (err) {
+      this.#log.error(
+        { device: device.path, err: errorMessage(err) },
+        'watchdog device close failed',
+      );
+    }
+  }
+
+  /** Resolves when the round in progress (if any) is done: for tests and stop. */
+  idle(): Promise<void> {
+    return this.#round;
+  }
+
+  /** Rounds completed so far. */
+  get rounds(): number {
+    return this.#rounds;
+  }
+
+  /** The state as last published (before the first round: all up, nothing checked). */
+  state(): WatchdogState {
+    return { ...this.#tracker.verdict(), petting: this.#petting, last_pet: this.#lastPet };
+  }
+
+  #startRound(): void {
+    const started = this.#clock.now();
+    this.#round = this.#runRound()
+      .catch((err: unknown) => this.#log.error({ err: errorMessage(err) }, 'watchdog round failed'))
+      .finally(() => {
+        if (!this.#running) return;
+        const wait = Math.max(0, this.#o.intervalMs - (this.#clock.now() - started));
+        this.#timer = this.#clock.setTimeout(() => this.#startRound(), wait);
+      });
+  }
+
+  async #runRound(): Promise<void> {
+    const outcomes = await Promise.all(this.#o.checks.map((c) => this.#runCheck(c)));
+    if (!this.#running) return;
+    const { verdict, events } = this.#tracker.apply(outcomes, this.#clock.now());
+    for (const e of events) {
+      this.#log.warn({ type: e.type, data: e.data }, 'watchdog transition');
+      this.#o.record(e);
+    }
+    if (events.some((e) => e.subject === 'uplink')) this.#o.uplinkChanged?.(verdict.uplink);
+    await this.#pet(verdict.healthy);
+    this.#rounds++;
+    const state: WatchdogState = { ...verdict, petting: this.#petting, last_pet: this.#lastPet };
+    this.#o.states.set(this.#o.stateTopic, state).catch((err: unknown) => {
+      this.#log.warn({ err: errorMessage(err) }, 'watchdog state not published');
+    });
+  }
+
+  async #runCheck(c: WatchdogCheck): Promise<CheckOutcome> {
+    const t0 = this.#clock.now();
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.#stopping.signal.addEventListener('abort', onStop, { once: true });
+    let timer: TimerHandle | undefined;
+    const timedOut = new Promise<ProbeResult>((resolve) => {
+      timer = this.#clock.setTimeout(() => {
+        resolve({ ok: false, message: `timed out after ${c.timeoutMs} ms` });
+        abort.abort();
+      }, c.timeoutMs);
+    });
+    try {
+      const probed = c
+        .probe(abort.signal)
+        .catch((err: unknown): ProbeResult => ({ ok: false, message: errorMessage(err) }));
+      const r = await Promise.race([probed, timedOut]);
+      return { id: c.id, ok: r.ok, message: r.message, latencyMs: this.#clock.now() - t0 };
+    } finally {
+      if (timer) this.#clock.clearTimeout(timer);
+      this.#stopping.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** Writes to the device only while healthy: unhealthy, the hardware timer runs out. */
+  async #pet(healthy: boolean): Promise<void> {
+    const device = this.#device;
+    if (!device || !healthy) {
+      if (this.#petting && device)
+        this.#log.warn('unhealthy: no longer petting the watchdog device');
+      this.#petting = false;
+      return;
+    }
+    try {
+      await device.pet();
+      this.#petting = true;
+      this.#lastPet = new Date(this.#clock.now()).toISOString();
+    } catch (err) {
+      this.#petting = false;
+      this.#log.error(
+        { device: device.path, err: errorMessage(err) },
+        'watchdog device write failed',
+      );
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { WATCHDOG_FIELDS } from '../../../discovery/entities/watchdog.js';
+import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import type { WatchdogState } from '../../../src/collectors/watchdog/watchdog.js';
+import { parseConfig } from '../../../src/config/load.js';
+import { topics } from '../../../src/core/topics.js';
+import { desiredDiscovery, discoveryMessages } from '../../../src/main.js';
+
+function config(extra: string) {
+  return parseConfig(`node: { id: edge }\nhosts: [{ id: local }]\n${extra}`, { env: {} }).config;
+}
+
+const WATCHDOG = `watchdog:
+  checks:
+    - { id: sshd, tcp: "127.0.0.1:22" }
+    - { id: central, tcp: "192.0.2.1:8883", class: uplink }
+`;
+
+describe('watchdog discovery', () => {
+  it('adds the watchdog entities to the agent device only when the section is there', () => {
+    const without = desiredDiscovery(config(''));
+    expect(without.some((c) => c.uniqueId.includes('_watchdog_'))).toBe(false);
+    const withIt = desiredDiscovery(config(WATCHDOG)).filter((c) =>
+      c.uniqueId.includes('_watchdog_'),
+    );
+    expect(withIt.map((c) => [c.topic, c.retain, c.qos])).toEqual([
+      ['homeassistant/binary_sensor/outpost_edge/watchdog_problem/config', true, 1],
+      ['homeassistant/binary_sensor/outpost_edge/watchdog_petting/config', true, 1],
+      ['homeassistant/sensor/outpost_edge/watchdog_last_pet/config', true, 1],
+    ]);
+    const state = topics.watchdog({ base: 'outpost', node: 'edge' });
+    expect(withIt[0]!.payload).toMatchObject({
+      state_topic: state,
+      json_attributes_topic: state,
+      device_class: 'problem',
+      device: { identifiers: ['outpost_edge'] },
+    });
+    for (const c of withIt) expect(c.stateTopics).toEqual([state]);
+  });
+
+  it('passes the Home Assistant rules, per entity and device-based', () => {
+    expect(validateDiscovery(desiredDiscovery(config(WATCHDOG)))).toEqual([]);
+    expect(
+      validateDiscovery(
+        discoveryMessages(config(`discovery: { device_based: true }\n${WATCHDOG}`)),
+      ),
+    ).toEqual([]);
+  });
+
+  it('reads fields the watchdog state has', () => {
+    const fields: (keyof WatchdogState)[] = Object.values(WATCHDOG_FIELDS);
+    expect(fields).toEqual(['healthy', 'petting', 'last_pet']);
+  });
+});
