@@ -302,7 +302,11 @@ export class DiscoveryPublisher implements Component {
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#serial.catch(() => undefined).then(fn);
+    // Between rounds the registry may keep its entries on disk only.
+    const run = this.#serial
+      .catch(() => undefined)
+      .then(fn)
+      .finally(() => this.#o.registry.release?.());
     this.#serial = run;
     return run;
   }

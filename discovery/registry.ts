@@ -32,6 +32,8 @@ export interface DiscoveryRegistry {
   set(topic: string, entry: RegistryEntry): Promise<void>;
   delete(topic: string): Promise<void>;
   apply(change: RegistryChange): Promise<void>;
+  /** Lets go of what is held in memory between rounds, where the store can read it back. */
+  release?(): void;
 }
 
 export { MemoryDiscoveryRegistry } from './registry-memory.js';
