@@ -11,6 +11,7 @@ import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Component } from '../core/lifecycle.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
+import { orderPublishes } from './ordered-publish.js';
 
 /** The user name the agent's own client logs in with; its password is made at each start. */
 export const AGENT_USER = 'outpost-agent';
@@ -44,6 +45,7 @@ export class EmbeddedBroker implements Component {
   readonly #agentPassword = randomBytes(24).toString('base64url');
   #broker: Aedes | undefined;
   #db: Level | undefined;
+  #unorder: (() => void) | undefined;
   #servers: (Server | TlsServer)[] = [];
   #port = 0;
   #tlsPort = 0;
@@ -89,6 +91,9 @@ export class EmbeddedBroker implements Component {
       },
     });
     this.#broker = broker;
+    this.#unorder = orderPublishes(broker, {
+      onStall: (topic) => this.#log.warn({ topic }, 'a publish stalled in the broker; moving on'),
+    });
     broker.on('clientError', (client, err) =>
       this.#log.debug({ clientId: client.id, err: err.message }, 'client error'),
     );
@@ -126,6 +131,8 @@ export class EmbeddedBroker implements Component {
     this.#servers = [];
     if (broker) {
       await flushDeliveries(broker);
+      this.#unorder?.();
+      this.#unorder = undefined;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
     if (this.#db) {

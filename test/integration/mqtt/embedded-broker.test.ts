@@ -232,3 +232,52 @@ describe('embedded broker TLS with client certificates', () => {
     await expect(observer(url, { ca: ca.caPem })).rejects.toThrow();
   });
 });
+
+describe('embedded broker delivery order', () => {
+  // aedes drops a message for a client when one with a higher broker counter reached that
+  // client first (its dedupe for overlapping subscriptions); with LevelDB persistence the
+  // retained store makes later messages overtake earlier ones (moscajs/aedes#955, #994).
+  it.each([true, false])(
+    'delivers every message, in order, to a live subscriber (persistence: %s)',
+    async (persistence) => {
+      const { broker, url } = await startBroker(
+        `broker: { listen: "127.0.0.1:0", persistence: ${persistence} }`,
+      );
+      const agent = link({
+        ...broker.localEndpoint(),
+        protocol: '3.1.1',
+        availabilityTopic: 'outpost/edge/availability',
+        queueLimit: 10_000,
+      });
+      await agent.start();
+      const z2m = await observer(url);
+      const ha = await observer(url);
+      const got = new Map<string, number[]>();
+      ha.on('message', (topic, payload) => {
+        const list = got.get(topic) ?? [];
+        list.push(Number(payload.toString()));
+        got.set(topic, list);
+      });
+      await ha.subscribeAsync({ 'outpost/edge/#': { qos: 1 }, 'zigbee2mqtt/#': { qos: 0 } });
+      const states = [0, 1, 2, 3, 4].map((i) => `outpost/edge/hosts/nas/containers/c${i}`);
+      const rounds = 60;
+      for (let r = 1; r <= rounds; r++) {
+        const sends: Promise<unknown>[] = [];
+        for (const t of states) sends.push(agent.publish(t, String(r), { qos: 1, retain: true }));
+        sends.push(agent.publish('outpost/edge/events', String(r), { qos: 1 }));
+        sends.push(z2m.publishAsync('zigbee2mqtt/porch', String(r), { qos: 0 }));
+        await Promise.all(sends);
+      }
+      const topics = [...states, 'outpost/edge/events', 'zigbee2mqtt/porch'];
+      const complete = () => topics.every((t) => got.get(t)?.at(-1) === rounds);
+      await waitUntil(complete, 'the last round on every topic').catch(() => undefined);
+      for (const t of topics) {
+        const want = Array.from({ length: rounds }, (_, i) => i + 1);
+        expect({ topic: t, values: got.get(t) }).toEqual({ topic: t, values: want });
+      }
+      await agent.stop();
+      await z2m.endAsync();
+      await ha.endAsync();
+    },
+  );
+});

@@ -90,13 +90,10 @@ beforeAll(async () => {
   device = join(devDir, 'watchdog');
   await writeFile(device, '');
   const brokerPort = await getFreePort();
-  // Without broker persistence: with aedes-persistence-level on, the live retained uplink
-  // state published at the pause did not reach this test's subscriber (4 runs out of 4;
-  // the next one, 10 s later, did). That is the embedded broker's, not the watchdog's.
   agent = await spawnAgent(
     (dir) => `node: { id: edge }
 data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${brokerPort}", persistence: false }
+broker: { listen: "127.0.0.1:${brokerPort}" }
 mqtt: { reconnect_min: 100ms, reconnect_max: 500ms }
 uplink: { url: "${upstream.url}", protocol: "5" }
 watchdog:
