@@ -96,18 +96,23 @@ export function parseListen(text: string): ListenAddress | undefined {
 }
 
 export const listen = (example = '0.0.0.0:1883') =>
-  z.string({ error: `expected host:port such as "${example}"` }).transform((s, ctx) => {
-    const a = parseListen(s);
+  address(parseListen, example, `expected host:port such as "${example}" with a port 0-65535`);
+
+/** A host:port string field read by `parse`; `message` says what it expected. */
+function address(
+  parse: (text: string) => ListenAddress | undefined,
+  example: string,
+  message: string,
+) {
+  return z.string({ error: `expected host:port such as "${example}"` }).transform((s, ctx) => {
+    const a = parse(s);
     if (!a) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected host:port such as "${example}" with a port 0-65535`,
-        input: s,
-      });
+      ctx.addIssue({ code: 'custom', message, input: s });
       return z.NEVER;
     }
     return a;
   });
+}
 
 /**
  * "127.0.0.1:22", "nas.lan:443", "[::1]:1883" → { host, port }: an address to connect to,
@@ -122,15 +127,8 @@ export function parseHostPort(text: string): ListenAddress | undefined {
 }
 
 export const hostPort = (example = '127.0.0.1:22') =>
-  z.string({ error: `expected host:port such as "${example}"` }).transform((s, ctx) => {
-    const a = parseHostPort(s);
-    if (!a) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `expected host:port such as "${example}" or "[::1]:1883" with a port 1-65535`,
-        input: s,
-      });
-      return z.NEVER;
-    }
-    return a;
-  });
+  address(
+    parseHostPort,
+    example,
+    `expected host:port such as "${example}" or "[::1]:1883" with a port 1-65535`,
+  );
