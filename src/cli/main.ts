@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_TRIM_THRESHOLD_=65536 node --max-semi-space-size=1 --v8-pool-size=1 --optimize-for-size
 // The flags keep an idle agent small (see BENCHMARKS.md, agent-idle-rss): a 1 MiB young
 // generation and one V8 worker thread cost little for a mostly idle MQTT agent. npm start
 // and the Docker image run with the same flags.

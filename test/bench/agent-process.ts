@@ -60,14 +60,32 @@ export interface StopResult {
   sawOffline: boolean;
 }
 
+/** How node is launched: environment and V8 flags. */
+export interface Launch {
+  readonly env: Readonly<Record<string, string>>;
+  readonly flags: readonly string[];
+}
+
+/** Plain `node`, nothing set: the baseline the launcher is compared against. */
+export const NODE_DEFAULTS: Launch = { env: {}, flags: [] };
+
 /**
- * The V8 flags the `outpost` launcher runs with, read from the built CLI's shebang
- * (`#!/usr/bin/env -S node FLAGS`), so the benchmark measures the agent as shipped.
+ * How the `outpost` launcher runs node, read from the built CLI's shebang
+ * (`#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`), so the benchmark measures the agent as
+ * shipped: the malloc settings in its environment and its V8 flags.
  */
-export function shippedNodeFlags(root: string): string[] {
+export function shippedLaunch(root: string): Launch {
   const first = readFileSync(agentEntry(root), 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+  const m = /^#!\/usr\/bin\/env -S (.*)$/.exec(first);
+  const words = m?.[1]?.trim().split(/\s+/) ?? [];
+  const at = words.indexOf('node');
+  if (at < 0) return NODE_DEFAULTS;
+  const env: Record<string, string> = {};
+  for (const w of words.slice(0, at)) {
+    const eq = w.indexOf('=');
+    if (eq > 0) env[w.slice(0, eq)] = w.slice(eq + 1);
+  }
+  return { env, flags: words.slice(at + 1) };
 }
 
 export function agentEntry(root: string): string {
@@ -113,10 +131,11 @@ export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon
   return Number(m[1]) * 1024;
 }
 
-export function childEnv(): NodeJS.ProcessEnv {
+/** The bench's environment without what would change the agent, plus `launch.env`. */
+export function childEnv(launch: Launch = NODE_DEFAULTS): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const k of SCRUBBED_ENV) delete env[k];
-  return env;
+  return { ...env, ...launch.env };
 }
 
 function configText(dataDir: string, port: number): string {
@@ -132,17 +151,18 @@ function configText(dataDir: string, port: number): string {
 }
 
 /**
- * Spawns the agent (with `nodeArgs` before the script, e.g. V8 flags) and resolves once a subscriber has `online` on the availability topic.
+ * Spawns the agent as `launch` says (the shipped launcher's by default) and resolves once a
+ * subscriber has `online` on the availability topic.
  * A port taken between picking and binding is retried with a fresh port.
  */
 export async function startAgent(
   root: string,
-  opts: { nodeArgs?: readonly string[]; attempts?: number } = {},
+  opts: { launch?: Launch; attempts?: number } = {},
 ): Promise<StartedAgent> {
   const attempts = opts.attempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(root, opts.nodeArgs ?? shippedNodeFlags(root));
+      return await startOnce(root, opts.launch ?? shippedLaunch(root));
     } catch (err) {
       const clash = err instanceof Error && /EADDRINUSE|address already in use/i.test(err.message);
       if (!clash || attempt >= attempts) throw err;
@@ -150,7 +170,7 @@ export async function startAgent(
   }
 }
 
-async function startOnce(root: string, nodeArgs: readonly string[]): Promise<StartedAgent> {
+async function startOnce(root: string, launch: Launch): Promise<StartedAgent> {
   const entry = agentEntry(root);
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
   const logFile = join(dir, 'agent.log');
@@ -162,9 +182,9 @@ async function startOnce(root: string, nodeArgs: readonly string[]): Promise<Sta
   const t0 = performance.now();
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...nodeArgs, entry, 'run', '--config', configFile], {
+    child = spawn(process.execPath, [...launch.flags, entry, 'run', '--config', configFile], {
       cwd: dir,
-      env: childEnv(),
+      env: childEnv(launch),
       stdio: ['ignore', fd, fd],
     });
   } finally {

@@ -5,7 +5,9 @@ import {
   procStatusBytes,
   startAgent,
   startBareNode,
-  shippedNodeFlags,
+  shippedLaunch,
+  NODE_DEFAULTS,
+  type Launch,
 } from './agent-process.js';
 import { ratio, repeat, summarize, type Benchmark, type Figure } from './framework.js';
 
@@ -97,15 +99,15 @@ export const agentIdleRss: Benchmark = {
     `VmRSS of the idle agent process (embedded broker, one connected MQTT client) read from ` +
     `/proc/<pid>/status after ${IDLE_MS / 1000} s idle; 3 runs each. Target ≤ ${RSS_TARGET_MIB} MiB. ` +
     'RssAnon leaves out the mapped node binary (file-backed, shared between node processes). ' +
-    'The agent runs with the V8 flags its `outpost` launcher sets (a small young generation, ' +
-    'one V8 worker thread); side by side: the agent under node defaults, and a bare `node -e` ' +
+    'The agent runs as its `outpost` launcher starts it (V8: a small young generation, one ' +
+    'worker thread, optimize for size; glibc malloc: 2 arenas, trim above 64 KiB); side by side: the agent under node defaults, and a bare `node -e` ' +
     'with one TCP listener, idle as long.',
   async run(ctx) {
     const runs = 3;
     agentEntry(ctx.root);
-    const measure = (nodeArgs: readonly string[], tag: string) =>
+    const measure = (launch: Launch, tag: string) =>
       repeat(runs, async (i) => {
-        const agent = await startAgent(ctx.root, { nodeArgs });
+        const agent = await startAgent(ctx.root, { launch });
         await sleep(IDLE_MS);
         const rss = procStatusBytes(agent.pid, 'VmRSS');
         const anon = procStatusBytes(agent.pid, 'RssAnon');
@@ -118,9 +120,10 @@ export const agentIdleRss: Benchmark = {
         );
         return { rss, anon, hwm };
       });
-    const flags = shippedNodeFlags(ctx.root);
-    const plain = await measure(flags, '');
-    const defaults = await measure([], ' (node defaults)');
+    const launch = shippedLaunch(ctx.root);
+    const flags = launch.flags;
+    const plain = await measure(launch, '');
+    const defaults = await measure(NODE_DEFAULTS, ' (node defaults)');
     const bare = await repeat(runs, async () => {
       const b = await startBareNode();
       await sleep(IDLE_MS);
@@ -153,6 +156,13 @@ export const agentIdleRss: Benchmark = {
       },
       { label: 'peak RSS, VmHWM (median)', value: mib(hwm.median), unit: 'MiB' },
       { label: 'launcher flags', value: flags.join(' '), unit: '' },
+      {
+        label: 'launcher environment',
+        value: Object.entries(launch.env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+        unit: '',
+      },
       {
         label: 'idle RSS under node defaults (median)',
         value: mib(defaultRss.median),

@@ -45,7 +45,7 @@ import {
   freePort,
   LOOPBACK,
   procStatusBytes,
-  shippedNodeFlags,
+  shippedLaunch,
 } from './agent-process.js';
 import { median, type Benchmark, type Figure } from './framework.js';
 
@@ -370,8 +370,9 @@ function runDriver(root: string, input: DriverInput): Promise<DriverResult> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
     // The launcher's V8 flags, as the agent runs.
-    const child = spawn(process.execPath, [...shippedNodeFlags(root), self, DRIVER_FLAG], {
-      env: { ...process.env, OUTPOST_BENCH_SSH: JSON.stringify(input) },
+    const launch = shippedLaunch(root);
+    const child = spawn(process.execPath, [...launch.flags, self, DRIVER_FLAG], {
+      env: { ...process.env, ...launch.env, OUTPOST_BENCH_SSH: JSON.stringify(input) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -514,8 +515,10 @@ async function spawnAgent(
   const t0 = performance.now();
   let child: ChildProcess;
   try {
-    const args = [...shippedNodeFlags(root), agentEntry(root), 'run', '--config', configFile];
-    child = spawn(process.execPath, args, { cwd: dir, env: childEnv(), stdio: ['ignore', fd, fd] });
+    const launch = shippedLaunch(root);
+    const args = [...launch.flags, agentEntry(root), 'run', '--config', configFile];
+    const env = childEnv(launch);
+    child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
