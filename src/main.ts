@@ -109,7 +109,14 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     clock: systemClock,
     log: log.child({ component: 'remediation' }),
     record: (e) => recordEvent(store, e, log),
-    executors: [containerExecutor(config, { clock: systemClock, log })],
+    // Over the SSH connection each host's collector keeps: one per host, not two.
+    executors: [
+      containerExecutor(config, {
+        clock: systemClock,
+        log,
+        runnerFor: (host) => containers?.runnerFor(host),
+      }),
+    ],
     pendingChanged: () => syncDiscovery(false),
   });
   pendingActions = () => remediation.api.pending();

@@ -1,5 +1,7 @@
 import type { ContainerDescription } from '../../discovery/entities/containers.js';
 import { createContainerCollectors } from '../collectors/containers/index.js';
+import { RemoteContainerCollector } from '../collectors/containers/remote-collector.js';
+import type { CommandRunner } from '../hosts/ssh-connection.js';
 import type { ContainerCollectorOutput } from '../collectors/containers/types.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
@@ -100,6 +102,17 @@ export class ContainerMonitoring {
       // Only where the policy lets a restart through: no button that can only be refused.
       withRestart: this.#restartable(host, v.observation.name),
     }));
+  }
+
+  /**
+   * The SSH connection the host's collector keeps open, so remediation runs its commands
+   * over it instead of opening a second one (one persistent connection per host).
+   */
+  runnerFor(host: string): CommandRunner | undefined {
+    for (const c of this.components) {
+      if (c instanceof RemoteContainerCollector && c.host === host) return c.runner;
+    }
+    return undefined;
   }
 
   watches(host: string): boolean {

@@ -3,7 +3,7 @@ import { OutpostError, errorMessage } from '../../core/errors.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { RemoteEngine } from '../../hosts/remote-engine.js';
-import type { SshConnection, SshStatus } from '../../hosts/ssh-connection.js';
+import type { CommandRunner, SshConnection, SshStatus } from '../../hosts/ssh-connection.js';
 import { dedupeByKey, observe } from './normalize.js';
 import type { ContainerSelector } from './selection.js';
 import type { PollSlots } from './poll-slots.js';
@@ -44,6 +44,14 @@ export class RemoteContainerCollector implements Component {
     this.#opts = opts;
     this.name = `containers:${opts.host}`;
     this.#status = new HostStatusReporter(opts.host, opts.clock, opts.log, opts.sink);
+  }
+  get host(): string {
+    return this.#opts.host;
+  }
+
+  /** The host's SSH connection (owned here), for others that run commands on the host. */
+  get runner(): CommandRunner {
+    return this.#opts.ssh;
   }
 
   /** Resolves after the first connection attempt and, if it connected, the first poll. */

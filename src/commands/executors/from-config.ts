@@ -1,19 +1,27 @@
 import type { Config } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import {
+  SshConnection,
+  sshTarget,
+  type CommandRunner,
+  type ExecOptions,
+  type ExecResult,
+} from '../../hosts/ssh-connection.js';
+import { OutpostError } from '../../core/errors.js';
 import { CliEngineControl } from './cli-engine-control.js';
 import { ContainerExecutor } from './container.js';
 import { ApiEngineControl, type EngineControl } from './engine-control.js';
 
 /**
  * The container executor for a config: per host with `engine`, the same access the
- * container monitor uses — the engine API without `ssh`, the engine CLI over SSH with it
- * (its own SSH connection, started and stopped with the executor).
+ * container monitor uses — the engine API without `ssh`, the engine CLI over SSH with it.
+ * With `runnerFor`, SSH commands go over the connection the host's collector keeps (asked
+ * at each action); without it the executor opens, starts and stops its own.
  */
 export function containerExecutor(
   config: Pick<Config, 'hosts' | 'containers' | 'remediation'>,
-  deps: { clock: Clock; log: Logger },
+  deps: { clock: Clock; log: Logger; runnerFor?: (host: string) => CommandRunner | undefined },
 ): ContainerExecutor {
   const controls = new Map<string, EngineControl>();
   const timeoutMs = config.containers.timeout;
@@ -31,6 +39,16 @@ export function containerExecutor(
       );
       continue;
     }
+    const command = h.engine.command ?? ['docker'];
+    const runnerFor = deps.runnerFor;
+    if (runnerFor) {
+      const host = h.id;
+      const runner = {
+        exec: (cmd: string, opts: ExecOptions) => sharedExec(runnerFor, host, cmd, opts),
+      };
+      controls.set(h.id, new CliEngineControl({ host, runner, command, timeoutMs }));
+      continue;
+    }
     const s = h.ssh;
     const ssh = new SshConnection({
       name: `${h.id} (remediation)`,
@@ -43,7 +61,7 @@ export function containerExecutor(
       new CliEngineControl({
         host: h.id,
         runner: ssh,
-        command: h.engine.command ?? ['docker'],
+        command,
         timeoutMs,
         start: () => ssh.start(),
         stop: () => ssh.stop(),
@@ -56,4 +74,19 @@ export function containerExecutor(
     actionTimeoutMs: config.remediation.action_timeout,
     verifyTimeoutMs: config.remediation.verify_timeout,
   });
+}
+
+function sharedExec(
+  runnerFor: (host: string) => CommandRunner | undefined,
+  host: string,
+  command: string,
+  opts: ExecOptions,
+): Promise<ExecResult> {
+  const runner = runnerFor(host);
+  if (!runner) {
+    return Promise.reject(
+      new OutpostError('SSH_DISCONNECTED', `host ${host}: no SSH connection to run the action on`),
+    );
+  }
+  return runner.exec(command, opts);
 }

@@ -8,6 +8,7 @@ import { ManualClock, systemClock } from '../../../src/core/clock.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { topics } from '../../../src/core/topics.js';
+import { SshConnection, sshTarget } from '../../../src/hosts/ssh-connection.js';
 import type { MqttLink } from '../../../src/mqtt/client.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
@@ -275,5 +276,52 @@ describe('remediation against mosquitto and dockerd', () => {
       status: 'failed',
       message: 'no container nope on nas',
     });
+  });
+
+  it('restarts over the SSH connection the host’s collector keeps, opening none', async () => {
+    const cfg = config();
+    const nas = cfg.hosts.find((h) => h.id === 'nas')!;
+    // The connection a collector owns; the executor only borrows it.
+    const kept = new SshConnection({
+      name: 'nas',
+      target: sshTarget(nas.ssh!),
+      clock: systemClock,
+      log: silentLogger(),
+    });
+    await kept.start();
+    let commands = 0;
+    const borrowed = {
+      exec: (command: string, opts: Parameters<SshConnection['exec']>[1]) => {
+        commands++;
+        return kept.exec(command, opts);
+      },
+    };
+    try {
+      const lent = containerExecutor(cfg, {
+        clock: systemClock,
+        log: silentLogger(),
+        runnerFor: (host) => (host === 'nas' ? borrowed : undefined),
+      });
+      await lent.start();
+      expect(commands).toBe(0); // starting opened nothing
+      const before = await startedAt('remote');
+      const req = { actionId: 'kept-1', action: 'restart_container' as const, args: {} };
+      expect(await lent.run({ ...req, target: 'nas/remote' })).toMatchObject({ ok: true });
+      expect((await startedAt('remote')).StartedAt).not.toBe(before.StartedAt);
+      expect(commands).toBeGreaterThan(0);
+      // No connection to lend: the action fails and says why.
+      const none = containerExecutor(cfg, {
+        clock: systemClock,
+        log: silentLogger(),
+        runnerFor: () => undefined,
+      });
+      await expect(none.run({ ...req, target: 'nas/remote' })).rejects.toThrow(
+        /nas: no SSH connection/,
+      );
+      await lent.stop();
+      expect(kept.connected).toBe(true); // the owner's to close
+    } finally {
+      await kept.stop();
+    }
   });
 });
