@@ -1,5 +1,11 @@
 import type { InspectRecord } from '../../hosts/inspect-schema.js';
-import { containerKey } from './identity.js';
+import {
+  COMPOSE_NUMBER,
+  COMPOSE_ONEOFF,
+  COMPOSE_PROJECT,
+  COMPOSE_SERVICE,
+  containerKey,
+} from './identity.js';
 import type { ContainerSelector } from './selection.js';
 import type { ContainerHealth, ContainerObservation, ContainerRunState } from './types.js';
 
@@ -80,10 +86,31 @@ export function observe(
     uptimeMs: state === 'running' && !Number.isNaN(started) ? Math.max(0, now - started) : null,
     oomKilled: record.State.OOMKilled === true,
     error: record.State.Error ? record.State.Error : null,
-    labels,
+    labels: keptLabels(labels),
     critical: selection.critical,
     observedAt: now,
   };
+}
+
+/** Compose's identity labels: all the agent reads besides its own `outpost.*` ones. */
+const IDENTITY_LABELS: ReadonlySet<string> = new Set([
+  COMPOSE_PROJECT,
+  COMPOSE_SERVICE,
+  COMPOSE_NUMBER,
+  COMPOSE_ONEOFF,
+]);
+
+/**
+ * The labels an observation keeps: those the agent reads (compose identity, `outpost.*`).
+ * The rest (config hashes, working dirs, image descriptions: often a kilobyte or two per
+ * container) would only be held, for every container, until the next poll.
+ */
+export function keptLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (IDENTITY_LABELS.has(k) || k.startsWith('outpost.')) out[k] = v;
+  }
+  return out;
 }
 
 /**

@@ -39,6 +39,7 @@ export interface ContainerObservation {
   readonly oomKilled: boolean;
   /** The engine's own error text for the last start, if any. */
   readonly error: string | null;
+  /** Only the labels the agent reads: compose's identity ones and `outpost.*`. */
   readonly labels: Readonly<Record<string, string>>;
   /** After config globs and the `outpost.critical` label. */
   readonly critical: boolean;

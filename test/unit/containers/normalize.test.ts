@@ -44,10 +44,39 @@ describe('normalising inspect records', () => {
       uptimeMs: 3_600_000,
       oomKilled: false,
       error: null,
-      labels: { a: 'b', 'com.docker.compose.project': 'p' },
+      // Only what the agent reads: `a` is dropped on arrival.
+      labels: { 'com.docker.compose.project': 'p' },
       critical: true,
       observedAt: NOW,
     });
+  });
+
+  it('keeps the labels the agent reads and drops the rest', () => {
+    const record = dockerApiRecord();
+    const config = record.Config as Record<string, unknown>;
+    config.Labels = {
+      'com.docker.compose.project': 'home',
+      'com.docker.compose.service': 'z2m',
+      'com.docker.compose.container-number': '2',
+      'com.docker.compose.oneoff': 'False',
+      'com.docker.compose.config-hash': 'f'.repeat(64),
+      'com.docker.compose.project.working_dir': '/srv/home',
+      'org.opencontainers.image.description': 'x'.repeat(500),
+      'outpost.critical': 'true',
+      'outpost.note': 'kept',
+    };
+    const o = observe('local', rec(record), all, NOW)!;
+    expect(o.labels).toEqual({
+      'com.docker.compose.project': 'home',
+      'com.docker.compose.service': 'z2m',
+      'com.docker.compose.container-number': '2',
+      'com.docker.compose.oneoff': 'False',
+      'outpost.critical': 'true',
+      'outpost.note': 'kept',
+    });
+    // Identity and selection read the whole set, before anything is dropped.
+    expect(o.key).toBe('home-z2m-2');
+    expect(o.critical).toBe(true);
   });
 
   it('reads podman CLI and older podman records the same way', () => {
