@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import aedesPersistenceLevel from 'aedes-persistence-level';
@@ -12,6 +13,7 @@ import type { Logger } from '../core/logger.js';
 import type { Component } from '../core/lifecycle.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
 import { orderPublishes } from './ordered-publish.js';
+import { RetainedStore } from './retained-store.js';
 
 /** The user name the agent's own client logs in with; its password is made at each start. */
 export const AGENT_USER = 'outpost-agent';
@@ -45,6 +47,7 @@ export class EmbeddedBroker implements Component {
   readonly #agentPassword = randomBytes(24).toString('base64url');
   #broker: Aedes | undefined;
   #db: Level | undefined;
+  #retained: RetainedStore | undefined;
   #unorder: (() => void) | undefined;
   #servers: (Server | TlsServer)[] = [];
   #port = 0;
@@ -64,7 +67,10 @@ export class EmbeddedBroker implements Component {
       // Small caches: the retained set of one site is small, and RSS matters on edge boxes.
       this.#db = new Level(dir, { cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 });
       await this.#db.open();
-      persistence = aedesPersistenceLevel(this.#db);
+      const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
+      this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
+      await this.#migrateRetained(level, this.#retained);
+      persistence = withRetained(level, this.#retained);
     }
     const broker = await Aedes.createBroker({
       id: 'outpost',
@@ -124,6 +130,26 @@ export class EmbeddedBroker implements Component {
     );
   }
 
+  /**
+   * Moves retained messages an older version kept in LevelDB into the retained store,
+   * once, and clears them there: configs the discovery registry counts as published must
+   * still be on the broker after an upgrade.
+   */
+  async #migrateRetained(level: LevelPersistence, store: RetainedStore): Promise<void> {
+    if (store.migrated) return;
+    const old: Array<{ topic: string; payload: Buffer; qos: number }> = [];
+    for await (const p of level.createRetainedStreamCombi(['#'])) {
+      const packet = p as { topic: string; payload: Buffer | string; qos?: number };
+      const payload = Buffer.isBuffer(packet.payload)
+        ? packet.payload
+        : Buffer.from(packet.payload);
+      old.push({ topic: packet.topic, payload, qos: packet.qos ?? 0 });
+    }
+    const moved = store.migrate(old);
+    for (const m of old) await level.storeRetained({ topic: m.topic, payload: Buffer.alloc(0) });
+    if (moved > 0) this.#log.info({ moved }, 'retained messages moved from LevelDB to SQLite');
+  }
+
   async stop(): Promise<void> {
     const broker = this.#broker;
     this.#broker = undefined;
@@ -135,6 +161,8 @@ export class EmbeddedBroker implements Component {
       this.#unorder = undefined;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
+    this.#retained?.close();
+    this.#retained = undefined;
     if (this.#db) {
       await this.#db
         .close()
@@ -257,4 +285,32 @@ function safeEqual(given: Readonly<Buffer>, expected: string): boolean {
 
 function authError(code: 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code });
+}
+
+/** The parts of aedes-persistence-level's object the retained store takes over. */
+interface LevelPersistence {
+  storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>;
+  createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
+}
+
+/**
+ * aedes-persistence-level with retained messages in `store` (see RetainedStore): sessions,
+ * subscriptions and offline queues stay in LevelDB.
+ */
+function withRetained(level: LevelPersistence, store: RetainedStore): LevelPersistence {
+  const p = level as LevelPersistence & {
+    createRetainedStream(pattern: string): Readable;
+    createRetainedStreamCombi(patterns: string[]): Readable;
+  };
+  p.storeRetained = (packet) => {
+    try {
+      store.store(packet);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  };
+  p.createRetainedStream = (pattern) => store.stream([pattern]);
+  p.createRetainedStreamCombi = (patterns) => store.stream(patterns);
+  return p;
 }

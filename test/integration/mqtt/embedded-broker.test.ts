@@ -1,4 +1,7 @@
 import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
+import aedesPersistenceLevel from 'aedes-persistence-level';
+import { Level } from 'level';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,7 +48,7 @@ describe('embedded broker', () => {
     await l.stop();
   });
 
-  it('keeps retained messages across a restart (LevelDB in the data dir)', async () => {
+  it('keeps retained messages across a restart (SQLite in the data dir)', async () => {
     const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
     const l = link({
       ...first.broker.localEndpoint(),
@@ -280,4 +283,73 @@ describe('embedded broker delivery order', () => {
       await ha.endAsync();
     },
   );
+});
+
+describe('embedded broker retained store', () => {
+  it('moves retained messages an older version kept in LevelDB, once', async () => {
+    const dir = await makeTempDir('embedded');
+    dirs.push(dir);
+    // What an older version left: retained messages in aedes-persistence-level.
+    const db = new Level(join(dir, 'broker'));
+    await db.open();
+    const old = aedesPersistenceLevel(db) as unknown as {
+      storeRetained(p: object): Promise<void>;
+    };
+    const config = 'homeassistant/sensor/outpost_edge/x/config';
+    await old.storeRetained({ topic: config, payload: Buffer.from('{"name":"x"}'), qos: 1 });
+    await old.storeRetained({ topic: 'zigbee2mqtt/porch', payload: Buffer.from('on'), qos: 0 });
+    await db.close();
+
+    const first = await startBroker('broker: { listen: "127.0.0.1:0" }', dir);
+    const seen = await retained(first.url, '#');
+    expect(seen.get(config)).toBe('{"name":"x"}');
+    expect(seen.get('zigbee2mqtt/porch')).toBe('on');
+    // Cleared on the next start would be wrong: the move happens once, later clears stay.
+    const z2m = await observer(first.url);
+    await z2m.publishAsync('zigbee2mqtt/porch', '', { qos: 1, retain: true });
+    await z2m.endAsync();
+    await first.broker.stop();
+    started.splice(started.indexOf(first.broker), 1);
+
+    const again = await startBroker('broker: { listen: "127.0.0.1:0" }', dir);
+    const after = await retained(again.url, '#');
+    expect(after.get(config)).toBe('{"name":"x"}');
+    expect(after.has('zigbee2mqtt/porch')).toBe(false);
+  });
+
+  it('gives a new subscriber each matching retained message once, by its filters', async () => {
+    const { broker, url } = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const agent = link({
+      ...broker.localEndpoint(),
+      protocol: '3.1.1',
+      availabilityTopic: 'outpost/edge/availability',
+    });
+    await agent.start();
+    const topicsSent = [
+      'outpost/edge/hosts/nas/containers/a',
+      'outpost/edge/hosts/nas/containers/b',
+      'outpost/edge/hosts/local/containers/a',
+      'outpost/edge/watchdog',
+    ];
+    for (const t of topicsSent) await agent.publish(t, t, { qos: 1, retain: true });
+    await agent.publish('outpost/edge/hosts/nas/containers/b', '', { qos: 1, retain: true });
+    const sub = await observer(url);
+    const got: string[] = [];
+    sub.on('message', (topic, _p, packet) => {
+      if (packet.retain) got.push(topic);
+    });
+    // Overlapping filters: each retained message still comes once.
+    await sub.subscribeAsync({
+      'outpost/edge/hosts/+/containers/a': { qos: 1 },
+      'outpost/edge/hosts/nas/#': { qos: 1 },
+    });
+    await waitUntil(() => got.length >= 2, 'the retained messages');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got.sort()).toEqual([
+      'outpost/edge/hosts/local/containers/a',
+      'outpost/edge/hosts/nas/containers/a',
+    ]);
+    await sub.endAsync();
+    await agent.stop();
+  });
 });

@@ -1,0 +1,134 @@
+import { Readable } from 'node:stream';
+import Database from 'better-sqlite3';
+import { QlobberTrue } from 'qlobber';
+
+/** A retained message as the broker hands it to a new subscriber. */
+export interface RetainedMessage {
+  readonly cmd: 'publish';
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: 0 | 1 | 2;
+  readonly retain: true;
+}
+
+// The same matching aedes and aedes-persistence-level use.
+const MATCHING = {
+  separator: '/',
+  wildcard_one: '+',
+  wildcard_some: '#',
+  match_empty_levels: true,
+};
+/** Rows read per query while streaming, so no statement stays open across writes. */
+const PAGE = 256;
+
+/**
+ * The broker's retained messages in SQLite, one row per topic.
+ *
+ * Why not in LevelDB with the sessions: LevelDB maps its table files into memory, so a
+ * subscriber reading every retained message (Home Assistant on `homeassistant/#`, 25,000
+ * configs at 5,000 containers) left ~7 MiB of them resident; SQLite reads them with
+ * pread into a small page cache. Its writes are synchronous, so a retained message is
+ * stored before the broker hands it on, in the order the messages came.
+ */
+export class RetainedStore {
+  readonly #db: Database.Database;
+  readonly #put: Database.Statement<[string, number, Buffer]>;
+  readonly #del: Database.Statement<[string]>;
+  readonly #page: Database.Statement<[string, number], RetainedRow>;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+    this.#put = db.prepare(
+      'INSERT OR REPLACE INTO retained (topic, qos, payload) VALUES (?, ?, ?)',
+    );
+    this.#del = db.prepare('DELETE FROM retained WHERE topic = ?');
+    this.#page = db.prepare(
+      'SELECT topic, qos, payload FROM retained WHERE topic > ? ORDER BY topic LIMIT ?',
+    );
+  }
+
+  static open(path: string): RetainedStore {
+    const db = new Database(path, { timeout: 5_000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      // A power cut may lose the last retained messages, not corrupt the file; the agent
+      // republishes its own states and configs, other clients theirs.
+      db.pragma('synchronous = NORMAL');
+      db.pragma('cache_size = -256');
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, qos INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID',
+      );
+      return new RetainedStore(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** Whether older retained messages were moved in (PRAGMA user_version 1). */
+  get migrated(): boolean {
+    return this.#db.pragma('user_version', { simple: true }) === 1;
+  }
+
+  /** Stores several messages at once and marks the store as migrated. */
+  migrate(messages: Iterable<{ topic: string; payload: Buffer; qos: number }>): number {
+    let n = 0;
+    this.#db.transaction(() => {
+      for (const m of messages) {
+        this.store(m);
+        n++;
+      }
+      this.#db.pragma('user_version = 1');
+    })();
+    return n;
+  }
+
+  /** Keeps the message as the topic's retained one; an empty payload clears the topic. */
+  store(m: { topic: string; payload: Buffer | string; qos?: number }): void {
+    const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+    if (payload.length === 0) this.#del.run(m.topic);
+    else this.#put.run(m.topic, m.qos ?? 0, payload);
+  }
+
+  /** Every retained message matching one of the filters, each once, in topic order. */
+  *match(filters: readonly string[]): Generator<RetainedMessage> {
+    const matcher = new QlobberTrue(MATCHING);
+    for (const f of filters) matcher.add(f);
+    let after = '';
+    for (;;) {
+      const rows = this.#page.all(after, PAGE);
+      for (const r of rows) {
+        if (matcher.test(r.topic)) {
+          yield {
+            cmd: 'publish',
+            topic: r.topic,
+            payload: r.payload,
+            qos: qosOf(r.qos),
+            retain: true,
+          };
+        }
+      }
+      if (rows.length < PAGE) return;
+      after = rows[rows.length - 1]!.topic;
+    }
+  }
+
+  /** match() as the object stream aedes reads retained messages from. */
+  stream(filters: readonly string[]): Readable {
+    return Readable.from(this.match(filters));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}
+
+interface RetainedRow {
+  topic: string;
+  qos: number;
+  payload: Buffer;
+}
+
+function qosOf(n: number): 0 | 1 | 2 {
+  return n === 1 || n === 2 ? n : 0;
+}
