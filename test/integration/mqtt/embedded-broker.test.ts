@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { aclRules } from '../../../src/mqtt/acl.js';
+import type { MqttLinkOptions } from '../../../src/mqtt/client.js';
 import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
 import { Collector, link, observer, retained, waitUntil } from '../../helpers/mqtt.js';
 import { startOpenSslCa } from '../../helpers/openssl-ca.js';
@@ -38,6 +39,16 @@ async function startBroker(yaml: string, dataDir?: string) {
   return { broker, dir, url: `mqtt://127.0.0.1:${broker.port}` };
 }
 
+/** The agent's own link to the broker (3.1.1, as the embedded broker speaks). */
+function agentLink(broker: EmbeddedBroker, opts: Partial<MqttLinkOptions> = {}) {
+  return link({
+    ...broker.localEndpoint(),
+    protocol: '3.1.1',
+    availabilityTopic: 'outpost/edge/availability',
+    ...opts,
+  });
+}
+
 describe('embedded broker', () => {
   it('speaks 3.1.1 only: an auto link falls back from MQTT 5', async () => {
     const { broker } = await startBroker('broker: { listen: "127.0.0.1:0" }');
@@ -50,11 +61,7 @@ describe('embedded broker', () => {
 
   it('keeps retained messages across a restart (SQLite in the data dir)', async () => {
     const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
-    const l = link({
-      ...first.broker.localEndpoint(),
-      protocol: '3.1.1',
-      availabilityTopic: 'outpost/edge/availability',
-    });
+    const l = agentLink(first.broker);
     await l.start();
     await l.publish('outpost/edge/hosts/local/containers/web', '{"state":"running"}', {
       qos: 1,
@@ -76,11 +83,7 @@ describe('embedded broker', () => {
     const ha = await observer(first.url, { clientId: 'ha', clean: false });
     await ha.subscribeAsync('outpost/edge/events', { qos: 1 });
     await ha.endAsync();
-    const l = link({
-      ...first.broker.localEndpoint(),
-      protocol: '3.1.1',
-      availabilityTopic: 'outpost/edge/availability',
-    });
+    const l = agentLink(first.broker);
     await l.start();
     await l.publish('outpost/edge/events', 'while-ha-was-away', { qos: 1 });
     await l.stop();
@@ -117,11 +120,7 @@ describe('embedded broker', () => {
 
   it('denies publishing to the agent’s topics and closes the offender; commands pass', async () => {
     const { broker, url } = await startBroker('broker: { listen: "127.0.0.1:0" }');
-    const agent = link({
-      ...broker.localEndpoint(),
-      protocol: '3.1.1',
-      availabilityTopic: 'outpost/edge/availability',
-    });
+    const agent = agentLink(broker);
     const commands: string[] = [];
     agent.subscribe('outpost/edge/cmd/+', (m) => commands.push(m.payload.toString()));
     await agent.start();
@@ -246,12 +245,7 @@ describe('embedded broker delivery order', () => {
       const { broker, url } = await startBroker(
         `broker: { listen: "127.0.0.1:0", persistence: ${persistence} }`,
       );
-      const agent = link({
-        ...broker.localEndpoint(),
-        protocol: '3.1.1',
-        availabilityTopic: 'outpost/edge/availability',
-        queueLimit: 10_000,
-      });
+      const agent = agentLink(broker, { queueLimit: 10_000 });
       await agent.start();
       const z2m = await observer(url);
       const ha = await observer(url);
@@ -319,11 +313,7 @@ describe('embedded broker retained store', () => {
 
   it('gives a new subscriber each matching retained message once, by its filters', async () => {
     const { broker, url } = await startBroker('broker: { listen: "127.0.0.1:0" }');
-    const agent = link({
-      ...broker.localEndpoint(),
-      protocol: '3.1.1',
-      availabilityTopic: 'outpost/edge/availability',
-    });
+    const agent = agentLink(broker);
     await agent.start();
     const topicsSent = [
       'outpost/edge/hosts/nas/containers/a',
