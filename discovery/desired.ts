@@ -30,7 +30,8 @@ export interface HostModel extends HostInfo {
 export interface DiscoveryModel {
   readonly agent: AgentInfo;
   readonly hosts: readonly HostModel[];
-  readonly watchdog?: boolean;
+  /** The watchdog's entities; `{ petting: false }` without a hardware watchdog to pet. */
+  readonly watchdog?: boolean | { readonly petting: boolean };
   /** `host` puts the job on that host's device; otherwise it sits on the agent device. */
   readonly backups?: readonly (BackupDescription & { readonly host?: string })[];
   readonly remediation?: RemediationDescription | false;
@@ -58,7 +59,10 @@ export function* desiredDevices(
     );
 
   const own = agentEntities(ctx, agent);
-  if (model.watchdog) own.push(...watchdogEntities(ctx, agent));
+  if (model.watchdog) {
+    const petting = model.watchdog === true || model.watchdog.petting;
+    own.push(...watchdogEntities(ctx, agent, { petting }));
+  }
   for (const b of backupsOn(undefined)) own.push(...backupEntities(ctx, agent, b));
   if (model.remediation !== false && model.remediation !== undefined) {
     own.push(...remediationEntities(ctx, agent, model.remediation));

@@ -216,7 +216,7 @@ export function discoveryModel(config: Config, observed: Observed = {}): Discove
       maintenanceStateTopic: topics.hostMaintenance(topicRoot(config), h.id),
       offersMaintenance: offersAction(config.policy, 'maintenance', h.id),
     })),
-    watchdog: config.watchdog !== undefined,
+    watchdog: config.watchdog && { petting: config.watchdog.device.enabled },
     remediation: {
       pendingTopic: topics.pendingActions(topicRoot(config)),
       pending: observed.pending ?? [],

@@ -11,9 +11,14 @@ export const WATCHDOG_FIELDS = {
 
 /**
  * The health-gated watchdog, on the agent device: a problem sensor (with every check's
- * result as attributes), whether the device is being petted, and the last pet.
+ * result as attributes) and, where a hardware watchdog is petted, whether it is being
+ * petted and the last pet.
  */
-export function watchdogEntities(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[] {
+export function watchdogEntities(
+  ctx: DiscoveryContext,
+  agentDevice: DeviceRef,
+  opts: { petting?: boolean } = {},
+): DiscoveryConfig[] {
   const stateTopic = topics.watchdog(ctx.root);
   const base = { domain: 'watchdog', stateTopic, ownedStateTopics: [stateTopic] };
   const specs: EntitySpec[] = [
@@ -25,6 +30,10 @@ export function watchdogEntities(ctx: DiscoveryContext, agentDevice: DeviceRef):
       valueTemplate: onOffTemplate(`not ${field(WATCHDOG_FIELDS.healthy)}`),
       jsonAttributesTopic: stateTopic,
     },
+  ];
+  // Without a device to pet, petting and its last time would only ever read off / unknown.
+  if (opts.petting === false) return specs.map((s) => buildEntity(ctx, agentDevice, s));
+  specs.push(
     {
       ...base,
       kind: 'running',
@@ -41,6 +50,6 @@ export function watchdogEntities(ctx: DiscoveryContext, agentDevice: DeviceRef):
       valueTemplate: fieldTemplate(WATCHDOG_FIELDS.lastPet),
       entityCategory: 'diagnostic',
     },
-  ];
+  );
   return specs.map((s) => buildEntity(ctx, agentDevice, s));
 }

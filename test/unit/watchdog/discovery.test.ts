@@ -23,10 +23,17 @@ describe('watchdog discovery', () => {
     const withIt = desiredDiscovery(config(WATCHDOG)).filter((c) =>
       c.uniqueId.includes('_watchdog_'),
     );
+    // No hardware watchdog configured: nothing is petted, so no petting entities.
     expect(withIt.map((c) => [c.topic, c.retain, c.qos])).toEqual([
       ['homeassistant/binary_sensor/outpost_edge/watchdog_problem/config', true, 1],
-      ['homeassistant/binary_sensor/outpost_edge/watchdog_petting/config', true, 1],
-      ['homeassistant/sensor/outpost_edge/watchdog_last_pet/config', true, 1],
+    ]);
+    const petted = desiredDiscovery(
+      config(`${WATCHDOG}  device: { path: /dev/watchdog, enabled: true }\n`),
+    ).filter((c) => c.uniqueId.includes('_watchdog_'));
+    expect(petted.map((c) => c.topic)).toEqual([
+      'homeassistant/binary_sensor/outpost_edge/watchdog_problem/config',
+      'homeassistant/binary_sensor/outpost_edge/watchdog_petting/config',
+      'homeassistant/sensor/outpost_edge/watchdog_last_pet/config',
     ]);
     const state = topics.watchdog({ base: 'outpost', node: 'edge' });
     expect(withIt[0]!.payload).toMatchObject({
@@ -35,11 +42,13 @@ describe('watchdog discovery', () => {
       device_class: 'problem',
       device: { identifiers: ['outpost_edge'] },
     });
-    for (const c of withIt) expect(c.stateTopics).toEqual([state]);
+    for (const c of [...withIt, ...petted]) expect(c.stateTopics).toEqual([state]);
   });
 
   it('passes the Home Assistant rules, per entity and device-based', () => {
     expect(validateDiscovery(desiredDiscovery(config(WATCHDOG)))).toEqual([]);
+    const petted = `${WATCHDOG}  device: { path: /dev/watchdog, enabled: true }\n`;
+    expect(validateDiscovery(desiredDiscovery(config(petted)))).toEqual([]);
     expect(
       validateDiscovery(
         discoveryMessages(config(`discovery: { device_based: true }\n${WATCHDOG}`)),
