@@ -1,5 +1,4 @@
-import { chmod, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../../src/commands/actions.js';
 import { containerExecutor } from '../../../src/commands/executors/from-config.js';
@@ -17,7 +16,7 @@ import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from '../containers/helpers.js';
-import { configWith, ROOT } from '../../unit/commands/harness.js';
+import { configWith, readAudit, ROOT } from '../../unit/commands/harness.js';
 import { CommandClient } from './client.js';
 
 const MIN = 60_000;
@@ -89,11 +88,7 @@ describe('remediation against mosquitto and dockerd', () => {
       )
     ).State;
   const actionTopic = (id: string) => topics.action(ROOT, id);
-  const audit = async () =>
-    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const audit = () => readAudit(dir);
 
   beforeAll(async () => {
     [broker, dockerd, sshd] = await Promise.all([

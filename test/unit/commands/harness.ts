@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { ActionStore } from '../../../src/commands/action-store.js';
 import { MemoryActionStore } from '../../../src/commands/action-store.js';
 import type { ExecAction } from '../../../src/commands/command.js';
@@ -9,16 +12,18 @@ import type {
 import { Remediation } from '../../../src/commands/remediation.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
-import type { Clock } from '../../../src/core/clock.js';
+import type { ActionRecord } from '../../../src/commands/actions.js';
+import { ManualClock, type Clock } from '../../../src/core/clock.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import type { TopicRoot } from '../../../src/core/topics.js';
+import { topics, type TopicRoot } from '../../../src/core/topics.js';
 import type {
   IncomingMessage,
   MessageHandler,
   MqttPublisher,
   PublishOptions,
 } from '../../../src/mqtt/types.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 
 export const ROOT: TopicRoot = { base: 'outpost', node: 'n1' };
 
@@ -140,4 +145,47 @@ export function message(
 ): IncomingMessage {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return { topic: `outpost/n1/cmd/${action}`, payload: Buffer.from(body), retain: false, ...extra };
+}
+
+/** The audit log's records, oldest first. */
+export async function readAudit(dir: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * One in-process remediation per test: a temp data dir and a ManualClock at `start`
+ * before each test, everything stopped and removed after. `b` is the running one.
+ */
+export function remediationSession(tmpPrefix: string, startMs: number) {
+  const s = {
+    dir: '',
+    clock: new ManualClock(startMs),
+    b: undefined as Built | undefined,
+    start: async (
+      config: Record<string, unknown> = {},
+      store: ActionStore = new MemoryActionStore(),
+    ): Promise<Built> => {
+      const b = await build({ dir: s.dir, clock: s.clock, config, store });
+      s.b = b;
+      await b.rem.start();
+      return b;
+    },
+    send: (action: string, payload: unknown, extra: Partial<IncomingMessage> = {}) =>
+      s.b!.rem.router.handle(message(action, payload, extra)),
+    audit: () => readAudit(s.dir),
+    action: (id: string) => s.b!.wire.retainedJson<ActionRecord>(topics.action(ROOT, id)),
+  };
+  beforeEach(async () => {
+    s.dir = await makeTempDir(tmpPrefix);
+    s.clock = new ManualClock(startMs);
+  });
+  afterEach(async () => {
+    await s.b?.rem.stop();
+    s.b = undefined;
+    await removeTempDir(s.dir);
+  });
+  return s;
 }

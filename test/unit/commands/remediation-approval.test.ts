@@ -1,12 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryActionStore } from '../../../src/commands/action-store.js';
 import type { ActionRecord } from '../../../src/commands/actions.js';
-import { ManualClock } from '../../../src/core/clock.js';
 import { topics } from '../../../src/core/topics.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { build, message, ROOT, type Built } from './harness.js';
+import { build, remediationSession, ROOT } from './harness.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -18,46 +14,23 @@ const approveLocal = {
 };
 
 describe('remediation approvals, budgets and maintenance (in process)', () => {
-  let dir: string;
-  let clock: ManualClock;
-  let b: Built | undefined;
-
-  beforeEach(async () => {
-    dir = await makeTempDir('remediation');
-    clock = new ManualClock(START);
-  });
-  afterEach(async () => {
-    await b?.rem.stop();
-    b = undefined;
-    await removeTempDir(dir);
-  });
-
-  const start = async (config: Record<string, unknown> = {}, store = new MemoryActionStore()) => {
-    b = await build({ dir, clock, config, store });
-    await b.rem.start();
-    return b;
-  };
-  const send = (action: string, payload: unknown, extra = {}) =>
-    b!.rem.router.handle(message(action, payload, extra));
-  const audit = async () =>
-    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const action = (id: string) => b!.wire.retainedJson<ActionRecord>(topics.action(ROOT, id));
+  const r = remediationSession('remediation', START);
+  const { start, send, audit, action } = r;
   const pending = () =>
-    b!.wire.retainedJson<{ pending: number; actions: unknown[] }>(topics.pendingActions(ROOT));
+    r.b!.wire.retainedJson<{ pending: number; actions: unknown[] }>(topics.pendingActions(ROOT));
 
   it('approval flow: pending, summary, MQTT 5 approve with response topic, run, completed', async () => {
     await start(approveLocal);
     const held = await send('restart_container', { id: 'p1', target: 'local/web', reason: 'hung' });
     expect(held).toMatchObject({ ok: true, status: 'pending', action_id: 'p1' });
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
     expect(pending()).toMatchObject({
       pending: 1,
       actions: [{ id: 'p1', target: 'local/web', reason: 'hung' }],
     });
-    expect(b!.events.map((e) => [e.type, e.data?.notify])).toEqual([['remediation_pending', true]]);
+    expect(r.b!.events.map((e) => [e.type, e.data?.notify])).toEqual([
+      ['remediation_pending', true],
+    ]);
     const corr = Buffer.from([1, 2, 3]);
     const ok = await send(
       'approve',
@@ -65,10 +38,10 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       { responseTopic: 'app/replies/1', correlationData: corr },
     );
     expect(ok).toMatchObject({ ok: true, status: 'completed', action_id: 'p1' });
-    const reply = b!.wire.sent.find((m) => m.topic === 'app/replies/1')!;
+    const reply = r.b!.wire.sent.find((m) => m.topic === 'app/replies/1')!;
     expect(JSON.parse(reply.payload)).toEqual(ok);
     expect(reply.opts?.properties?.correlationData).toEqual(corr);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     expect(action('p1')!.history.map((h) => [h.status, h.by])).toEqual([
       ['pending', 'mqtt'],
       ['approved', 'alice'],
@@ -88,12 +61,12 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
   it('reject through the API the Telegram bridge calls', async () => {
     await start(approveLocal);
     await send('restart_container', { id: 'p2', target: 'local/web' });
-    expect(b!.rem.api.pending().map((r) => r.id)).toEqual(['p2']);
-    const a = await b!.rem.api.reject('p2', 'telegram:bob', 'not now');
+    expect(r.b!.rem.api.pending().map((r) => r.id)).toEqual(['p2']);
+    const a = await r.b!.rem.api.reject('p2', 'telegram:bob', 'not now');
     expect(a).toMatchObject({ ok: false, status: 'rejected', error: { code: 'rejected' } });
     expect(action('p2')!.status).toBe('rejected');
-    expect(b!.exec.runs).toEqual([]);
-    expect(await b!.rem.api.approve('p2', 'telegram:bob')).toMatchObject({
+    expect(r.b!.exec.runs).toEqual([]);
+    expect(await r.b!.rem.api.approve('p2', 'telegram:bob')).toMatchObject({
       error: { code: 'not_pending' },
     });
   });
@@ -101,28 +74,28 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
   it('expires a pending action after approval_timeout', async () => {
     await start(approveLocal);
     await send('restart_container', { id: 'p3', target: 'local/web' });
-    clock.advance(30 * MIN - 1);
+    r.clock.advance(30 * MIN - 1);
     expect(action('p3')!.status).toBe('pending');
-    clock.advance(1);
+    r.clock.advance(1);
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     expect(action('p3')!.status).toBe('expired');
     expect(pending()!.pending).toBe(0);
-    expect(b!.events.at(-1)).toMatchObject({
+    expect(r.b!.events.at(-1)).toMatchObject({
       type: 'remediation_failed',
       data: { status: 'expired', notify: true },
     });
     expect(await send('approve', { target: 'p3' })).toMatchObject({
       error: { code: 'not_pending' },
     });
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
   });
 
   it('pending actions survive a restart; interrupted ones are failed, not rerun', async () => {
     const backing = new Map<string, ActionRecord>();
     await start(approveLocal, new MemoryActionStore(backing));
     await send('restart_container', { id: 'keep', target: 'local/web' });
-    await b!.rem.stop();
+    await r.b!.rem.stop();
     const running = {
       ...backing.get('keep')!,
       id: 'cut',
@@ -130,16 +103,21 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       fingerprint: 'x',
     };
     backing.set('cut', running);
-    b = await build({ dir, clock, config: approveLocal, store: new MemoryActionStore(backing) });
-    await b.rem.start();
-    expect(b.rem.api.pending().map((r) => r.id)).toEqual(['keep']);
+    r.b = await build({
+      dir: r.dir,
+      clock: r.clock,
+      config: approveLocal,
+      store: new MemoryActionStore(backing),
+    });
+    await r.b.rem.start();
+    expect(r.b.rem.api.pending().map((r) => r.id)).toEqual(['keep']);
     expect(backing.get('cut')!.status).toBe('failed');
-    expect(b.exec.runs).toEqual([]);
+    expect(r.b.exec.runs).toEqual([]);
     expect(await send('approve', { target: 'keep' })).toMatchObject({
       ok: true,
       status: 'completed',
     });
-    clock.advance(30 * MIN);
+    r.clock.advance(30 * MIN);
     expect(backing.get('keep')!.status).toBe('completed');
   });
 
@@ -152,15 +130,15 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       error: { code: 'backoff' },
       retry_after_s: 9,
     });
-    clock.advance(9_000);
+    r.clock.advance(9_000);
     expect(await restart()).toMatchObject({ status: 'completed' });
-    clock.advance(17_999);
+    r.clock.advance(17_999);
     expect(await restart()).toMatchObject({ error: { code: 'backoff' }, retry_after_s: 1 });
-    clock.advance(1);
+    r.clock.advance(1);
     expect(await restart()).toMatchObject({ status: 'completed' });
-    clock.advance(36_000);
+    r.clock.advance(36_000);
     expect(await restart()).toMatchObject({ ok: true, status: 'pending' });
-    expect(b!.exec.runs).toHaveLength(3);
+    expect(r.b!.exec.runs).toHaveLength(3);
     expect(await send('ack', { target: 'local/web' })).toMatchObject({
       ok: false,
       error: { code: 'not_allowed' },
@@ -169,7 +147,7 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
 
   it('maintenance: policy-checked, state retained, alerts and automatic actions held', async () => {
     await start({ policy: [{ action: 'maintenance', target: 'nas', decision: 'allow' }] });
-    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
+    expect(r.b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
       maintenance: false,
       until: null,
       by: null,
@@ -187,7 +165,7 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       requested_by: 'ops',
     });
     expect(on).toMatchObject({ ok: true });
-    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
+    expect(r.b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
       maintenance: true,
       until: '2026-01-01T01:00:00.000Z',
       by: 'ops',
@@ -198,16 +176,16 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       subject: 'nas/radarr',
       data: { host: 'nas', name: 'radarr' },
     };
-    expect(b!.rem.filterAlert(down)).toBeUndefined();
+    expect(r.b!.rem.filterAlert(down)).toBeUndefined();
     expect(
-      b!.rem.filterAlert({ ...down, subject: 'local/x', data: { host: 'local', name: 'x' } }),
+      r.b!.rem.filterAlert({ ...down, subject: 'local/x', data: { host: 'local', name: 'x' } }),
     ).toBeDefined();
-    expect(b!.rem.filterAlert({ ...down, type: 'remediation_failed' })).toBeDefined();
-    clock.advance(60 * MIN);
-    expect(b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
+    expect(r.b!.rem.filterAlert({ ...down, type: 'remediation_failed' })).toBeDefined();
+    r.clock.advance(60 * MIN);
+    expect(r.b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
       maintenance: false,
     });
-    expect(b!.rem.filterAlert(down)).toBeDefined();
+    expect(r.b!.rem.filterAlert(down)).toBeDefined();
     expect((await audit()).filter((e) => e.kind === 'maintenance')).toHaveLength(1);
   });
 
@@ -221,10 +199,10 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     await start(policy);
     await send('maintenance', { target: 'nas', enabled: true });
     await send('silence', { target: 'local/web', args: { for: '2h' } });
-    await b!.rem.stop();
-    b = await build({ dir, clock, config: policy });
-    await b.rem.start();
-    expect(b.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
+    await r.b!.rem.stop();
+    r.b = await build({ dir: r.dir, clock: r.clock, config: policy });
+    await r.b.rem.start();
+    expect(r.b.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toMatchObject({
       maintenance: true,
       until: null,
     });
@@ -234,8 +212,8 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       subject: 'local/web',
       data: { host: 'local', name: 'web' },
     };
-    expect(b.rem.filterAlert(down)).toBeUndefined();
-    clock.advance(2 * 60 * MIN);
-    expect(b.rem.filterAlert(down)).toBeDefined();
+    expect(r.b.rem.filterAlert(down)).toBeUndefined();
+    r.clock.advance(2 * 60 * MIN);
+    expect(r.b.rem.filterAlert(down)).toBeDefined();
   });
 });

@@ -1,13 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryActionStore } from '../../../src/commands/action-store.js';
+import { describe, expect, it } from 'vitest';
 import type { ActionRecord } from '../../../src/commands/actions.js';
 import type { Answer } from '../../../src/commands/command.js';
-import { ManualClock } from '../../../src/core/clock.js';
 import { topics } from '../../../src/core/topics.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { build, message, ROOT, type Built } from './harness.js';
+import { remediationSession, ROOT } from './harness.js';
 
 const START = Date.parse('2026-01-01T00:00:00Z');
 const allowLocal = {
@@ -15,33 +10,8 @@ const allowLocal = {
 };
 
 describe('remediation commands (in process)', () => {
-  let dir: string;
-  let clock: ManualClock;
-  let b: Built | undefined;
-
-  beforeEach(async () => {
-    dir = await makeTempDir('remediation');
-    clock = new ManualClock(START);
-  });
-  afterEach(async () => {
-    await b?.rem.stop();
-    b = undefined;
-    await removeTempDir(dir);
-  });
-
-  const start = async (config: Record<string, unknown> = {}, store = new MemoryActionStore()) => {
-    b = await build({ dir, clock, config, store });
-    await b.rem.start();
-    return b;
-  };
-  const send = (action: string, payload: unknown, extra = {}) =>
-    b!.rem.router.handle(message(action, payload, extra));
-  const audit = async () =>
-    (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const action = (id: string) => b!.wire.retainedJson<ActionRecord>(topics.action(ROOT, id));
+  const r = remediationSession('remediation', START);
+  const { start, send, audit, action } = r;
 
   it('denies by default: an error answer, nothing run, the decision audited', async () => {
     await start();
@@ -51,10 +21,10 @@ describe('remediation commands (in process)', () => {
       id: 'r1',
       error: { code: 'not_allowed', field: 'target' },
     });
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
     expect(
-      b!.wire
-        .on(topics.commandResult(ROOT, 'restart_container'))
+      r
+        .b!.wire.on(topics.commandResult(ROOT, 'restart_container'))
         .map((p) => JSON.parse(p) as Answer),
     ).toEqual([a]);
     expect((await audit()).map((e) => [e.kind, e.outcome])).toEqual([
@@ -76,15 +46,15 @@ describe('remediation commands (in process)', () => {
       action_id: 'r1',
       message: 'local/web done',
     });
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     const rec = action('r1')!;
     expect(rec.history.map((h) => h.status)).toEqual(['approved', 'running', 'completed']);
     expect(rec).not.toHaveProperty('fingerprint');
-    const statuses = b!.wire
-      .on(topics.action(ROOT, 'r1'))
+    const statuses = r
+      .b!.wire.on(topics.action(ROOT, 'r1'))
       .map((p) => (JSON.parse(p) as ActionRecord).status);
     expect(statuses).toEqual(['approved', 'running', 'completed']);
-    expect(b!.events.map((e) => [e.type, e.data?.notify])).toEqual([
+    expect(r.b!.events.map((e) => [e.type, e.data?.notify])).toEqual([
       ['remediation_started', false],
       ['remediation_completed', false],
     ]);
@@ -94,14 +64,14 @@ describe('remediation commands (in process)', () => {
   it('the same id twice runs once and answers twice; another command with it is refused', async () => {
     await start(allowLocal);
     let release!: () => void;
-    b!.exec.outcome = () => new Promise((r) => (release = () => r({ ok: true, message: 'ok' })));
+    r.b!.exec.outcome = () => new Promise((r) => (release = () => r({ ok: true, message: 'ok' })));
     const first = send('restart_container', { id: 'same', target: 'local/web' });
     const second = send('restart_container', { id: 'same', target: 'local/web' });
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     release();
     const [a1, a2] = await Promise.all([first, second]);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     expect(a1).toMatchObject({ ok: true, status: 'completed' });
     expect(a2).toEqual({ ...a1, duplicate: true });
     expect(await send('restart_container', { id: 'same', target: 'local/web' })).toMatchObject({
@@ -112,18 +82,18 @@ describe('remediation commands (in process)', () => {
       ok: false,
       error: { code: 'id_conflict', field: 'id' },
     });
-    expect(b!.exec.runs).toHaveLength(1);
-    expect(b!.wire.on(topics.commandResult(ROOT, 'restart_container'))).toHaveLength(3);
+    expect(r.b!.exec.runs).toHaveLength(1);
+    expect(r.b!.wire.on(topics.commandResult(ROOT, 'restart_container'))).toHaveLength(3);
   });
 
   it('a dry run changes nothing: no run, no action, no budget used', async () => {
     await start(allowLocal);
     const a = await send('restart_container', { target: 'local/web', dry_run: true });
     expect(a).toMatchObject({ ok: true, dry_run: true, decision: { verdict: 'allow', rule: 0 } });
-    expect(b!.exec.runs).toEqual([]);
-    expect(b!.store.list()).toEqual([]);
-    expect(b!.wire.sent.filter((m) => m.topic.includes('/actions/'))).toEqual([]);
-    expect(b!.events).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
+    expect(r.b!.store.list()).toEqual([]);
+    expect(r.b!.wire.sent.filter((m) => m.topic.includes('/actions/'))).toEqual([]);
+    expect(r.b!.events).toEqual([]);
     // No backoff: the dry run did not count as a restart.
     expect(await send('restart_container', { target: 'local/web' })).toMatchObject({
       ok: true,
@@ -139,7 +109,7 @@ describe('remediation commands (in process)', () => {
     await start(allowLocal);
     const unknown = await send('reboot', { target: 'local' });
     expect(unknown).toMatchObject({ ok: false, error: { code: 'unknown_action' } });
-    expect(b!.wire.on(topics.commandResultOf(ROOT, 'reboot'))).toHaveLength(1);
+    expect(r.b!.wire.on(topics.commandResultOf(ROOT, 'reboot'))).toHaveLength(1);
     const retained = await send('restart_container', { target: 'local/web' }, { retain: true });
     expect(retained).toMatchObject({ ok: false, error: { code: 'retained' } });
     await send(
@@ -158,14 +128,14 @@ describe('remediation commands (in process)', () => {
       { responseTopic: 'a/+/b' },
     );
     expect(
-      b!.wire.sent.filter(
+      r.b!.wire.sent.filter(
         (m) =>
           !m.topic.startsWith('outpost/n1/cmd/') &&
           !m.topic.startsWith('outpost/n1/hosts/') &&
           !m.topic.startsWith('outpost/n1/remediation/'),
       ),
     ).toEqual([]);
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
   });
 
   it('run_backup and disk_cleanup answer not available', async () => {
@@ -178,13 +148,13 @@ describe('remediation commands (in process)', () => {
       ok: false,
       error: { code: 'not_available' },
     });
-    expect(b!.store.list()).toEqual([]);
+    expect(r.b!.store.list()).toEqual([]);
   });
 
   it('one action per target at a time', async () => {
     await start(allowLocal);
     let release!: () => void;
-    b!.exec.outcome = () =>
+    r.b!.exec.outcome = () =>
       new Promise((r) => (release = () => r({ ok: false, message: 'still down' })));
     const first = send('restart_container', { target: 'local/web' });
     await new Promise((r) => setImmediate(r));
@@ -198,6 +168,9 @@ describe('remediation commands (in process)', () => {
       status: 'failed',
       error: { code: 'failed', message: 'still down' },
     });
-    expect(b!.events.at(-1)).toMatchObject({ type: 'remediation_failed', data: { notify: true } });
+    expect(r.b!.events.at(-1)).toMatchObject({
+      type: 'remediation_failed',
+      data: { notify: true },
+    });
   });
 });

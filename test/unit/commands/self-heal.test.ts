@@ -1,9 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ContainerObservation } from '../../../src/collectors/containers/types.js';
-import { ManualClock } from '../../../src/core/clock.js';
 import type { ContainerView } from '../../../src/state/container-view.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { build, message, type Built } from './harness.js';
+import { message, remediationSession } from './harness.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -43,25 +41,8 @@ const rules = (selfHeal: 'off' | 'ask' | 'auto', decision = 'allow') => ({
 });
 
 describe('self-healing', () => {
-  let dir: string;
-  let clock: ManualClock;
-  let b: Built | undefined;
-
-  beforeEach(async () => {
-    dir = await makeTempDir('self-heal');
-    clock = new ManualClock(START);
-  });
-  afterEach(async () => {
-    await b?.rem.stop();
-    b = undefined;
-    await removeTempDir(dir);
-  });
-
-  const start = async (config: Record<string, unknown>) => {
-    b = await build({ dir, clock, config });
-    await b.rem.start();
-    return b;
-  };
+  const r = remediationSession('self-heal', START);
+  const { start } = r;
   /** Lets the async command path (audit flushes on setImmediate) run to its end. */
   const settle = async () => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -69,7 +50,7 @@ describe('self-healing', () => {
   /** Moves time in steps, letting each command finish before the next timer. */
   const pass = async (ms: number, step = 1_000) => {
     for (let t = 0; t < ms; t += step) {
-      clock.advance(Math.min(step, ms - t));
+      r.clock.advance(Math.min(step, ms - t));
       await settle();
     }
   };
@@ -78,26 +59,26 @@ describe('self-healing', () => {
     state: 'running' | 'exited',
     alert: ContainerView['alert'] = 'ok',
   ) => {
-    b!.rem.onContainer('local', name, view(name, state, alert));
-    clock.advance(0);
+    r.b!.rem.onContainer('local', name, view(name, state, alert));
+    r.clock.advance(0);
     await settle();
   };
-  const types = () => b!.events.map((e) => `${e.type}${e.data?.notify ? '!' : ''}`);
+  const types = () => r.b!.events.map((e) => `${e.type}${e.data?.notify ? '!' : ''}`);
 
   it('off: a down container is left alone', async () => {
     await start(rules('off'));
     await feed('web', 'exited', 'down');
     await pass(10 * MIN, 30_000);
-    expect(b!.exec.runs).toEqual([]);
-    expect(b!.events).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
+    expect(r.b!.events).toEqual([]);
   });
 
   it('ask: a container down past its threshold gets one pending restart and a notification', async () => {
     await start(rules('ask'));
     await feed('web', 'exited', 'down');
     await feed('web', 'exited', 'down');
-    expect(b!.exec.runs).toEqual([]);
-    expect(b!.rem.api.pending()).toEqual([
+    expect(r.b!.exec.runs).toEqual([]);
+    expect(r.b!.rem.api.pending()).toEqual([
       expect.objectContaining({
         action: 'restart_container',
         target: 'local/web',
@@ -106,32 +87,32 @@ describe('self-healing', () => {
       }),
     ]);
     expect(types()).toEqual(['remediation_pending!']);
-    const [p] = b!.rem.api.pending();
-    expect(await b!.rem.api.approve(p!.id, 'telegram:alice')).toMatchObject({
+    const [p] = r.b!.rem.api.pending();
+    expect(await r.b!.rem.api.approve(p!.id, 'telegram:alice')).toMatchObject({
       ok: true,
       status: 'completed',
     });
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
   });
 
   it('auto: retries with backoff within the budget, then leaves it to a human', async () => {
     await start(rules('auto'));
-    b!.exec.outcome = () => Promise.resolve({ ok: false, message: 'exited again' });
+    r.b!.exec.outcome = () => Promise.resolve({ ok: false, message: 'exited again' });
     await feed('web', 'exited', 'down');
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     // Failed: the next attempt waits out the backoff (10 s doubling, jitter fixed at -10 %).
     await pass(8_000);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     await pass(1_000);
-    expect(b!.exec.runs).toHaveLength(2);
+    expect(r.b!.exec.runs).toHaveLength(2);
     await pass(17_000);
-    expect(b!.exec.runs).toHaveLength(2);
+    expect(r.b!.exec.runs).toHaveLength(2);
     await pass(1_000);
-    expect(b!.exec.runs).toHaveLength(3);
+    expect(r.b!.exec.runs).toHaveLength(3);
     // Over budget (3 in 30 min): left alone, an alert, and a human decides the next one.
     await pass(10 * MIN, 10_000);
-    expect(b!.exec.runs).toHaveLength(3);
-    expect(b!.rem.api.pending()).toEqual([
+    expect(r.b!.exec.runs).toHaveLength(3);
+    expect(r.b!.rem.api.pending()).toEqual([
       expect.objectContaining({ decision: expect.objectContaining({ code: 'over_budget' }) }),
     ]);
     expect(types()).toEqual([
@@ -146,43 +127,43 @@ describe('self-healing', () => {
     // Not yet alerted by the tracker: the loop waits containers.down_after (5 min) itself.
     await feed('web', 'exited', 'ok');
     await pass(5 * MIN - 1_000, 10_000);
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
     await pass(1_000);
-    expect(b!.exec.runs).toHaveLength(1);
-    expect(b!.events.every((e) => e.data?.notify === false)).toBe(true);
+    expect(r.b!.exec.runs).toHaveLength(1);
+    expect(r.b!.events.every((e) => e.data?.notify === false)).toBe(true);
     await feed('web', 'running');
     // Down again within the grace period (2 min): nothing until it ends.
     await pass(30_000, 10_000);
     await feed('web', 'exited', 'down');
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     await pass(90_000 - 1_000, 5_000);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
     await pass(2_000);
-    expect(b!.exec.runs).toHaveLength(2);
+    expect(r.b!.exec.runs).toHaveLength(2);
   });
 
   it('maintenance holds automatic actions', async () => {
     await start(rules('auto'));
-    await b!.rem.router.handle(message('maintenance', { target: 'local', enabled: true }));
+    await r.b!.rem.router.handle(message('maintenance', { target: 'local', enabled: true }));
     await feed('web', 'exited', 'down');
     await pass(5 * MIN, 30_000);
-    expect(b!.exec.runs).toEqual([]);
-    await b!.rem.router.handle(message('maintenance', { target: 'local', enabled: false }));
+    expect(r.b!.exec.runs).toEqual([]);
+    await r.b!.rem.router.handle(message('maintenance', { target: 'local', enabled: false }));
     await pass(60_000, 30_000);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
   });
 
   it('a flapping target: one alert, no automatic actions, until it settles', async () => {
     await start(rules('auto'));
     await feed('web', 'running');
     for (let i = 0; i < 5; i++) {
-      clock.advance(10_000);
+      r.clock.advance(10_000);
       await feed('web', i % 2 === 0 ? 'exited' : 'running');
     }
     expect(types()).toEqual(['container_flapping!']);
     await feed('web', 'exited', 'down');
     await pass(5 * MIN, 30_000);
-    expect(b!.exec.runs).toEqual([]);
+    expect(r.b!.exec.runs).toEqual([]);
     await pass(5 * MIN, 30_000);
     expect(types()).toEqual([
       'container_flapping!',
@@ -190,19 +171,19 @@ describe('self-healing', () => {
       'remediation_started',
       'remediation_completed',
     ]);
-    expect(b!.exec.runs).toHaveLength(1);
+    expect(r.b!.exec.runs).toHaveLength(1);
   });
 
   it('the tracker event feed works as well', async () => {
     await start(rules('auto'));
-    b!.rem.onTrackerEvent({
+    r.b!.rem.onTrackerEvent({
       type: 'container_down',
       severity: 'critical',
       subject: 'local/web',
       data: { host: 'local', name: 'web', key: 'web' },
     });
-    clock.advance(0);
+    r.clock.advance(0);
     await settle();
-    expect(b!.exec.runs.map((r) => r.target)).toEqual(['local/web']);
+    expect(r.b!.exec.runs.map((r) => r.target)).toEqual(['local/web']);
   });
 });
