@@ -89,23 +89,22 @@ export class CommandService {
 
   /** Approval API for the Home Assistant / Telegram bridge: the same path as `cmd/approve`. */
   approve(actionId: string, by: string, reason?: string): Promise<Answer> {
-    return this.submit(
-      {
-        action: 'approve',
-        target: actionId,
-        args: {},
-        dryRun: false,
-        requestedBy: by,
-        ...(reason ? { reason } : {}),
-      },
-      'api',
-    );
+    return this.#decideByApi('approve', actionId, by, reason);
   }
 
   reject(actionId: string, by: string, reason?: string): Promise<Answer> {
+    return this.#decideByApi('reject', actionId, by, reason);
+  }
+
+  #decideByApi(
+    action: 'approve' | 'reject',
+    actionId: string,
+    by: string,
+    reason: string | undefined,
+  ): Promise<Answer> {
     return this.submit(
       {
-        action: 'reject',
+        action,
         target: actionId,
         args: {},
         dryRun: false,
