@@ -7,27 +7,16 @@ import type { StoredEvent } from '../../../src/core/events.js';
 import { Journal, journalSink } from '../../../src/store/journal.js';
 import type { SinkRunner } from '../../../src/store/sink-runner.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { cannotMount } from '../../helpers/mounts.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { linesOf, memoryLogger } from './helpers.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
+import { linesOf } from './helpers.js';
 
 /** A real full disk: the journal on a small tmpfs. Needs root; skipped, and says why, without. */
 
 const run = promisify(execFile);
 
-async function canMount(): Promise<string | undefined> {
-  const dir = await makeTempDir('mount-probe');
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-    await run('umount', [dir]);
-    return undefined;
-  } catch (err) {
-    return `cannot mount here (${(err as Error).message.split('\n')[0]}): needs root`;
-  } finally {
-    await removeTempDir(dir);
-  }
-}
-
-const noMount = await canMount();
+const noMount = await cannotMount();
 if (noMount) console.warn(`journal disk-full: skipped: ${noMount}`);
 
 describe.skipIf(noMount !== undefined)('Journal on a full disk', () => {
@@ -57,7 +46,7 @@ describe.skipIf(noMount !== undefined)('Journal on a full disk', () => {
         data: { pad: 'x'.repeat(1_500) },
       })),
     );
-    const { log, lines } = memoryLogger();
+    const { log, lines } = memoryLogger('debug');
     const clock = new ManualClock(T0);
     sink = journalSink({
       store,

@@ -1,27 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from '../../../src/core/logger.js';
-
-export interface LogLine {
-  level: string;
-  msg: string;
-  [key: string]: unknown;
-}
-
-/** A logger whose lines land in an array. */
-export function memoryLogger(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as LogLine);
-      cb();
-    },
-  });
-  const log = pino({ level: 'debug', formatters: { level: (label) => ({ level: label }) } }, sink);
-  return { log, lines };
-}
 
 /** Every file under `dir`, relative, sorted. */
 export function filesUnder(dir: string): string[] {

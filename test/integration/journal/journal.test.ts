@@ -14,7 +14,8 @@ import {
 import type { SinkRunner } from '../../../src/store/sink-runner.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { filesUnder, linesOf, memoryLogger } from './helpers.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
+import { filesUnder, linesOf } from './helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (ms: number, over: Partial<NewEvent> = {}): NewEvent => ({
@@ -38,7 +39,7 @@ describe('Journal over a real event store', () => {
     return store;
   };
   const sinkOf = (store: SqliteEventStore, o: { open?: OpenFile; batch?: number } = {}) => {
-    const { log, lines } = memoryLogger();
+    const { log, lines } = memoryLogger('debug');
     const clock = new ManualClock(T0);
     const sink = journalSink({
       store,

@@ -5,9 +5,11 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/event-store.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { cannotMount } from '../../helpers/mounts.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { ev } from './contract.js';
-import { memoryLogger, snapshotFiles } from './harness.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
+import { snapshotFiles } from './harness.js';
 
 /**
  * A full disk and a read-only file system, for real: a 1 MiB tmpfs, and an ext4 image
@@ -17,20 +19,7 @@ import { memoryLogger, snapshotFiles } from './harness.js';
 
 const run = promisify(execFile);
 
-async function canMount(): Promise<string | undefined> {
-  const dir = await makeTempDir('mount-probe');
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-    await run('umount', [dir]);
-    return undefined;
-  } catch (err) {
-    return `cannot mount here (${(err as Error).message.split('\n')[0]}): needs root`;
-  } finally {
-    await removeTempDir(dir);
-  }
-}
-
-const noMount = await canMount();
+const noMount = await cannotMount();
 if (noMount) console.warn(`disk-failures: skipped: ${noMount}`);
 
 const rejection = async (p: Promise<unknown>): Promise<StoreError> => {

@@ -1,9 +1,7 @@
+import { memoryLogger, type LogLine } from '../../helpers/memory-logger.js';
 import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { ManualClock } from '../../../src/core/clock.js';
-import type { Logger } from '../../../src/core/logger.js';
 import {
   EVENTS_DB_FILE,
   SqliteEventStore,
@@ -14,25 +12,6 @@ import type { HarnessOptions, StoreHarness } from './contract.js';
 
 /** 2026-01-01T00:00:00Z: a fixed start so timestamps in failures are readable. */
 export const T0 = Date.UTC(2026, 0, 1);
-
-export interface LogLine {
-  level: string;
-  msg: string;
-  [k: string]: unknown;
-}
-
-/** A pino logger that keeps its lines, to assert what the store logged. */
-export function memoryLogger(): { log: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as LogLine);
-      cb();
-    },
-  });
-  const log = pino({ level: 'info', formatters: { level: (label) => ({ level: label }) } }, sink);
-  return { log, lines };
-}
 
 export interface SqliteHarness extends StoreHarness {
   /**
