@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './mqtt.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 /** The built CLI: `npm test` builds before running vitest. */
@@ -14,6 +15,8 @@ export interface AgentProcess {
   configFile: string;
   /** Everything the agent wrote to stdout and stderr so far. */
   output(): string;
+  /** Resolves once the agent logged `outpost running`; rejects after `timeoutMs`. */
+  running(timeoutMs?: number): Promise<void>;
   /** Sends a signal and waits for the exit: code, signal and how long it took. */
   stop(
     signal?: NodeJS.Signals,
@@ -46,6 +49,8 @@ export async function spawnAgent(
     dir,
     configFile,
     output: () => out,
+    running: (timeoutMs = 20_000) =>
+      waitUntil(() => out.includes('outpost running'), 'the agent to be running', timeoutMs),
     async stop(signal = 'SIGTERM') {
       const t0 = Date.now();
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -50,7 +50,7 @@ journal: { enabled: true }
 `,
       { UPLINK_PASSWORD: upstream.password },
     );
-    await waitUntil(() => agent.output().includes('outpost running'), 'the agent', 20_000);
+    await agent.running(20_000);
   }, 60_000);
 
   afterAll(async () => {

@@ -34,7 +34,7 @@ describe('the agent process', () => {
         `node: { id: edge }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n`,
     );
     const url = `mqtt://127.0.0.1:${port}`;
-    await waitUntil(() => a.output().includes('outpost running'), 'the agent to start', 15_000);
+    await a.running(15_000);
     const c = await new Collector(await observer(url)).subscribe('outpost/edge/availability');
     await c.waitFor(() => c.last('outpost/edge/availability') === 'online', 'online');
 
@@ -49,12 +49,12 @@ describe('the agent process', () => {
     const yaml = (dir: string) =>
       `node: { id: edge }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n`;
     const a = await agent(yaml);
-    await waitUntil(() => a.output().includes('outpost running'), 'the agent to start', 15_000);
+    await a.running(15_000);
     expect((await a.stop('SIGINT')).code).toBe(0);
     // Same data dir, a second run: retained state is there before the agent says online.
     const b = await spawnAgent(() => yaml(a.dir));
     agents.push(b);
-    await waitUntil(() => b.output().includes('outpost running'), 'the second run', 15_000);
+    await b.running(15_000);
     const seen = await retained(`mqtt://127.0.0.1:${port}`, 'outpost/#');
     expect(seen.get('outpost/edge/availability')).toBe('online');
   });
@@ -85,11 +85,7 @@ describe('the agent process', () => {
       (dir) =>
         `node: { id: late }\ndata_dir: ${dir}/data\nbroker: { mode: external, url: "${broker.url}" }\nmqtt: { reconnect_min: 100ms, reconnect_max: 500ms }\n`,
     );
-    await waitUntil(
-      () => a.output().includes('outpost running'),
-      'the agent to start anyway',
-      20_000,
-    );
+    await a.running(20_000);
     await broker.up();
     const c = await new Collector(await observer(broker.url)).subscribe(
       'outpost/late/availability',
@@ -156,7 +152,7 @@ describe('outpost status', () => {
     const a = await agent(
       (dir) => `node: { id: st }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n`,
     );
-    await waitUntil(() => a.output().includes('outpost running'), 'the agent', 15_000);
+    await a.running(15_000);
     const out: string[] = [];
     const code = await main(['status', '--config', a.configFile], {
       out: (l) => out.push(l),

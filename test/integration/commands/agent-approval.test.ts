@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
-import { observer, retained, waitUntil, pollUntil } from '../../helpers/mqtt.js';
+import { observer, retained, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
 
@@ -32,7 +32,7 @@ policy:
   - { action: restart_container, target: "local/*", decision: approve }
 `,
     );
-    await waitUntil(() => agent.output().includes('outpost running'), 'the agent', 20_000);
+    await agent.running(20_000);
   }, 120_000);
 
   afterAll(async () => {

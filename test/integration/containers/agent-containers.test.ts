@@ -4,7 +4,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
-import { retained, waitUntil, pollUntil } from '../../helpers/mqtt.js';
+import { retained, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from './helpers.js';
@@ -37,7 +37,7 @@ hosts:
 containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
 `,
     );
-    await waitUntil(() => agent.output().includes('outpost running'), 'the agent', 20_000);
+    await agent.running(20_000);
   }, 120_000);
 
   afterAll(async () => {

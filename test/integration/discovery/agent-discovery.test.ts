@@ -5,7 +5,7 @@ import { main } from '../../../src/cli/dispatch.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { desiredDiscovery } from '../../../src/main.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
-import { Collector, observer, retained, waitUntil } from '../../helpers/mqtt.js';
+import { Collector, observer, retained } from '../../helpers/mqtt.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -35,7 +35,7 @@ ${withNas ? NAS : ''}`;
 async function run(port: number, dataDir: (dir: string) => string, withNas: boolean) {
   const a = await spawnAgent((dir) => yaml(port, dataDir(dir), withNas));
   agents.push(a);
-  await waitUntil(() => a.output().includes('outpost running'), 'the agent to start', 15_000);
+  await a.running(15_000);
   return a;
 }
 
@@ -125,7 +125,7 @@ describe('discovery of a running agent', () => {
     // Same data dir (registry and broker store), nas gone from config.
     const b = await spawnAgent(() => yaml(port, `${a.dir}/data`, false));
     agents.push(b);
-    await waitUntil(() => b.output().includes('outpost running'), 'the second run', 15_000);
+    await b.running(15_000);
     let after = new Map<string, string>();
     const t1 = Date.now();
     do {
@@ -186,7 +186,7 @@ describe('device-based discovery', () => {
       `${yaml(port, `${dir}/data`, true)}discovery: { device_based: ${deviceBased} }\n`;
     const a = await spawnAgent((dir) => base(dir, true));
     agents.push(a);
-    await waitUntil(() => a.output().includes('outpost running'), 'the agent', 15_000);
+    await a.running(15_000);
     let found = new Map<string, string>();
     for (let t = Date.now(); Date.now() - t < 10_000;) {
       found = await retained(url, 'homeassistant/#');
@@ -206,7 +206,7 @@ describe('device-based discovery', () => {
     // Back to per-entity discovery on the same broker store and registry.
     const b = await spawnAgent(() => base(a.dir, false));
     agents.push(b);
-    await waitUntil(() => b.output().includes('outpost running'), 'the second run', 15_000);
+    await b.running(15_000);
     const expected = desiredDiscovery(parseConfig(yaml(port, '/x', true), { env: {} }).config);
     for (let t = Date.now(); Date.now() - t < 10_000;) {
       found = await retained(url, 'homeassistant/#');

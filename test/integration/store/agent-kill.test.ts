@@ -76,7 +76,7 @@ containers: { down_after: 0s, cooldown: 0s, reconcile_every: 1h }
     running = false;
     await flipping;
     agent = await spawnAgent(config);
-    await waitUntil(() => agent.output().includes('outpost running'), 'the last run', 20_000);
+    await agent.running(20_000);
     expect((await agent.stop('SIGTERM')).code).toBe(0);
     await agent.cleanup();
     await watcher.endAsync();

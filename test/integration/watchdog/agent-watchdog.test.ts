@@ -10,7 +10,7 @@ import type { WireEvent } from '../../../src/core/events.js';
 import { topics } from '../../../src/core/topics.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
-import { Collector, observer, pollUntil } from '../../helpers/mqtt.js';
+import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { getFreePort, LOOPBACK } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { UpstreamObserver } from '../uplink/upstream-observer.js';
@@ -30,6 +30,7 @@ let central: UpstreamObserver;
 let agent: AgentProcess;
 let local: MqttClient;
 let seen: Collector;
+let brokerUrl: string;
 let svc: Server | undefined;
 let svcPort: number;
 let devDir: string;
@@ -104,8 +105,9 @@ watchdog:
   device: { path: ${device}, enabled: true }
 `,
   );
-  await seenUntil(() => agent.output().includes('outpost running'), 'the agent', 20_000);
-  local = await observer(`mqtt://${LOOPBACK}:${brokerPort}`);
+  await agent.running(20_000);
+  brokerUrl = `mqtt://${LOOPBACK}:${brokerPort}`;
+  local = await observer(brokerUrl);
   seen = await new Collector(local).subscribe('outpost/edge/#');
 }, 60_000);
 
@@ -142,7 +144,15 @@ describe('the watchdog gates the uplink (issue 4)', () => {
       svc: { ok: true, class: 'local', down: false },
     });
     expect(watchdog()!.last_pet).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
-    await seenUntil(() => uplink()?.connected === true && uplink()?.paused === false, 'uplink up');
+    // Read from the broker, not the live subscription: aedes can hand a subscriber a
+    // retained value after a newer live one (see the session note), and the uplink
+    // republishes its state only when it changes.
+    await pollUntil(
+      async () =>
+        JSON.parse((await retained(brokerUrl, UPLINK)).get(UPLINK) ?? '{}') as Partial<UplinkState>,
+      (u) => u.connected === true && u.paused === false,
+      'uplink up',
+    );
   });
 
   it('pauses the uplink while it is down, stores events meanwhile, and delivers them all in order when it is back', async () => {
