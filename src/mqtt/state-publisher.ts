@@ -14,6 +14,11 @@ export interface RetainedState {
  * Publishes retained state topics only when their content changes (message economy on a
  * metered link), remembers the last value of each for republishing, and clears a topic
  * with an empty retained payload when its subject goes away.
+ *
+ * A component that already keeps its own states and publishes only their changes (the
+ * container tracker: thousands of them) registers as a source instead: its states are
+ * sent through `publish` without a copy here, and listed from the source when everything
+ * is republished.
  */
 export class StatePublisher implements Component {
   readonly name = 'state-publisher';
@@ -22,6 +27,7 @@ export class StatePublisher implements Component {
   readonly #clock: Clock;
   readonly #heartbeatMs: number | undefined;
   readonly #states = new Map<string, string>();
+  readonly #sources: (() => Iterable<RetainedState>)[] = [];
   #timer: TimerHandle | undefined;
 
   constructor(opts: { mqtt: MqttPublisher; log: Logger; clock: Clock; heartbeatMs?: number }) {
@@ -50,15 +56,29 @@ export class StatePublisher implements Component {
     return this.#send(topic, payload);
   }
 
+  /**
+   * Publishes a state a registered source owns: not compared, not kept (the source lists
+   * it again for republishing).
+   */
+  publish(topic: string, value: unknown): Promise<void> {
+    return this.#send(topic, typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  /** Adds the states a component keeps itself to everything republished. */
+  addSource(states: () => Iterable<RetainedState>): void {
+    this.#sources.push(states);
+  }
+
   /** Clears a retained state (empty payload) and forgets it. */
   clear(topic: string): Promise<void> {
     this.#states.delete(topic);
     return this.#send(topic, '');
   }
 
-  /** Every state currently held, for republishing. */
-  current(): RetainedState[] {
-    return [...this.#states].map(([topic, payload]) => ({ topic, payload }));
+  /** Every state currently held here or by a source, for republishing; built as it is read. */
+  *current(): Generator<RetainedState> {
+    for (const [topic, payload] of this.#states) yield { topic, payload };
+    for (const source of this.#sources) yield* source();
   }
 
   #send(topic: string, payload: string): Promise<void> {

@@ -35,7 +35,7 @@ export interface ContainerMonitoringDeps {
   /** Whether the agent itself is healthy, for /healthz. */
   agentOk(): boolean;
   /** Every container view change, also for remediation (self-healing, flap detection). */
-  viewed?(host: string, key: string, view: ContainerView | undefined): void;
+  viewed?(host: string, key: string, view: ContainerView | undefined, first?: boolean): void;
   /** Whether HA should offer a restart button for a container (policy allows it). */
   restartable?(host: string, name: string): boolean;
 }
@@ -60,10 +60,12 @@ export class ContainerMonitoring {
       downAfterMs: config.containers.down_after,
       cooldownMs: config.containers.cooldown,
       onEvent: (e) => deps.record(e),
-      onContainer: (host, key, view) => {
+      // The tracker publishes only changes and keeps every view: the states are its own,
+      // not copied into the StatePublisher (one JSON string per container otherwise).
+      onContainer: (host, key, view, first) => {
         const topic = topics.container(root, host, key);
-        void (view ? states.set(topic, containerStatePayload(view)) : states.clear(topic));
-        deps.viewed?.(host, key, view);
+        void (view ? states.publish(topic, containerStatePayload(view)) : states.clear(topic));
+        deps.viewed?.(host, key, view, first);
       },
       onHost: (host, view) => {
         if (!view) {
@@ -75,6 +77,13 @@ export class ContainerMonitoring {
           void states.set(topics.hostAvailability(root, host), hostAvailability(view));
         }
       },
+    });
+    const tracker = this.tracker;
+    states.addSource(function* () {
+      for (const [host, key, view] of tracker.publishedViews()) {
+        const payload = JSON.stringify(containerStatePayload(view));
+        yield { topic: topics.container(root, host, key), payload };
+      }
     });
     const sink = (o: ContainerCollectorOutput) => {
       this.tracker.apply(o);

@@ -26,8 +26,11 @@ export interface ContainerTrackerOptions {
   cooldownMs: number;
   /** Every transition, in order. */
   onEvent(event: ContainerEvent): void;
-  /** A container's view changed; `undefined` when it is gone (clear its retained state). */
-  onContainer?(host: string, key: string, view: ContainerView | undefined): void;
+  /**
+   * A container's view changed (`first`: the first view of it); `undefined` when it is
+   * gone (clear its retained state).
+   */
+  onContainer?(host: string, key: string, view: ContainerView | undefined, first?: boolean): void;
   /** A host's view changed; `undefined` when the host is forgotten. */
   onHost?(host: string, view: HostView | undefined): void;
 }
@@ -106,6 +109,13 @@ export class ContainerTracker {
     const rec = this.#hosts.get(host);
     if (!rec) return [];
     return [...rec.containers.values()].map((o) => this.#containerView(rec, o));
+  }
+
+  /** Every container's last published view (what onContainer was last handed). */
+  *publishedViews(): Generator<[host: string, key: string, view: ContainerView]> {
+    for (const [host, rec] of this.#hosts) {
+      for (const [key, view] of rec.published) yield [host, key, view];
+    }
   }
 
   /** The health API's answer, built from what is tracked right now. */
@@ -234,7 +244,7 @@ export class ContainerTracker {
     // The newest view is kept either way, so the replaced observation can be collected.
     rec.published.set(key, view);
     if (last && sameContainerState(last, view)) return;
-    this.#call(() => this.#opts.onContainer?.(host, key, view));
+    this.#call(() => this.#opts.onContainer?.(host, key, view, last === undefined));
   }
 
   #publishHost(host: string, rec: HostRecord): void {

@@ -4,7 +4,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
-import { retained, pollUntil } from '../../helpers/mqtt.js';
+import { Collector, observer, retained, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from './helpers.js';
@@ -93,6 +93,23 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
       'running again after re-creation',
     );
     expect((await retained(url, 'homeassistant/#')).has(webRunning)).toBe(true);
+
+    // Home Assistant restarts: the container's current state comes again, fresh (the
+    // tracker keeps the states, the StatePublisher does not hold a copy of them).
+    const ha = await observer(url);
+    try {
+      const col = await new Collector(ha).subscribe(webState);
+      await col.waitFor(() => col.messages.some((m) => m.retain), 'the retained state');
+      await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+      await col.waitFor(
+        () => col.messages.some((m) => !m.retain),
+        'a fresh copy of the state after the birth message',
+      );
+      const fresh = col.messages.find((m) => !m.retain)!;
+      expect(JSON.parse(fresh.payload)).toMatchObject({ name: 'demo-web-1', state: 'running' });
+    } finally {
+      await ha.endAsync();
+    }
   });
 
   it('removes a removed container’s entities and state after repeated observations', async () => {

@@ -33,7 +33,7 @@ describe('StatePublisher', () => {
       { topic: 't/b', payload: 'online', opts: { qos: 1, retain: true } },
       { topic: 't/a', payload: '{"state":"exited"}', opts: { qos: 1, retain: true } },
     ]);
-    expect(s.current()).toEqual([
+    expect([...s.current()]).toEqual([
       { topic: 't/a', payload: '{"state":"exited"}' },
       { topic: 't/b', payload: 'online' },
     ]);
@@ -45,7 +45,7 @@ describe('StatePublisher', () => {
     await s.set('t/a', 'x');
     await s.clear('t/a');
     expect(wire.sent.at(-1)).toEqual({ topic: 't/a', payload: '', opts: { qos: 1, retain: true } });
-    expect(s.current()).toEqual([]);
+    expect([...s.current()]).toEqual([]);
     await s.set('t/a', 'x');
     expect(wire.sent).toHaveLength(3);
   });
@@ -71,5 +71,31 @@ describe('StatePublisher', () => {
     await s.stop();
     clock.advance(3_600_000);
     expect(wire.sent).toHaveLength(6);
+  });
+
+  it('sends the states of a source without keeping them, and republishes them from it', async () => {
+    const wire = new Wire();
+    const clock = new ManualClock();
+    const s = new StatePublisher({ mqtt: wire, log: silentLogger(), clock, heartbeatMs: 1000 });
+    const owned = new Map([['c/1', '{"state":"running"}']]);
+    s.addSource(() => [...owned].map(([topic, payload]) => ({ topic, payload })));
+    await s.start();
+    await s.set('t/a', 'x');
+    // The source dedupes itself: the same value twice goes out twice.
+    await s.publish('c/1', { state: 'running' });
+    await s.publish('c/1', { state: 'running' });
+    expect(wire.sent.map((m) => m.topic)).toEqual(['t/a', 'c/1', 'c/1']);
+    owned.set('c/1', '{"state":"exited"}');
+    expect([...s.current()]).toEqual([
+      { topic: 't/a', payload: 'x' },
+      { topic: 'c/1', payload: '{"state":"exited"}' },
+    ]);
+    wire.sent = [];
+    clock.advance(1000);
+    expect(wire.sent.map((m) => [m.topic, m.payload])).toEqual([
+      ['t/a', 'x'],
+      ['c/1', '{"state":"exited"}'],
+    ]);
+    await s.stop();
   });
 });
