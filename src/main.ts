@@ -134,7 +134,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     },
     changed: syncDiscovery,
     agentOk: () => link.connected,
-    viewed: (host, key, view) => remediation.onContainer(host, key, view),
+    viewed: (host, key, view, first) => remediation.onContainer(host, key, view, first),
     restartable: (host, name) => offersRestart(config.policy, host, name),
   });
 

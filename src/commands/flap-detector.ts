@@ -5,7 +5,7 @@ export interface FlapOptions {
 }
 
 interface TargetFlaps {
-  up?: boolean;
+  up: boolean;
   changes: number[];
   flapping: boolean;
   lastChange: number;
@@ -28,26 +28,33 @@ export class FlapDetector {
 
   /**
    * Records the target's state at `at`. `count: false` (a grace period) updates the state
-   * without counting the change. Returns `started` the moment it becomes flapping.
+   * without counting the change; `first`: the target's first report, a baseline. Returns
+   * `started` the moment it becomes flapping.
+   *
+   * Only targets that are down or have changed are held (a site has thousands of
+   * containers, nearly all of them up and quiet): one not held is up, or never seen.
    */
-  record(target: string, up: boolean, at: number, count = true): FlapChange {
+  record(target: string, up: boolean, at: number, count = true, first = false): FlapChange {
     let t = this.#targets.get(target);
     if (!t) {
+      if (up) return undefined;
       t = { up, changes: [], flapping: false, lastChange: at };
       this.#targets.set(target, t);
-      return undefined;
+      return first || !count ? undefined : this.#count(t, at);
     }
     const settled = this.#settle(t, at);
-    if (t.up === up) return settled;
-    t.up = up;
-    if (!count) return settled;
-    t.lastChange = at;
-    t.changes = [...t.changes.filter((c) => c > at - this.#opts.windowMs), at];
-    if (!t.flapping && t.changes.length >= this.#opts.changes) {
-      t.flapping = true;
-      return 'started';
+    if (t.up !== up) {
+      t.up = up;
+      const started = count ? this.#count(t, at) : undefined;
+      if (started) return started;
     }
+    this.#release(target, t, at);
     return settled;
+  }
+
+  /** How many targets are held (down, or changed within the window). */
+  get held(): number {
+    return this.#targets.size;
   }
 
   isFlapping(target: string, now: number): boolean {
@@ -72,6 +79,23 @@ export class FlapDetector {
   /** An operator's reset (`ack`), or the target is gone. */
   clear(target: string): void {
     this.#targets.delete(target);
+  }
+
+  #count(t: TargetFlaps, at: number): 'started' | undefined {
+    t.lastChange = at;
+    t.changes = [...t.changes.filter((c) => c > at - this.#opts.windowMs), at];
+    if (!t.flapping && t.changes.length >= this.#opts.changes) {
+      t.flapping = true;
+      return 'started';
+    }
+    return undefined;
+  }
+
+  /** Lets go of a target that is up with no change in the window: nothing to remember. */
+  #release(target: string, t: TargetFlaps, now: number): void {
+    if (t.up && !t.flapping && t.changes.every((c) => c <= now - this.#opts.windowMs)) {
+      this.#targets.delete(target);
+    }
   }
 
   #settle(t: TargetFlaps, now: number): FlapChange {

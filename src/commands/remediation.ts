@@ -173,8 +173,8 @@ export class Remediation implements Component {
   }
 
   /** The tracker's `onContainer` feed: flap detection and self-healing. */
-  onContainer(host: string, key: string, view: ContainerView | undefined): void {
-    this.selfHeal.onContainer(host, key, view);
+  onContainer(host: string, key: string, view: ContainerView | undefined, first = false): void {
+    this.selfHeal.onContainer(host, key, view, first);
   }
 
   /** The tracker's transitions (container_down / container_recovered) for self-healing. */

@@ -63,9 +63,10 @@ export class SelfHeal {
 
   /**
    * The tracker's view feed, with the tracker's own `onContainer` signature: every change
-   * of a container's state or alert; `undefined` when the container is gone.
+   * of a container's state or alert; `undefined` when the container is gone; `first` for
+   * its first view.
    */
-  onContainer(host: string, key: string, view: ContainerView | undefined): void {
+  onContainer(host: string, key: string, view: ContainerView | undefined, first = false): void {
     const id = `${host}/${key}`;
     if (!view) {
       const target = this.#byKey.get(id);
@@ -75,12 +76,18 @@ export class SelfHeal {
     }
     const o = view.observation;
     const target = `${host}/${o.name}`;
-    this.#byKey.set(id, target);
-    this.observe(target, {
-      up: o.state === 'running',
-      alertDown: view.alert === 'down',
-      unhealthy: o.health === 'unhealthy',
-    });
+    this.observe(
+      target,
+      {
+        up: o.state === 'running',
+        alertDown: view.alert === 'down',
+        unhealthy: o.health === 'unhealthy',
+      },
+      first,
+    );
+    // Only a target with state needs its key: to forget it when the container goes.
+    if (this.#targets.has(target)) this.#byKey.set(id, target);
+    else this.#byKey.delete(id);
   }
 
   /** The tracker's transition feed (container_down / container_recovered events). */
@@ -93,22 +100,39 @@ export class SelfHeal {
     else if (e.type === 'container_recovered') this.observe(target, { up: true });
   }
 
-  observe(target: string, obs: TargetObservation): void {
+  /**
+   * A target that is up with nothing pending keeps no state here (a site has thousands):
+   * state is made when it goes down and dropped when it is back at rest.
+   */
+  observe(target: string, obs: TargetObservation, first = false): void {
     const now = this.#d.clock.now();
-    const t = this.#state(target);
-    const change = this.#d.flaps.record(target, obs.up, now, !this.#d.budgets.inGrace(target, now));
+    const { budgets, flaps } = this.#d;
+    const change = flaps.record(target, obs.up, now, !budgets.inGrace(target, now), first);
     if (change) this.#flapChanged(target, change, now);
-    if (obs.up && !obs.unhealthy) this.#d.budgets.healthy(target, now);
-    else this.#d.budgets.unhealthy(target);
-    t.up = obs.up;
-    t.alertDown = !obs.up && obs.alertDown === true;
+    if (obs.up && !obs.unhealthy) budgets.healthy(target, now);
+    else budgets.unhealthy(target);
     if (obs.up) {
+      const t = this.#targets.get(target);
+      if (!t) return;
+      t.up = true;
+      t.alertDown = false;
       t.downSince = undefined;
       this.#cancel(t);
+      if (!t.busy && !t.settleTimer && !(t.restarted && budgets.inGrace(target, now))) {
+        this.#targets.delete(target);
+      }
       return;
     }
+    const t = this.#state(target);
+    t.up = false;
+    t.alertDown = obs.alertDown === true;
     t.downSince ??= now;
     this.#schedule(target, t.alertDown ? now : t.downSince + this.#d.downAfterMs);
+  }
+
+  /** How many targets have state here (down, or something pending). */
+  get tracked(): number {
+    return this.#targets.size;
   }
 
   forget(target: string): void {

@@ -230,6 +230,24 @@ describe('FlapDetector', () => {
     expect(f.isFlapping('t', 9)).toBe(false);
   });
 
+  it('holds only targets down or changed within the window; a first report is a baseline', () => {
+    const f = new FlapDetector({ changes: 2, windowMs: 10 * MIN });
+    for (let i = 0; i < 100; i++) f.record(`up-${i}`, true, 0, true, true);
+    expect(f.held).toBe(0);
+    // First seen down: a baseline, so coming up is its only change.
+    f.record('new', false, 0, true, true);
+    expect(f.record('new', true, MIN)).toBeUndefined();
+    // Seen up before (not held): going down is a change, coming up the second.
+    expect(f.record('up-1', false, MIN)).toBeUndefined();
+    expect(f.record('up-1', true, 2 * MIN)).toBe('started');
+    expect(f.held).toBe(2);
+    // A report after a quiet window lets go of a target that is up and settled.
+    expect(f.record('new', true, 11 * MIN + 1)).toBeUndefined();
+    expect(f.record('up-1', true, 12 * MIN)).toBe('settled');
+    expect(f.held).toBe(0);
+    expect(f.isFlapping('up-1', 12 * MIN)).toBe(false);
+  });
+
   it('spreads over more than the window: no flapping', () => {
     const f = new FlapDetector({ changes: 5, windowMs: 10 * MIN });
     for (let i = 0; i <= 10; i++) f.record('t', i % 2 === 0, i * 3 * MIN);

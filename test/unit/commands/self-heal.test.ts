@@ -174,6 +174,22 @@ describe('self-healing', () => {
     expect(r.b!.exec.runs).toHaveLength(1);
   });
 
+  it('keeps no state for containers that are up and quiet', async () => {
+    await start(rules('auto'));
+    for (let i = 0; i < 50; i++)
+      r.b!.rem.onContainer('local', `c${i}`, view(`c${i}`, 'running'), true);
+    expect(r.b!.rem.selfHeal.tracked).toBe(0);
+    await feed('web', 'exited');
+    expect(r.b!.rem.selfHeal.tracked).toBe(1);
+    await feed('web', 'running');
+    expect(r.b!.rem.selfHeal.tracked).toBe(0);
+    await feed('db', 'exited');
+    r.b!.rem.onContainer('local', 'db', undefined);
+    expect(r.b!.rem.selfHeal.tracked).toBe(0);
+    await pass(10 * MIN, 30_000);
+    expect(r.b!.exec.runs).toEqual([]);
+  });
+
   it('the tracker event feed works as well', async () => {
     await start(rules('auto'));
     r.b!.rem.onTrackerEvent({
