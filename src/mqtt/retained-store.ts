@@ -35,6 +35,9 @@ export class RetainedStore {
   readonly #put: Database.Statement<[string, number, Buffer]>;
   readonly #del: Database.Statement<[string]>;
   readonly #page: Database.Statement<[string, number], RetainedRow>;
+  readonly #one: Database.Statement<[string], Omit<RetainedRow, 'topic'>>;
+  /** Counts writes, so a message read earlier knows whether it may have gone stale. */
+  #writes = 0;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -45,6 +48,7 @@ export class RetainedStore {
     this.#page = db.prepare(
       'SELECT topic, qos, payload FROM retained WHERE topic > ? ORDER BY topic LIMIT ?',
     );
+    this.#one = db.prepare('SELECT qos, payload FROM retained WHERE topic = ?');
   }
 
   static open(path: string): RetainedStore {
@@ -86,27 +90,25 @@ export class RetainedStore {
   /** Keeps the message as the topic's retained one; an empty payload clears the topic. */
   store(m: { topic: string; payload: Buffer | string; qos?: number }): void {
     const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
+    this.#writes++;
     if (payload.length === 0) this.#del.run(m.topic);
     else this.#put.run(m.topic, m.qos ?? 0, payload);
   }
 
-  /** Every retained message matching one of the filters, each once, in topic order. */
+  /**
+   * Every retained message matching one of the filters, each once, in topic order. A
+   * message's qos and payload are those stored when it is first read, not when its page
+   * was: see LatestRetained.
+   */
   *match(filters: readonly string[]): Generator<RetainedMessage> {
     const matcher = new QlobberTrue(MATCHING);
     for (const f of filters) matcher.add(f);
     let after = '';
     for (;;) {
       const rows = this.#page.all(after, PAGE);
+      const writes = this.#writes; // as of this page, not of each yield
       for (const r of rows) {
-        if (matcher.test(r.topic)) {
-          yield {
-            cmd: 'publish',
-            topic: r.topic,
-            payload: r.payload,
-            qos: qosOf(r.qos),
-            retain: true,
-          };
-        }
+        if (matcher.test(r.topic)) yield new LatestRetained(this, r, writes);
       }
       if (rows.length < PAGE) return;
       after = rows[rows.length - 1]!.topic;
@@ -118,8 +120,69 @@ export class RetainedStore {
     return Readable.from(this.match(filters));
   }
 
+  /** How many writes so far; with reread(), how LatestRetained stays current. */
+  get writes(): number {
+    return this.#writes;
+  }
+
+  /** The topic's stored qos and payload now; an empty payload if it was cleared. */
+  reread(topic: string): { qos: number; payload: Buffer } {
+    return this.#one.get(topic) ?? { qos: 0, payload: Buffer.alloc(0) };
+  }
+
   close(): void {
     this.#db.close();
+  }
+}
+
+/**
+ * A retained message whose qos and payload are read again when aedes takes it, if the
+ * store was written since its page was read.
+ *
+ * aedes writes a new subscriber's retained messages from this stream beside live delivery
+ * (lib/handlers/subscribe.js, completeSubscribe → sendRetained), while the stream's
+ * buffers hold rows read ahead. A row read before an update was stored could reach the
+ * subscriber after that update's live copy and leave it with the older value for good
+ * (it must end with the last retained message, [MQTT-3.3.1-6]); a state republished only
+ * on change then stays stale in Home Assistant. sendRetained reads qos and payload and calls client.deliverQoS at once,
+ * and live messages reach that client through the same setImmediate queue
+ * (deliverQoS/deliver0, lib/client.js): a value read then is as new as any live message
+ * handed to the client before, and is queued ahead of any newer one. A topic cleared in
+ * the meantime goes out with an empty payload, as live subscribers got it. While nothing
+ * is written (steady states) the row from the page is used: no extra reads.
+ */
+class LatestRetained implements RetainedMessage {
+  readonly cmd = 'publish';
+  readonly retain = true;
+  readonly topic: string;
+  readonly #store: RetainedStore;
+  #qos: number;
+  #payload: Buffer;
+  #writes: number;
+
+  constructor(store: RetainedStore, row: RetainedRow, writes: number) {
+    this.#store = store;
+    this.topic = row.topic;
+    this.#qos = row.qos;
+    this.#payload = row.payload;
+    this.#writes = writes;
+  }
+
+  get qos(): 0 | 1 | 2 {
+    this.#refresh();
+    return qosOf(this.#qos);
+  }
+
+  get payload(): Buffer {
+    this.#refresh();
+    return this.#payload;
+  }
+
+  #refresh(): void {
+    const writes = this.#store.writes;
+    if (writes === this.#writes) return;
+    this.#writes = writes;
+    ({ qos: this.#qos, payload: this.#payload } = this.#store.reread(this.topic));
   }
 }
 
