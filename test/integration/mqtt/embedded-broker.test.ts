@@ -279,6 +279,57 @@ describe('embedded broker delivery order', () => {
   );
 });
 
+describe('embedded broker retained messages racing live ones', () => {
+  // aedes writes a new subscriber's retained messages from a stream beside live delivery
+  // (lib/handlers/subscribe.js, completeSubscribe): a retained copy read before an update
+  // reached the store must not arrive after that update, or a state republished only on
+  // change stays stale at the subscriber (MQTT-3.3.1-6: the newest retained value).
+  it('leaves each new subscriber with the newest value of every topic', async () => {
+    const { broker, url } = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const agent = agentLink(broker, { queueLimit: 10_000 });
+    await agent.start();
+    // More topics than the retained store reads per page, so streams span several pages.
+    const topics = Array.from(
+      { length: 1500 },
+      (_, i) => `outpost/edge/hosts/nas/containers/c${String(i).padStart(4, '0')}`,
+    );
+    const newest = new Map<string, string>();
+    const publishAll = async (value: string) => {
+      // Against the order the store streams topics in, so an update meets the stream.
+      const sends = topics
+        .toReversed()
+        .map((t) => agent.publish(t, value, { qos: 1, retain: true }));
+      await Promise.all(sends);
+      for (const t of topics) newest.set(t, value);
+    };
+    await publishAll('0');
+
+    const subscribers = await Promise.all([1, 2, 3].map(() => observer(url)));
+    const last = subscribers.map(() => new Map<string, string>());
+    subscribers.forEach((s, i) =>
+      s.on('message', (topic, payload) => last[i]!.set(topic, payload.toString())),
+    );
+    // They subscribe while every state changes, as Home Assistant may at any moment.
+    const subscribed = subscribers.map((s) => s.subscribeAsync('outpost/edge/hosts/#', { qos: 1 }));
+    await publishAll('1');
+    await Promise.all(subscribed);
+
+    const stale = () =>
+      last.flatMap((seen, i) =>
+        topics
+          .filter((t) => seen.get(t) !== newest.get(t))
+          .map((t) => `subscriber ${i} ${t}: ${seen.get(t)} not ${newest.get(t)}`),
+      );
+    await waitUntil(() => stale().length === 0, 'the newest value everywhere').catch(
+      () => undefined,
+    );
+    const left = stale();
+    expect({ stale: left.length, first: left.slice(0, 3) }).toEqual({ stale: 0, first: [] });
+    await Promise.all(subscribers.map((s) => s.endAsync()));
+    await agent.stop();
+  });
+});
+
 describe('embedded broker retained store', () => {
   it('moves retained messages an older version kept in LevelDB, once', async () => {
     const dir = await makeTempDir('embedded');
