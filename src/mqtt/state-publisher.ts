@@ -10,6 +10,11 @@ export interface RetainedState {
   readonly payload: string;
 }
 
+/** A state's payload on the wire: a string as is, anything else as JSON. */
+export function statePayload(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /**
  * Publishes retained state topics only when their content changes (message economy on a
  * metered link), remembers the last value of each for republishing, and clears a topic
@@ -50,7 +55,7 @@ export class StatePublisher implements Component {
 
   /** Publishes `value` (a string as is, anything else as JSON) if it differs from the last. */
   set(topic: string, value: unknown): Promise<void> {
-    const payload = typeof value === 'string' ? value : JSON.stringify(value);
+    const payload = statePayload(value);
     if (this.#states.get(topic) === payload) return Promise.resolve();
     this.#states.set(topic, payload);
     return this.#send(topic, payload);
@@ -61,7 +66,7 @@ export class StatePublisher implements Component {
    * it again for republishing).
    */
   publish(topic: string, value: unknown): Promise<void> {
-    return this.#send(topic, typeof value === 'string' ? value : JSON.stringify(value));
+    return this.#send(topic, statePayload(value));
   }
 
   /** Adds the states a component keeps itself to everything republished. */

@@ -10,7 +10,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { topics, type TopicRoot } from '../core/topics.js';
 import { HealthApi } from '../hosts/health-api.js';
-import type { StatePublisher } from '../mqtt/state-publisher.js';
+import { statePayload, type StatePublisher } from '../mqtt/state-publisher.js';
 import { ContainerTracker } from '../state/container-tracker.js';
 import {
   type ContainerView,
@@ -81,7 +81,7 @@ export class ContainerMonitoring {
     const tracker = this.tracker;
     states.addSource(function* () {
       for (const [host, key, view] of tracker.publishedViews()) {
-        const payload = JSON.stringify(containerStatePayload(view));
+        const payload = statePayload(containerStatePayload(view));
         yield { topic: topics.container(root, host, key), payload };
       }
     });
