@@ -173,14 +173,15 @@ export class ContainerTracker {
     for (const o of list) this.#upsert(host, rec, o, true);
   }
 
-  #upsert(host: string, rec: HostRecord, o: ContainerObservation, authoritative = false): void {
-    const current = rec.containers.get(o.key);
+  #upsert(host: string, rec: HostRecord, next: ContainerObservation, authoritative = false): void {
+    const current = rec.containers.get(next.key);
     // Two containers can share a key while compose re-creates one: a late event about the
     // old, stopped one must not replace the new, running one. A snapshot has already
     // chosen one per key, so it always wins.
-    if (!authoritative && current && current.id !== o.id) {
-      if (current.state === 'running' && o.state !== 'running') return;
+    if (!authoritative && current && current.id !== next.id) {
+      if (current.state === 'running' && next.state !== 'running') return;
     }
+    const o = current ? sharing(current, next) : next;
     rec.containers.set(o.key, o);
     const condition = conditionOf(o);
     if (condition === undefined) {
@@ -312,6 +313,36 @@ export class ContainerTracker {
       this.#opts.log.error({ err: errorMessage(err) }, 'container tracker listener failed');
     }
   }
+}
+
+/**
+ * `next`, with the strings and labels it has in common with `prev` taken from `prev`.
+ * Every poll parses fresh copies, while the discovery model, the alert tables and the
+ * remediation state keep referring to the ones they were first handed: without this,
+ * each container's name, labels, image and timestamps would be held twice or more.
+ */
+function sharing(prev: ContainerObservation, next: ContainerObservation): ContainerObservation {
+  return {
+    ...next,
+    key: prev.key,
+    id: pick(prev.id, next.id),
+    name: pick(prev.name, next.name),
+    image: pick(prev.image, next.image),
+    startedAt: pick(prev.startedAt, next.startedAt),
+    finishedAt: pick(prev.finishedAt, next.finishedAt),
+    error: pick(prev.error, next.error),
+    labels: sameLabels(prev.labels, next.labels) ? prev.labels : next.labels,
+  };
+}
+
+function pick<T>(prev: T, next: T): T {
+  return prev === next ? prev : next;
+}
+
+function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => a[k] === b[k]);
 }
 
 /** Only critical containers alert; the rest are state only. */

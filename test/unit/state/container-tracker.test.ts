@@ -222,6 +222,19 @@ describe('ContainerTracker', () => {
     });
   });
 
+  it('keeps the labels it already holds when a poll brings equal ones', () => {
+    const { tracker, snapshot } = setup();
+    const first = { 'com.docker.compose.service': 'db' };
+    snapshot([obs('db', { labels: first })]);
+    snapshot([obs('db', { labels: { 'com.docker.compose.service': 'db' }, uptimeMs: 5_000 })]);
+    const [kept] = tracker.containerViews('nas');
+    expect(kept!.observation.labels).toBe(first);
+    expect(kept!.observation.uptimeMs).toBe(5_000);
+    const changed = { 'com.docker.compose.service': 'db', 'outpost.critical': 'true' };
+    snapshot([obs('db', { labels: changed })]);
+    expect(tracker.containerViews('nas')[0]!.observation.labels).toBe(changed);
+  });
+
   it('publishes the alert in the container state when it opens and closes', () => {
     const { clock, containers, change, snapshot } = setup();
     snapshot([obs('db')]);
