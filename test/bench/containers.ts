@@ -1035,7 +1035,7 @@ export const containerAgentSsh: Benchmark = {
   name: 'container-agent-ssh-5000',
   description:
     `The built agent as shipped (\`node <launcher flags> dist/src/cli/main.js run\`, ` +
-    `embedded broker with LevelDB persistence on 127.0.0.1) watching ${HOSTS} SSH hosts × ` +
+    `embedded broker on 127.0.0.1: retained messages in SQLite, sessions in LevelDB) watching ${HOSTS} SSH hosts × ` +
     `${CONTAINERS} containers: ${SSHDS} real sshds on 127.0.0.1 (${HOSTS / SSHDS} hosts ` +
     `each), engine command = the FAKE engine CLI printing canned inspect JSON, ` +
     `poll_every ${AGENT_POLL_EVERY_S}s, everything else default (discovery paced at 300/s). ` +
