@@ -2,7 +2,9 @@ import { StringDecoder } from 'node:string_decoder';
 
 /**
  * Splits engine output that is one JSON array (what `docker inspect ID…` and
- * `podman inspect ID…` print) into the text of its elements while the output arrives,
+ * `podman inspect ID…` print), or a sequence of JSON objects one after another (what
+ * `inspect --format '{…}' ID…` prints, one per line), into the text of its elements while
+ * the output arrives,
  * so the answer of a host with a hundred containers (about 400 KB) is never held as
  * one buffer, one string and one parsed tree at the same time: each element is parsed
  * and dropped on its own, small enough to die young.
@@ -14,7 +16,8 @@ import { StringDecoder } from 'node:string_decoder';
 export class JsonArraySplitter {
   readonly #onElement: (text: string, index: number) => void;
   readonly #decoder = new StringDecoder('utf8');
-  #state: 'start' | 'open' | 'comma' | 'after-element' | 'element' | 'done' = 'start';
+  readonly #sequence: boolean;
+  #state: 'start' | 'open' | 'comma' | 'after-element' | 'element' | 'done' | 'sequence';
   /** Nesting depth inside the current element. */
   #depth = 0;
   #inString = false;
@@ -26,8 +29,11 @@ export class JsonArraySplitter {
   #head = '';
   #problem: string | undefined;
 
-  constructor(onElement: (text: string, index: number) => void) {
+  /** `sequence`: objects one after another (whitespace between them), no array around them. */
+  constructor(onElement: (text: string, index: number) => void, opts: { sequence?: boolean } = {}) {
     this.#onElement = onElement;
+    this.#sequence = opts.sequence ?? false;
+    this.#state = this.#sequence ? 'sequence' : 'start';
   }
 
   /** Characters seen so far. */
@@ -69,11 +75,12 @@ export class JsonArraySplitter {
     this.#scan(text);
   }
 
-  /** The output has ended: an unfinished array is a problem. */
+  /** The output has ended: an unfinished array or object is a problem. */
   end(): void {
     const rest = this.#decoder.end();
     if (rest.length > 0) this.push(rest);
-    if (this.#problem === undefined && this.#state !== 'done') {
+    const finished = this.#state === (this.#sequence ? 'sequence' : 'done');
+    if (this.#problem === undefined && !finished) {
       this.#fail('Unexpected end of JSON input');
     }
     this.#parts = [];
@@ -105,7 +112,7 @@ export class JsonArraySplitter {
         continue;
       }
       const state = this.#state;
-      if (c === OPEN_BRACE && (state === 'open' || state === 'comma')) {
+      if (c === OPEN_BRACE && (state === 'open' || state === 'comma' || state === 'sequence')) {
         this.#state = 'element';
         this.#depth = 0;
         from = i;
@@ -156,7 +163,7 @@ export class JsonArraySplitter {
     this.#parts.push(text.slice(from, i + 1));
     const element = this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('');
     this.#parts = [];
-    this.#state = 'after-element';
+    this.#state = this.#sequence ? 'sequence' : 'after-element';
     this.#onElement(element, this.#index++);
     return i + 1;
   }
@@ -178,6 +185,7 @@ const EXPECTED = {
   'after-element': "',' or ']'",
   element: '',
   done: 'the end of the output',
+  sequence: "'{'",
 } as const;
 
 function isSpace(c: number): boolean {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 /**
  * A FAKE engine CLI (named as such, TESTING.md: a fake only where the real thing cannot
  * serve the case): a POSIX sh script that answers `ps -aq --no-trunc` and `inspect ID…`
- * with canned JSON in the shape `docker inspect` prints. It stands in for docker where a
+ * with canned JSON in the shape `docker inspect` prints (with `--format`: the fields the
+ * agent's INSPECT_FORMAT template picks, one object per line). It stands in for docker where a
  * real engine cannot misbehave on demand (truncated output, hangs) and where 50 hosts ×
  * 100 containers are needed (the bench). A `mode` file beside it switches behaviour
  * between polls.
@@ -48,12 +49,14 @@ case "$1" in
     esac
     cat "$d/ids";;
   inspect)
+    out="$d/inspect.json"
+    if [ "$2" = --format ]; then out="$d/inspect.jsonl"; fi
     case $mode in
       hang) echo $$ >> "$d/hung.pids"; exec sleep 20;;
-      truncated) head -c 200 "$d/inspect.json"; exit 0;;
+      truncated) head -c 200 "$out"; exit 0;;
       garbage) echo 'Error response from daemon: this is not JSON'; exit 0;;
     esac
-    cat "$d/inspect.json";;
+    cat "$out";;
   *) echo "fake engine: unknown command $1" >&2; exit 2;;
 esac
 `;
@@ -102,8 +105,8 @@ export async function createFakeEngine(
       const ids = list.map((r) => (r as { Id: string }).Id).join('\n');
       await writeFile(join(dir, 'ids'), list.length > 0 ? `${ids}\n` : '');
       await writeFile(join(dir, 'inspect.json'), JSON.stringify(list, null, 4));
-      await chmod(join(dir, 'ids'), 0o644);
-      await chmod(join(dir, 'inspect.json'), 0o644);
+      await writeFile(join(dir, 'inspect.jsonl'), list.map((r) => `${formatted(r)}\n`).join(''));
+      for (const f of ['ids', 'inspect.json', 'inspect.jsonl']) await chmod(join(dir, f), 0o644);
     },
   };
   // The SSH user appends here, so it must be writable by it.
@@ -112,6 +115,28 @@ export async function createFakeEngine(
   await engine.setMode('normal');
   await engine.setContainers(records);
   return engine;
+}
+
+/** What INSPECT_FORMAT makes a real engine print for `record`, as docker does. */
+function formatted(record: object): string {
+  const r = record as {
+    Id?: unknown;
+    Name?: unknown;
+    Created?: unknown;
+    RestartCount?: unknown;
+    Image?: unknown;
+    Config?: { Image?: unknown; Labels?: unknown };
+    State?: unknown;
+  };
+  return JSON.stringify({
+    Id: r.Id ?? null,
+    Name: r.Name ?? null,
+    Created: r.Created ?? null,
+    RestartCount: r.RestartCount ?? null,
+    Image: r.Image ?? null,
+    Config: { Image: r.Config?.Image ?? null, Labels: r.Config?.Labels ?? null },
+    State: r.State ?? null,
+  });
 }
 
 export interface CannedOptions {

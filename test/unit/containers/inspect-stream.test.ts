@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { JsonArraySplitter } from '../../../src/hosts/inspect-stream.js';
 
 /** Feeds `text` in pieces cut at `cuts` (byte offsets of its UTF-8 encoding). */
-function split(text: string, cuts: number[] = []) {
+function split(text: string, cuts: number[] = [], sequence = false) {
   const elements: unknown[] = [];
-  const splitter = new JsonArraySplitter((element, index) => {
-    expect(index).toBe(elements.length);
-    elements.push(JSON.parse(element));
-  });
+  const splitter = new JsonArraySplitter(
+    (element, index) => {
+      expect(index).toBe(elements.length);
+      elements.push(JSON.parse(element));
+    },
+    { sequence },
+  );
   const bytes = Buffer.from(text, 'utf8');
   let from = 0;
   for (const at of [...cuts].sort((a, b) => a - b)) {
@@ -119,5 +122,48 @@ describe('JsonArraySplitter', () => {
     expect(splitter.problem).toBe('rejected');
     expect(splitter.chars).toBe(32);
     expect(splitter.head).toBe('[{"a": 1}, {"b": 2}, {"c": 3}]');
+  });
+
+  describe('a sequence of objects (inspect --format, one per line)', () => {
+    it('agrees with JSON.parse line by line, however it is chunked', () => {
+      const object = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 });
+      fc.assert(
+        fc.property(
+          fc.array(object, { maxLength: 8 }),
+          fc.array(fc.nat(), { maxLength: 10 }),
+          (list, rawCuts) => {
+            const text = list.map((o) => `${JSON.stringify(o)}\n`).join('');
+            const length = Buffer.byteLength(text);
+            const cuts = rawCuts.map((c) => c % (length + 1));
+            const { elements, splitter } = split(text, cuts, true);
+            expect(splitter.problem).toBeUndefined();
+            expect(elements).toEqual(list);
+          },
+        ),
+      );
+    });
+
+    it('accepts no output at all (no containers)', () => {
+      for (const text of ['', '\n', ' \n\n']) {
+        const { elements, splitter } = split(text, [], true);
+        expect([text, elements, splitter.problem]).toEqual([text, [], undefined]);
+      }
+    });
+
+    it('reports output that is not objects one after another, and where', () => {
+      const cases: [string, RegExp][] = [
+        [
+          'Error response from daemon: this is not JSON\n',
+          /^Unexpected token "E" at position 0, expected '\{'$/,
+        ],
+        ['{"a": 1}\n{"b": ', /^Unexpected end of JSON input$/],
+        ['{"a": 1}\n[{"b": 2}]', /^Unexpected token "\[" at position 9/],
+        ['{"a": 1}, {"b": 2}', /^Unexpected token ","/],
+      ];
+      for (const [text, reason] of cases) {
+        const { splitter } = split(text, [], true);
+        expect([text, splitter.problem]).toEqual([text, expect.stringMatching(reason)]);
+      }
+    });
   });
 });

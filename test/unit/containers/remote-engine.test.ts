@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutpostError } from '../../../src/core/errors.js';
-import { listScript, RemoteEngine } from '../../../src/hosts/remote-engine.js';
+import { INSPECT_FORMAT, listScript, RemoteEngine } from '../../../src/hosts/remote-engine.js';
 import type { CommandRunner, ExecResult } from '../../../src/hosts/ssh-connection.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import {
@@ -102,6 +102,31 @@ describe('RemoteEngine (fake engine CLI, local shell)', () => {
     expect(a.replace(`'\\''sudo'\\'' '\\''/usr/local/bin/docker'\\''`, 'X')).toBe(
       b.replace(`'\\''podman'\\''`, 'X'),
     );
+  });
+
+  it('hands the engine the inspect template as one word, unchanged by the shell', async () => {
+    // An "engine" that answers ps with one id and prints the words inspect was given.
+    const argsDir = await makeTempDir('remote-engine-args');
+    try {
+      const echo = join(argsDir, 'engine');
+      await writeFile(
+        echo,
+        `#!/bin/sh\nif [ "$1" = ps ]; then echo ${fakeId('a')}; exit 0; fi\n` +
+          `for w in "$@"; do printf '%s\\0' "$w"; done > "${argsDir}/args"\n`,
+      );
+      await chmod(echo, 0o755);
+      const e = new RemoteEngine({
+        runner: localShell,
+        command: [echo],
+        timeoutMs: 2_000,
+        source: 'x',
+      });
+      await e.listAll();
+      const words = (await readFile(join(argsDir, 'args'), 'utf8')).split('\0').slice(0, -1);
+      expect(words).toEqual(['inspect', '--format', INSPECT_FORMAT, fakeId('a')]);
+    } finally {
+      await removeTempDir(argsDir);
+    }
   });
 
   it('lists and inspects every container in one round trip', async () => {
