@@ -272,7 +272,8 @@ export const containerSshPollCost: Benchmark = {
   description:
     `${HOSTS} hosts × ${CONTAINERS} containers over SSH: one persistent ssh2 connection ` +
     `per host to a real sshd on 127.0.0.1, engine command = a FAKE engine CLI script ` +
-    `printing canned docker-20.10-shaped inspect JSON. The agent side (collectors + tracker) ` +
+    `printing canned docker-20.10-shaped inspect JSON (with \`--format\`, as the agent asks: ` +
+    `the fields its template picks, one object per line). The agent side (collectors + tracker) ` +
     `runs in its own node process with the launcher's V8 flags, built as the agent builds ` +
     `them (createContainerCollectors: at most ${REMOTE_POLLS_AT_ONCE} polls in flight, each ` +
     `answer parsed record by record): ${ROUNDS} rounds after 1 warm-up, each asking all ` +
@@ -284,7 +285,8 @@ export const containerSshPollCost: Benchmark = {
     const dir = await makeTempDir('bench-ssh');
     try {
       const fake = await createFakeEngine(dir, cannedHost(CONTAINERS));
-      const bytes = statSync(join(dir, 'inspect.json')).size;
+      // What the engine prints for the agent's inspect --format (the full records: inspect.json).
+      const bytes = statSync(join(dir, 'inspect.jsonl')).size;
       const input: DriverInput = {
         host: sshd.host,
         port: sshd.port,
