@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutpostError } from '../../../src/core/errors.js';
 import { RemoteEngine } from '../../../src/hosts/remote-engine.js';
-import type { CommandRunner, ExecResult } from '../../../src/hosts/ssh-connection.js';
 import {
   startDockerd,
   startPodman,
   type ContainerEngine,
 } from '../../helpers/container-engines.js';
+import { shellRunner } from '../../helpers/shell-runner.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from './helpers.js';
 
@@ -17,29 +15,6 @@ import { EngineActions } from './helpers.js';
  * inspect. (remote-ssh.test.ts runs the docker CLI over a real sshd; the template itself
  * does not care how the script got there, so here it runs through a local shell.)
  */
-
-/** `sh -c` with the engine CLI's environment, as sshd hands the script to a login shell. */
-function shellWith(env: Record<string, string>): CommandRunner {
-  return {
-    exec: (command, opts) =>
-      new Promise<ExecResult>((resolve, reject) => {
-        const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, ...env } });
-        const out: Buffer[] = [];
-        let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (opts.onStdout ? opts.onStdout(c) : out.push(c)));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-        const timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new OutpostError('TIMEOUT', 'timed out', { retryable: true }));
-        }, opts.timeoutMs);
-        child.on('error', reject);
-        child.on('close', (code, signal) => {
-          clearTimeout(timer);
-          resolve({ stdout: Buffer.concat(out), stderr, code, signal });
-        });
-      }),
-  };
-}
 
 interface ApiInspect {
   Id: string;
@@ -85,7 +60,7 @@ describe.each(cases)('inspect template on the real %s CLI', (kind, start, cli) =
 
   it('prints what the API inspect says, for every field the agent reads', async () => {
     const remote = new RemoteEngine({
-      runner: shellWith(engine.cliEnv),
+      runner: shellRunner({ env: engine.cliEnv, streaming: true }),
       command: kind === 'docker' ? [...cli, '-H', `unix://${engine.socketPath}`] : cli,
       timeoutMs: 30_000,
       source: kind,

@@ -23,6 +23,22 @@ function split(text: string, cuts: number[] = [], sequence = false) {
   return { elements, splitter };
 }
 
+/** Each text ends with no elements and no problem. */
+function expectEmpty(texts: string[], sequence = false) {
+  for (const text of texts) {
+    const { elements, splitter } = split(text, [], sequence);
+    expect([text, elements, splitter.problem]).toEqual([text, [], undefined]);
+  }
+}
+
+/** Each text ends with a problem matching its pattern. */
+function expectProblems(cases: [string, RegExp][], sequence = false) {
+  for (const [text, reason] of cases) {
+    const { splitter } = split(text, [], sequence);
+    expect([text, splitter.problem]).toEqual([text, expect.stringMatching(reason)]);
+  }
+}
+
 describe('JsonArraySplitter', () => {
   it('hands over each element of a pretty-printed array, in order', () => {
     const list = [
@@ -82,10 +98,7 @@ describe('JsonArraySplitter', () => {
   });
 
   it('accepts an empty array and surrounding whitespace', () => {
-    for (const text of ['[]', ' \n[ \n ]\n\n', '[\n]']) {
-      const { elements, splitter } = split(text);
-      expect([text, elements, splitter.problem]).toEqual([text, [], undefined]);
-    }
+    expectEmpty(['[]', ' \n[ \n ]\n\n', '[\n]']);
   });
 
   it('reports output that is not an array of objects, and where', () => {
@@ -103,10 +116,7 @@ describe('JsonArraySplitter', () => {
       ['[1, 2]', /^Unexpected token/],
       ['{"a": 1}', /^Unexpected token/],
     ];
-    for (const [text, reason] of cases) {
-      const { splitter } = split(text);
-      expect([text, splitter.problem]).toEqual([text, expect.stringMatching(reason)]);
-    }
+    expectProblems(cases);
   });
 
   it('stops handing over elements after a problem, but keeps counting the output', () => {
@@ -144,10 +154,7 @@ describe('JsonArraySplitter', () => {
     });
 
     it('accepts no output at all (no containers)', () => {
-      for (const text of ['', '\n', ' \n\n']) {
-        const { elements, splitter } = split(text, [], true);
-        expect([text, elements, splitter.problem]).toEqual([text, [], undefined]);
-      }
+      expectEmpty(['', '\n', ' \n\n'], true);
     });
 
     it('reports output that is not objects one after another, and where', () => {
@@ -160,10 +167,7 @@ describe('JsonArraySplitter', () => {
         ['{"a": 1}\n[{"b": 2}]', /^Unexpected token "\[" at position 9/],
         ['{"a": 1}, {"b": 2}', /^Unexpected token ","/],
       ];
-      for (const [text, reason] of cases) {
-        const { splitter } = split(text, [], true);
-        expect([text, splitter.problem]).toEqual([text, expect.stringMatching(reason)]);
-      }
+      expectProblems(cases, true);
     });
   });
 });

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutpostError } from '../../../src/core/errors.js';
 import { INSPECT_FORMAT, listScript, RemoteEngine } from '../../../src/hosts/remote-engine.js';
-import type { CommandRunner, ExecResult } from '../../../src/hosts/ssh-connection.js';
+import type { CommandRunner } from '../../../src/hosts/ssh-connection.js';
+import { shellRunner } from '../../helpers/shell-runner.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import {
   cannedRecord,
@@ -15,50 +15,8 @@ import {
 } from '../../integration/containers/fake-engine.js';
 import { podmanCliRecord } from './fixtures.js';
 
-/**
- * Runs the command string through /bin/sh -c, as sshd hands it to the login shell. The
- * shell leads its own process group, so a timeout kills the fake engine's `sleep` too.
- */
-const localShell: CommandRunner = {
-  exec: (command, opts) =>
-    new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { detached: true });
-      const out: Buffer[] = [];
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const timer = setTimeout(() => {
-        process.kill(-child.pid!, 'SIGKILL');
-        reject(new OutpostError('TIMEOUT', 'timed out', { retryable: true }));
-      }, opts.timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out), stderr, code, signal });
-      });
-    }),
-};
-
-/** The same, but streaming stdout to `onStdout` when asked, as SshConnection does. */
-const streamingShell: CommandRunner = {
-  exec: (command, opts) =>
-    new Promise<ExecResult>((resolve, reject) => {
-      const child = spawn('/bin/sh', ['-c', command], { detached: true });
-      const out: Buffer[] = [];
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (opts.onStdout ? opts.onStdout(c) : out.push(c)));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const timer = setTimeout(() => {
-        process.kill(-child.pid!, 'SIGKILL');
-        reject(new OutpostError('TIMEOUT', 'timed out', { retryable: true }));
-      }, opts.timeoutMs);
-      child.on('error', reject);
-      child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ stdout: Buffer.concat(out), stderr, code, signal });
-      });
-    }),
-};
+const localShell = shellRunner();
+const streamingShell = shellRunner({ streaming: true });
 
 async function failure(p: Promise<unknown>): Promise<OutpostError> {
   try {
