@@ -18,6 +18,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { systemClock } from './core/clock.js';
 import { OutpostError, errorMessage } from './core/errors.js';
+import { HeapTrim, exposedGc } from './core/heap-trim.js';
 import { Lifecycle, type Component } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { ONLINE, topics } from './core/topics.js';
@@ -177,6 +178,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   lifecycle.adopt(component('containers', noop, () => Promise.resolve(monitoring.stop())));
   // Collectors start together: a host that is down holds its start until its deadline.
   await Promise.all(monitoring.components.map((c) => lifecycle.start(c)));
+  await lifecycle.start(new HeapTrim({ clock: systemClock, log, gc: exposedGc() }));
   void removeStaleDiscovery(config, link, discovery, log);
 
   log.info({ node: config.node.id, availability: topics.availability(root) }, 'outpost running');

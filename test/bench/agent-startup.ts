@@ -100,7 +100,8 @@ export const agentIdleRss: Benchmark = {
     `/proc/<pid>/status after ${IDLE_MS / 1000} s idle; 3 runs each. Target ≤ ${RSS_TARGET_MIB} MiB. ` +
     'RssAnon leaves out the mapped node binary (file-backed, shared between node processes). ' +
     'The agent runs as its `outpost` launcher starts it (V8: a small young generation, one ' +
-    'worker thread, optimize for size; glibc malloc: 4 arenas, trim above 64 KiB); ' +
+    'worker thread, optimize for size, baseline compiler only, `gc` exposed for its heap ' +
+    'trim; glibc malloc: 4 arenas, trim above 64 KiB); ' +
     'side by side: the agent under node defaults, and a bare `node -e` ' +
     'with one TCP listener, idle as long.',
   async run(ctx) {
