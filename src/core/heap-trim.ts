@@ -1,4 +1,3 @@
-import { getHeapStatistics } from 'node:v8';
 import type { Clock, TimerHandle } from './clock.js';
 import type { Component } from './lifecycle.js';
 import type { Logger } from './logger.js';
@@ -13,21 +12,21 @@ export interface HeapTrimOptions {
   /** V8's collector; `globalThis.gc` when the launcher passed `--expose-gc`, else nothing. */
   gc?: GcFunction | undefined;
   everyMs?: number;
-  /** Bytes of heap in use now (tests pass their own). */
-  usedBytes?: () => number;
+  /** CPU time this process has used so far, in ms (tests pass their own). */
+  cpuMs?: () => number;
 }
 
 export const HEAP_TRIM_EVERY_MS = 2_000;
-/** Less growth than this since the last collection: the agent is idle, nothing to give back. */
-export const HEAP_TRIM_IDLE_BYTES = 256 * 1024;
+/** Less CPU than this since the last tick: the agent is idle and has allocated next to nothing. */
+export const HEAP_TRIM_IDLE_CPU_MS = 20;
 
 /**
  * A full garbage collection every few seconds, when the launcher exposes `gc`. V8 lets the
  * old generation grow well past what is live before it collects, and gives pages (and the
  * malloc'd memory of dead Buffers) back only then: with thousands of containers polled that
  * headroom is several MiB of RSS (BENCHMARKS.md, container-agent-ssh-5000). Each
- * collection costs a few ms on the event loop; an idle agent, whose heap has hardly grown
- * since the last one, is left alone. Without `gc` it does nothing.
+ * collection costs a few ms on the event loop; an idle agent (next to no CPU used since the
+ * last tick, so next to nothing allocated) is left alone. Without `gc` it does nothing.
  */
 export class HeapTrim implements Component {
   readonly name = 'heap-trim';
@@ -35,12 +34,12 @@ export class HeapTrim implements Component {
   #timer: TimerHandle | undefined;
   #running = false;
   #collections = 0;
-  #afterLast = 0;
-  readonly #used: () => number;
+  #cpuAtLastTick = 0;
+  readonly #cpu: () => number;
 
   constructor(opts: HeapTrimOptions) {
     this.#opts = opts;
-    this.#used = opts.usedBytes ?? (() => getHeapStatistics().used_heap_size);
+    this.#cpu = opts.cpuMs ?? processCpuMs;
   }
 
   /** Whether there is a collector to call (the launcher passed `--expose-gc`). */
@@ -59,7 +58,7 @@ export class HeapTrim implements Component {
       return Promise.resolve();
     }
     this.#running = true;
-    this.#afterLast = this.#used();
+    this.#cpuAtLastTick = this.#cpu();
     this.#arm();
     return Promise.resolve();
   }
@@ -81,13 +80,14 @@ export class HeapTrim implements Component {
     } catch (err) {
       this.#opts.log.warn({ err: errorMessage(err) }, 'full garbage collection failed');
     }
-    this.#afterLast = this.#used();
   }
 
-  /** A collection unless the heap has hardly grown since the last one. */
+  /** A collection unless the agent has been idle since the last tick. */
   async #tick(): Promise<void> {
-    if (this.#used() - this.#afterLast < HEAP_TRIM_IDLE_BYTES) return;
-    await this.collect();
+    const cpu = this.#cpu();
+    const busy = cpu - this.#cpuAtLastTick >= HEAP_TRIM_IDLE_CPU_MS;
+    this.#cpuAtLastTick = cpu;
+    if (busy) await this.collect();
   }
 
   #arm(): void {
@@ -97,6 +97,11 @@ export class HeapTrim implements Component {
       void this.#tick().finally(() => this.#arm());
     }, this.#opts.everyMs ?? HEAP_TRIM_EVERY_MS);
   }
+}
+
+function processCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 /** The collector `--expose-gc` installs, if the process was started with it. */

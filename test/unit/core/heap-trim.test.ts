@@ -30,38 +30,37 @@ describe('HeapTrim', () => {
     expect(before - used()).toBeGreaterThan(10 * MiB);
   });
 
-  it('collects on its clock while the heap grows, until stopped', async () => {
+  it('collects on its clock while the agent is busy, until stopped', async () => {
     const clock = new ManualClock();
     let calls = 0;
-    let bytes = 10 * MiB;
+    let cpu = 500;
     const trim = new HeapTrim({
       clock,
       log: silentLogger(),
       gc: () => {
         calls++;
-        bytes -= MiB;
       },
       everyMs: 1_000,
-      usedBytes: () => bytes,
+      cpuMs: () => cpu,
     });
     await trim.start();
-    bytes += 2 * MiB;
+    cpu += 50;
     clock.advance(999);
     expect(calls).toBe(0);
     clock.advance(1);
     await settle();
     expect(calls).toBe(1);
-    // Idle: hardly any growth since the last collection.
-    bytes += 100 * 1024;
+    // Idle: next to no CPU since the last tick.
+    cpu += 5;
     clock.advance(1_000);
     await settle();
     expect(calls).toBe(1);
-    bytes += MiB;
+    cpu += 30;
     clock.advance(1_000);
     await settle();
     expect(calls).toBe(2);
     await trim.stop();
-    bytes += 10 * MiB;
+    cpu += 1_000;
     clock.advance(10_000);
     await settle();
     expect(calls).toBe(2);
