@@ -104,4 +104,16 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+// Interrupted (Ctrl-C, SIGTERM): exit through process.exit so the 'exit' hook of the test
+// helpers kills the servers and agents this run started, instead of leaving them running.
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}, stopping what this run started`);
+    process.exit(code);
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2));

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { killOnExit } from '../helpers/process.js';
 
 /**
  * Starts the built agent (`node dist/src/cli/main.js run`) the way an operator does: its
@@ -182,11 +183,13 @@ async function startOnce(root: string, launch: Launch): Promise<StartedAgent> {
   const t0 = performance.now();
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...launch.flags, entry, 'run', '--config', configFile], {
-      cwd: dir,
-      env: childEnv(launch),
-      stdio: ['ignore', fd, fd],
-    });
+    child = killOnExit(
+      spawn(process.execPath, [...launch.flags, entry, 'run', '--config', configFile], {
+        cwd: dir,
+        env: childEnv(launch),
+        stdio: ['ignore', fd, fd],
+      }),
+    );
   } finally {
     closeSync(fd);
   }
@@ -331,10 +334,12 @@ export async function startBareNode(): Promise<{
 }> {
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    ['-e', `require('node:net').createServer().listen(${port}, '${LOOPBACK}')`],
-    { env: childEnv(), stdio: 'ignore' },
+  const child = killOnExit(
+    spawn(
+      process.execPath,
+      ['-e', `require('node:net').createServer().listen(${port}, '${LOOPBACK}')`],
+      { env: childEnv(), stdio: 'ignore' },
+    ),
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = t0 + READY_TIMEOUT_MS;

@@ -35,6 +35,7 @@ import { EngineApi } from '../../src/hosts/engine-api.js';
 import { ContainerTracker } from '../../src/state/container-tracker.js';
 import { startDockerd, startPodman, type ContainerEngine } from '../helpers/container-engines.js';
 import { startSshd, type SshdServer } from '../helpers/sshd.js';
+import { killOnExit } from '../helpers/process.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { unixHttpJson } from '../helpers/unix-http.js';
 import { cannedHost, createFakeEngine } from '../integration/containers/fake-engine.js';
@@ -373,10 +374,12 @@ function runDriver(root: string, input: DriverInput): Promise<DriverResult> {
   return new Promise((resolve, reject) => {
     // The launcher's V8 flags, as the agent runs.
     const launch = shippedLaunch(root);
-    const child = spawn(process.execPath, [...launch.flags, self, DRIVER_FLAG], {
-      env: { ...process.env, ...launch.env, OUTPOST_BENCH_SSH: JSON.stringify(input) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = killOnExit(
+      spawn(process.execPath, [...launch.flags, self, DRIVER_FLAG], {
+        env: { ...process.env, ...launch.env, OUTPOST_BENCH_SSH: JSON.stringify(input) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.on('error', reject);
@@ -520,7 +523,7 @@ async function spawnAgent(
     const launch = shippedLaunch(root);
     const args = [...launch.flags, agentEntry(root), 'run', '--config', configFile];
     const env = childEnv(launch);
-    child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', fd, fd] });
+    child = killOnExit(spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', fd, fd] }));
   } finally {
     closeSync(fd);
   }

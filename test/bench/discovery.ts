@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { killOnExit } from '../helpers/process.js';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -466,9 +467,11 @@ async function startMosquitto(): Promise<Broker> {
         '',
       ].join('\n'),
     );
-    const child: ChildProcess = spawn(bin, ['-c', conf], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child: ChildProcess = killOnExit(
+      spawn(bin, ['-c', conf], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }),
+    );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<void>((resolve) => {

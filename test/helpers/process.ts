@@ -247,6 +247,17 @@ async function tailFile(file: string, lines: number): Promise<string> {
     .join('\n');
 }
 
+/**
+ * Kills `child` with SIGKILL if this process exits while it runs: for children spawned
+ * without startProcess (the agent a benchmark runs, its driver). Returns the child.
+ */
+export function killOnExit<T extends ChildProcess>(child: T): T {
+  installExitHook();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
 // A worker that exits without running its afterAll hooks must not leave servers behind.
 function installExitHook(): void {
   if (exitHookInstalled) return;
