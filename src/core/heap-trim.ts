@@ -16,12 +16,17 @@ export interface HeapTrimOptions {
   cpuMs?: () => number;
 }
 
-export const HEAP_TRIM_EVERY_MS = 2_000;
+/**
+ * With 5,000 containers (BENCHMARKS.md, container-agent-ssh-5000) a tick of 1 s held the
+ * steady RSS at 83.6 / 85.8 and 82.4 / 83.9 MiB (median / max, two runs), 2 s at 85.7 /
+ * 88.1, for 2-3 % more of a core.
+ */
+export const HEAP_TRIM_EVERY_MS = 1_000;
 /** Less CPU than this since the last tick: the agent is idle and has allocated next to nothing. */
 export const HEAP_TRIM_IDLE_CPU_MS = 20;
 
 /**
- * A full garbage collection every few seconds, when the launcher exposes `gc`. V8 lets the
+ * A full garbage collection every second, when the launcher exposes `gc`. V8 lets the
  * old generation grow well past what is live before it collects, and gives pages (and the
  * malloc'd memory of dead Buffers) back only then: with thousands of containers polled that
  * headroom is several MiB of RSS (BENCHMARKS.md, container-agent-ssh-5000). Each
