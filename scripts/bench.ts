@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { shippedLaunch, type Launch } from '../test/bench/agent-process.js';
 import type { Benchmark, Figure } from '../test/bench/framework.js';
 import { benchmarks } from '../test/bench/registry.js';
 import { formatValue, machineInfo, renderReport, renderSection } from '../test/bench/report.js';
@@ -12,9 +14,13 @@ import { formatValue, machineInfo, renderReport, renderSection } from '../test/b
  * is kept), 2 on a filter that matches nothing.
  */
 
-const USAGE = `usage: npm run bench [-- NAME…]
+const NODE_DEFAULTS_FLAG = '--node-defaults';
+
+const USAGE = `usage: npm run bench [-- [${NODE_DEFAULTS_FLAG}] NAME…]
 
 Runs the benchmarks (all, or those whose name contains a NAME) and rewrites BENCHMARKS.md.
+They run under the agent's launcher (its node flags and malloc settings, as it ships);
+${NODE_DEFAULTS_FLAG} runs them under plain node instead, to see what the launcher costs.
 Benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;
 
 /** The repository root: the nearest directory above this file with outpost's package.json. */
@@ -50,18 +56,61 @@ function printFigures(name: string, figures: readonly Figure[]): void {
   }
 }
 
+/** Set (to the launcher's words) in the bench process that runs under the agent's launcher. */
+const LAUNCHED = 'OUTPOST_BENCH_LAUNCHER';
+
+/** "MALLOC_ARENA_MAX=4 … --max-opt=1 …": how the launcher runs node, in its own words. */
+function launcherWords(launch: Launch): string {
+  return [...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`), ...launch.flags].join(' ');
+}
+
+/**
+ * Runs this script again under the agent's launcher (its node flags and malloc
+ * environment, read from the built CLI's shebang), so the benchmarks that measure the
+ * agent's components in this process measure them as they run in the agent. Interrupts
+ * are passed on; the exit code is the child's.
+ */
+function relaunch(root: string, argv: readonly string[]): Promise<number> {
+  const launch = shippedLaunch(root);
+  const child = spawn(
+    process.execPath,
+    [...launch.flags, fileURLToPath(import.meta.url), ...argv],
+    {
+      env: { ...process.env, ...launch.env, [LAUNCHED]: launcherWords(launch) },
+      stdio: 'inherit',
+    },
+  );
+  // Ctrl-C reaches the child through the terminal's process group; SIGTERM is passed on.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 143)));
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return 0;
   }
-  const selected = select(argv);
+  const nodeDefaults = argv.includes(NODE_DEFAULTS_FLAG);
+  const selected = select(argv.filter((a) => a !== NODE_DEFAULTS_FLAG));
   if (typeof selected === 'string') {
     console.error(`bench: ${selected}\n\n${USAGE}`);
     return 2;
   }
   const root = repoRoot();
-  const machine = machineInfo();
+  const launched = process.env[LAUNCHED];
+  if (launched === undefined && !nodeDefaults) return relaunch(root, argv);
+  if (launched !== undefined) {
+    // The malloc settings took effect when this process started; the servers and agents it
+    // starts get only what their own launch asks for.
+    for (const name of Object.keys(shippedLaunch(root).env)) delete process.env[name];
+    delete process.env[LAUNCHED];
+  }
+  const launcher = launched ?? null;
+  const machine = { ...machineInfo(), launcher };
   const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
   const ctx = { root, log: (message: string) => console.error(message) };
 
@@ -106,14 +155,17 @@ async function main(argv: string[]): Promise<number> {
 
 // Interrupted (Ctrl-C, SIGTERM): exit through process.exit so the 'exit' hook of the test
 // helpers kills the servers and agents this run started, instead of leaving them running.
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-] as const) {
-  process.once(signal, () => {
-    console.error(`bench: ${signal}, stopping what this run started`);
-    process.exit(code);
-  });
+// (Not in the process that only relaunches: its child gets the terminal's Ctrl-C itself.)
+if (process.env[LAUNCHED] !== undefined || process.argv.includes(NODE_DEFAULTS_FLAG)) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}, stopping what this run started`);
+      process.exit(code);
+    });
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

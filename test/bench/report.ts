@@ -15,6 +15,11 @@ export interface Machine {
   memoryBytes: number;
   node: string;
   os: string;
+  /**
+   * How node ran the benchmarks: the agent's launcher (its words: malloc settings and node
+   * flags), or null for plain node (`--node-defaults`). Not said when undefined.
+   */
+  launcher?: string | null;
 }
 
 /** A benchmark's result as it goes into the report. */
@@ -88,6 +93,13 @@ export function renderTable(figures: readonly Figure[]): string {
   return ['| figure | value | unit | note |', '| --- | ---: | --- | --- |', ...rows].join('\n');
 }
 
+/** "the agent's launcher" / "node defaults", with the launcher's words when `detail`. */
+function runAs(launcher: string | null | undefined, prefix: string, detail = false): string {
+  if (launcher === undefined) return '';
+  if (launcher === null) return `${prefix}node defaults`;
+  return `${prefix}the agent's launcher${detail ? `: \`${launcher}\`` : ''}`;
+}
+
 export function renderSection(s: SectionInput): string {
   return [
     `<!-- bench:${s.bench.name}:begin -->`,
@@ -95,8 +107,9 @@ export function renderSection(s: SectionInput): string {
     '',
     s.bench.description,
     '',
-    `Measured ${formatDate(s.date)} with Node ${s.machine.node} on ${s.machine.cpu} ` +
-      `(${s.machine.cores} cores): \`${s.command}\`.`,
+    `Measured ${formatDate(s.date)} with Node ${s.machine.node}` +
+      runAs(s.machine.launcher, ' under ') +
+      ` on ${s.machine.cpu} (${s.machine.cores} cores): \`${s.command}\`.`,
     '',
     renderTable(s.figures),
     `<!-- bench:${s.bench.name}:end -->`,
@@ -150,6 +163,7 @@ export function renderReport(r: ReportInput): string {
     `| memory | ${formatBytes(m.memoryBytes)} |`,
     `| Node | ${m.node} |`,
     `| OS | ${cell(m.os)} |`,
+    ...(m.launcher === undefined ? [] : [`| node run as | ${cell(runAs(m.launcher, '', true))} |`]),
     '',
     'Figures are medians over several runs unless the label says otherwise; a kept section',
     'says when and where it was measured.',

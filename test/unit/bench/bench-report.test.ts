@@ -40,6 +40,36 @@ describe('bench report', () => {
     expect(s).toContain('Measured 2025-01-02 03:04 UTC with Node v20.0.0 on Test CPU (2 cores)');
   });
 
+  it('says how node ran the benchmarks: the launcher, with its words, or node defaults', () => {
+    const run = (m: Machine) => {
+      const s = renderSection({
+        bench: { name: 'alpha', description: 'alpha measures things.' },
+        figures: [{ label: 'x', value: 1, unit: 'ms' }],
+        date,
+        machine: m,
+        command: 'npm run bench',
+      });
+      const md = renderReport({
+        existing: '',
+        registered,
+        fresh: new Map([['alpha', s]]),
+        machine: m,
+        date,
+        command: 'npm run bench',
+      });
+      return { s, md };
+    };
+    const launched = run({ ...machine, launcher: 'MALLOC_ARENA_MAX=4 --max-opt=1' });
+    expect(launched.s).toContain("Node v20.0.0 under the agent's launcher on Test CPU (2 cores)");
+    expect(launched.md).toContain(
+      "| node run as | the agent's launcher: `MALLOC_ARENA_MAX=4 --max-opt=1` |",
+    );
+    const plain = run({ ...machine, launcher: null });
+    expect(plain.s).toContain('Node v20.0.0 under node defaults on Test CPU (2 cores)');
+    expect(plain.md).toContain('| node run as | node defaults |');
+    expect(run(machine).md).not.toContain('node run as');
+  });
+
   it('writes the machine, the date and the command in the header', () => {
     const md = renderReport({
       existing: '',
