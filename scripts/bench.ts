@@ -58,6 +58,9 @@ function printFigures(name: string, figures: readonly Figure[]): void {
 
 /** Set (to the launcher's words) in the bench process that runs under the agent's launcher. */
 const LAUNCHED = 'OUTPOST_BENCH_LAUNCHER';
+/** This process only starts the one that runs the benchmarks under the launcher. */
+const relaunching =
+  process.env[LAUNCHED] === undefined && !process.argv.includes(NODE_DEFAULTS_FLAG);
 
 /** "MALLOC_ARENA_MAX=4 … --max-opt=1 …": how the launcher runs node, in its own words. */
 function launcherWords(launch: Launch): string {
@@ -94,15 +97,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const nodeDefaults = argv.includes(NODE_DEFAULTS_FLAG);
   const selected = select(argv.filter((a) => a !== NODE_DEFAULTS_FLAG));
   if (typeof selected === 'string') {
     console.error(`bench: ${selected}\n\n${USAGE}`);
     return 2;
   }
   const root = repoRoot();
+  if (relaunching) return relaunch(root, argv);
   const launched = process.env[LAUNCHED];
-  if (launched === undefined && !nodeDefaults) return relaunch(root, argv);
   if (launched !== undefined) {
     // The malloc settings took effect when this process started; the servers and agents it
     // starts get only what their own launch asks for.
@@ -156,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
 // Interrupted (Ctrl-C, SIGTERM): exit through process.exit so the 'exit' hook of the test
 // helpers kills the servers and agents this run started, instead of leaving them running.
 // (Not in the process that only relaunches: its child gets the terminal's Ctrl-C itself.)
-if (process.env[LAUNCHED] !== undefined || process.argv.includes(NODE_DEFAULTS_FLAG)) {
+if (!relaunching) {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],

@@ -4,8 +4,9 @@
 // for a mostly idle MQTT agent. --max-opt=1 stops at the baseline compiler: the optimizing
 // one's compile zones and code were ~6 MiB of RSS with 5,000 containers, for work the
 // agent does in a few % of a core either way. --expose-gc lets HeapTrim run a full
-// collection every second while it is busy. Four malloc arenas, not two: with two the compiler thread
-// shares the main arena, and the zones it frees stay resident between live allocations.
+// collection every second while it is busy. Four malloc arenas, not two: with two the
+// compiler thread shares the main arena, and the zones it frees stay resident between live
+// allocations.
 // npm start and the Docker image run with the same flags.
 import { main } from './dispatch.js';
 

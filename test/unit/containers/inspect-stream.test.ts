@@ -39,6 +39,33 @@ function expectProblems(cases: [string, RegExp][], sequence = false) {
   }
 }
 
+/**
+ * Property: any list of objects, written by `write` and fed in pieces cut anywhere, comes
+ * out element by element as `expected` parses the whole text, with no problem.
+ */
+function agreesWithJsonParse(
+  write: (list: Record<string, unknown>[], pretty: boolean) => string,
+  expected: (text: string) => unknown[],
+  sequence = false,
+) {
+  const object = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 });
+  fc.assert(
+    fc.property(
+      fc.array(object, { maxLength: 8 }),
+      fc.array(fc.nat(), { maxLength: 10 }),
+      fc.boolean(),
+      (list, rawCuts, pretty) => {
+        const text = write(list, pretty);
+        const length = Buffer.byteLength(text);
+        const cuts = rawCuts.map((c) => c % (length + 1));
+        const { elements, splitter } = split(text, cuts, sequence);
+        expect(splitter.problem).toBeUndefined();
+        expect(elements).toEqual(expected(text));
+      },
+    ),
+  );
+}
+
 describe('JsonArraySplitter', () => {
   it('hands over each element of a pretty-printed array, in order', () => {
     const list = [
@@ -79,21 +106,9 @@ describe('JsonArraySplitter', () => {
   });
 
   it('agrees with JSON.parse on any array of objects, however it is chunked', () => {
-    const object = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 });
-    fc.assert(
-      fc.property(
-        fc.array(object, { maxLength: 8 }),
-        fc.array(fc.nat(), { maxLength: 10 }),
-        fc.boolean(),
-        (list, rawCuts, pretty) => {
-          const text = pretty ? JSON.stringify(list, null, 2) : JSON.stringify(list);
-          const length = Buffer.byteLength(text);
-          const cuts = rawCuts.map((c) => c % (length + 1));
-          const { elements, splitter } = split(text, cuts);
-          expect(splitter.problem).toBeUndefined();
-          expect(elements).toEqual(JSON.parse(text));
-        },
-      ),
+    agreesWithJsonParse(
+      (list, pretty) => (pretty ? JSON.stringify(list, null, 2) : JSON.stringify(list)),
+      (text) => JSON.parse(text) as unknown[],
     );
   });
 
@@ -136,22 +151,15 @@ describe('JsonArraySplitter', () => {
 
   describe('a sequence of objects (inspect --format, one per line)', () => {
     it('agrees with JSON.parse line by line, however it is chunked', () => {
-      const object = fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 6 });
-      fc.assert(
-        fc.property(
-          fc.array(object, { maxLength: 8 }),
-          fc.array(fc.nat(), { maxLength: 10 }),
-          (list, rawCuts) => {
-            const text = list.map((o) => `${JSON.stringify(o)}\n`).join('');
-            const length = Buffer.byteLength(text);
-            const cuts = rawCuts.map((c) => c % (length + 1));
-            const { elements, splitter } = split(text, cuts, true);
-            expect(splitter.problem).toBeUndefined();
-            // Compared with the parsed lines, not `list`: JSON has no -0.
-            const lines = text.split('\n').filter((line) => line !== '');
-            expect(elements).toEqual(lines.map((line) => JSON.parse(line) as unknown));
-          },
-        ),
+      agreesWithJsonParse(
+        (list) => list.map((o) => `${JSON.stringify(o)}\n`).join(''),
+        // Compared with the parsed lines, not the generated objects: JSON has no -0.
+        (text) =>
+          text
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as unknown),
+        true,
       );
     });
 
