@@ -10,6 +10,7 @@ import type {
   DiscoveryContext,
   EntitySpec,
 } from '../../discovery/entity.js';
+import type { EntityFamily } from '../../discovery/family.js';
 import { uplinkStateTopic } from './topic-map.js';
 import type { UplinkState } from './uplink-bridge.js';
 
@@ -56,3 +57,10 @@ export function uplinkEntities(ctx: DiscoveryContext, agentDevice: DeviceRef): D
   ];
   return specs.map((s) => buildEntity(ctx, agentDevice, s));
 }
+
+/** The uplink family: its entities on the agent's device. */
+export const uplinkFamily: EntityFamily = {
+  name: 'uplink',
+  key: true,
+  agent: uplinkEntities,
+};

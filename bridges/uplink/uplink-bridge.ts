@@ -11,8 +11,8 @@ import {
   messageBytes,
   MqttDelivery,
   type OutgoingMessage,
-} from '../../src/store/mqtt-event-sink.js';
-import { SinkRunner, type SinkRunnerStatus } from '../../src/store/sink-runner.js';
+} from '../../src/sinks/mqtt-event-sink.js';
+import { SinkRunner, type SinkRunnerStatus } from '../../src/sinks/sink-runner.js';
 import { LiveLane } from './live-lane.js';
 import { Pacer, type RateLimits } from './rate-limit.js';
 import { StateForwarder } from './state-forwarder.js';

@@ -2,6 +2,8 @@ import { COMPOSE_SERVICE, containerKey } from '../../src/collectors/containers/i
 import { topics } from '../../src/core/topics.js';
 import { buildEntity, field, fieldTemplate, onOffTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
+import type { EntityFamily } from '../family.js';
+import { hostContainerEntities } from './host.js';
 
 /** A container as discovery needs it. The engine's container ID is deliberately absent. */
 export interface ContainerDescription {
@@ -94,4 +96,38 @@ export function containerEntities(
     });
   }
   return specs.map((s) => buildEntity(ctx, hostDevice, s));
+}
+
+/** A watched host and the containers discovery describes on it. */
+export interface WatchedHost {
+  readonly id: string;
+  readonly containers: readonly Omit<ContainerDescription, 'host'>[];
+}
+
+/**
+ * The containers family: on each watched host, its totals and critical-down sensor and
+ * every container's entities. A container counts in the key only by what its entities
+ * show (its key, name, display label and restart button), not by its other labels.
+ */
+export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
+  const byHost = new Map(hosts.map((h) => [h.id, h.containers]));
+  return {
+    name: 'containers',
+    key: hosts.map((h) => [
+      h.id,
+      h.containers.map((c) => [
+        containerKey(c),
+        c.name,
+        c.displayName ?? c.labels?.[COMPOSE_SERVICE] ?? null,
+        c.withRestart ?? null,
+      ]),
+    ]),
+    host(ctx, device, host) {
+      const containers = byHost.get(host);
+      if (!containers) return [];
+      const out = hostContainerEntities(ctx, device, host);
+      for (const c of containers) out.push(...containerEntities(ctx, device, { ...c, host }));
+      return out;
+    },
+  };
 }

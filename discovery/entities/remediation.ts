@@ -1,6 +1,7 @@
 import { topics } from '../../src/core/topics.js';
 import { buildEntity, fieldTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from '../entity.js';
+import type { EntityFamily } from '../family.js';
 import { alertEventTemplate, REMEDIATION_EVENT_TYPES } from './event-types.js';
 
 /** Remediation on the agent device. */
@@ -124,4 +125,25 @@ export function maintenanceEntities(
       ...state,
     }),
   ];
+}
+
+/**
+ * The remediation family: the pending-actions sensor, its approve and reject buttons and
+ * the outcome event on the agent's device; a maintenance switch on each host in
+ * `maintenance` (where the policy would act on one).
+ */
+export function remediationFamily(
+  r: RemediationDescription,
+  maintenance: readonly MaintenanceDescription[],
+): EntityFamily {
+  const byHost = new Map(maintenance.map((m) => [m.host, m]));
+  return {
+    name: 'remediation',
+    key: { r, maintenance },
+    agent: (ctx, device) => remediationEntities(ctx, device, r),
+    host(ctx, device, host) {
+      const m = byHost.get(host);
+      return m ? maintenanceEntities(ctx, device, m) : [];
+    },
+  };
 }

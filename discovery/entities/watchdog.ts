@@ -1,6 +1,7 @@
 import { topics } from '../../src/core/topics.js';
 import { buildEntity, field, fieldTemplate, onOffTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
+import type { EntityFamily } from '../family.js';
 
 /** Fields of the watchdog state JSON these entities read. */
 export const WATCHDOG_FIELDS = {
@@ -52,4 +53,13 @@ export function watchdogEntities(
     },
   );
   return specs.map((s) => buildEntity(ctx, agentDevice, s));
+}
+
+/** The watchdog family: its entities on the agent's device. */
+export function watchdogFamily(opts: { petting: boolean }): EntityFamily {
+  return {
+    name: 'watchdog',
+    key: opts,
+    agent: (ctx, device) => watchdogEntities(ctx, device, opts),
+  };
 }

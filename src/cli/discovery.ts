@@ -1,5 +1,6 @@
 import { silentLogger } from '../core/logger.js';
-import { discoveryPublisher, removeStaleDiscovery } from '../main.js';
+import { discoveryPublisher, removeStaleDiscovery } from '../../discovery/agent-model.js';
+import { configuredFamilies } from '../main.js';
 import { configOption, parse, UsageError, commandConfig } from './args.js';
 import { brokerOptions, toolLink } from './connect.js';
 import type { Io } from './io.js';
@@ -19,7 +20,9 @@ export async function discovery(argv: string[], io: Io): Promise<number> {
   const config = commandConfig(values, io.env);
   const link = toolLink(config, values);
   const log = silentLogger();
-  const publisher = await discoveryPublisher(config, link, undefined, log);
+  const publisher = await discoveryPublisher(config, link, undefined, log, () =>
+    configuredFamilies(config),
+  );
   await link.start(5000);
   if (!link.connected) {
     io.err('cannot reach the broker (see --url, --username, --password)');

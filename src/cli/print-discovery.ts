@@ -1,4 +1,5 @@
-import { discoveryMessages } from '../main.js';
+import { discoveryMessages } from '../../discovery/agent-model.js';
+import { configuredFamilies } from '../main.js';
 import { commandConfig, configOption, parse } from './args.js';
 import type { Io } from './io.js';
 
@@ -10,6 +11,7 @@ configuration, one JSON line each ({"topic", "retain", "qos", "payload"}), witho
 export function printDiscovery(argv: string[], io: Io): number {
   const { values } = parse(argv, configOption);
   if (values.help) return (io.out(help), 0);
-  for (const m of discoveryMessages(commandConfig(values, io.env))) io.out(JSON.stringify(m));
+  const config = commandConfig(values, io.env);
+  for (const m of discoveryMessages(config, configuredFamilies(config))) io.out(JSON.stringify(m));
   return 0;
 }

@@ -7,6 +7,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
 import type { MqttPublisher } from '../mqtt/types.js';
+import type { AgentBus } from '../state/bus-events.js';
 import type { ContainerView } from '../state/container-view.js';
 import { ulidGenerator } from '../store/ulid.js';
 import { ActionRunner } from './action-runner.js';
@@ -56,8 +57,12 @@ export interface RemediationDeps {
   executors: readonly Executor[];
   /** The action store; default `<data_dir>/actions.jsonl`. */
   store?: ActionStore;
-  /** Called when the set of actions awaiting approval changed (HA's approve buttons follow). */
-  pendingChanged?(): void;
+  /**
+   * The agent's bus: remediation hears capabilities' events and container views on it
+   * (self-healing, flap detection) and announces when the actions awaiting approval
+   * changed (HA's approve buttons follow).
+   */
+  bus?: AgentBus;
   /** Jitter source of the restart backoff (tests fix it). */
   random?: () => number;
 }
@@ -65,8 +70,8 @@ export interface RemediationDeps {
 /**
  * Remediation, wired (issue 6): the MQTT command router, the policy, the action store and
  * runner, the executors, the audit log and the self-healing loop, as one component with
- * the usual start / stop. main.ts builds it with `Remediation.create` and feeds it the
- * container tracker's transitions.
+ * the usual start / stop. main.ts builds it with `Remediation.create`; it hears the container
+ * tracker's transitions on the agent's bus.
  */
 export class Remediation implements Component {
   readonly name = 'remediation';
@@ -92,7 +97,7 @@ export class Remediation implements Component {
     const ps = policyState(config, clock, log, deps.random);
     this.#suppressions = ps.suppressions;
     const publisher = new RemediationPublisher(deps.mqtt, deps.root, log, () =>
-      deps.pendingChanged?.(),
+      deps.bus?.emit('observed', { complete: false }),
     );
     const file = join(config.data_dir, SUPPRESSIONS_FILE);
     const hosts = config.hosts.map((h) => h.id);
@@ -138,6 +143,8 @@ export class Remediation implements Component {
       },
       downAfterMs: config.containers.down_after,
     });
+    deps.bus?.on(this.name, 'event', (e) => this.onTrackerEvent(e));
+    deps.bus?.on(this.name, 'container', (c) => this.onContainer(c.host, c.key, c.view, c.first));
   }
 
   /** Opens the action store (unless one is given) and builds everything. */
@@ -163,6 +170,7 @@ export class Remediation implements Component {
   }
 
   async stop(): Promise<void> {
+    this.#d.bus?.removeAll(this.name);
     await this.router.stop();
     this.selfHeal.stop();
     this.#runner.stop();

@@ -2,19 +2,22 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { slugifyId } from '../core/slug.js';
 import { COMMAND_ACTIONS } from '../core/topics.js';
-import { duration, hostPort, listen, parseSize, port, size } from './units.js';
+import { containersConfig } from '../capabilities/containers/config.js';
+import { watchdogConfig } from '../capabilities/watchdog/config.js';
+import { hostFieldsOf, sectionsOf } from './capability-config.js';
+import { duration, id, listen, parseSize, port, size } from './units.js';
+
+/**
+ * Each capability's config (its section, its host fields): a new capability adds one entry.
+ * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
+ */
+const CAPABILITIES = [containersConfig, watchdogConfig] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
  * Every object is strict: an unknown key is an error, so a typo never silently does nothing.
  * docs: README.md "Configuration reference" lists every key; a test keeps the two in sync.
  */
-
-const ID = /^[a-zA-Z0-9_-]+$/;
-const id = (what: string) =>
-  z
-    .string({ error: `expected a ${what} id of letters, digits, _ or -` })
-    .regex(ID, { error: `expected a ${what} id of letters, digits, _ or -` });
 
 const topicSegment = (what: string) =>
   z
@@ -183,55 +186,15 @@ const ssh = z.strictObject({
   known_hosts: z.string({ error: 'expected a path to a known_hosts file' }).optional(),
 });
 
-const engineCommandError =
-  'expected the engine command as a list of words such as [sudo, /usr/local/bin/docker]';
-
-/** How the agent reaches a host's container engine (issue 5). */
-const engine = z.strictObject({
-  socket: z
-    .string({ error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
-    .min(1, { error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
-    .optional(),
-  url: z
-    .string({ error: 'expected an engine API URL such as "tcp://127.0.0.1:2375"' })
-    .regex(/^(tcp|http|https):\/\/[^\s/]+(:\d+)?\/?$/, {
-      error: 'expected an engine API URL such as "tcp://127.0.0.1:2375" or "https://host:2376"',
-    })
-    .optional(),
-  // A list, never one string: the words are quoted one by one before they reach the
-  // remote shell, so a path with spaces cannot be split or reinterpreted.
-  command: z
-    .array(
-      z
-        .string({ error: engineCommandError })
-        .min(1, { error: 'expected a non-empty word in the engine command' }),
-      { error: engineCommandError },
-    )
-    .min(1, { error: engineCommandError })
-    .optional(),
-});
-
-const containerPattern = z
-  .string({ error: 'expected a container name or glob such as "media-*"' })
-  .regex(/^[a-zA-Z0-9_.*?-]+$/, {
-    error: 'expected a container name or glob such as "media-*" (letters, digits, _ . - * ?)',
-  });
-const containerPatterns = z.array(containerPattern, {
-  error: 'expected a list of container names or globs',
-});
-
 const host = z
   .strictObject({
     id: id('host'),
     name: z.string({ error: 'expected a display name' }).optional(),
     ssh: ssh.optional(),
-    engine: engine.optional(),
-    critical: containerPatterns.default([]),
-    include: containerPatterns.optional(),
-    exclude: containerPatterns.default([]),
+    ...hostFieldsOf(CAPABILITIES),
   })
   .superRefine((h, ctx) => {
-    if (h.engine) engineProblems(h.engine, h.ssh !== undefined, ctx);
+    for (const c of CAPABILITIES) if ('hostCheck' in c) c.hostCheck(h, ctx);
     if (h.ssh && !h.ssh.host_key && !h.ssh.known_hosts) {
       ctx.addIssue({
         code: 'custom',
@@ -242,31 +205,7 @@ const host = z
     }
   });
 
-/** Which engine settings fit where: socket/url for an API, command for a host over SSH. */
-function engineProblems(
-  e: z.output<typeof engine>,
-  viaSsh: boolean,
-  ctx: z.core.$RefinementCtx<unknown>,
-): void {
-  const issue = (key: 'socket' | 'url' | 'command', message: string) =>
-    ctx.addIssue({ code: 'custom', path: ['engine', key], message, input: e[key] });
-  if (e.socket && e.url) issue('url', 'expected either socket or url, not both');
-  if (viaSsh && e.socket) issue('socket', 'expected no socket on an SSH host (use command)');
-  if (viaSsh && e.url) issue('url', 'expected no url on an SSH host (use command)');
-  if (!viaSsh && e.command) {
-    issue('command', 'expected no command on a host without ssh (use socket or url)');
-  }
-}
-
-const containers = z.strictObject({
-  down_after: duration('5m').prefault('5m'),
-  cooldown: duration('30m').prefault('30m'),
-  reconcile_every: duration('60s').prefault('60s'),
-  poll_every: duration('30s').prefault('30s'),
-  timeout: duration('15s').prefault('15s'),
-});
-
-/** The event journal (issue 5): events mirrored as JSON lines, see src/store/journal.ts. */
+/** The event journal (issue 5): events mirrored as JSON lines, see src/sinks/journal.ts. */
 const journal = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).default(false),
   // Unset means `<data_dir>/journal`; resolved like data_dir (resolveJournalDir).
@@ -409,84 +348,6 @@ const remediation = z.strictObject({
   keep_finished: duration('7d').prefault('7d'),
 });
 
-/** The health-gated watchdog (issue 4): checks, the uplink gate, the hardware watchdog. */
-const checkCommandError =
-  'expected the command as a list of words such as [systemctl, is-active, sshd]';
-const CHECK_KINDS = ['tcp', 'http', 'command'] as const;
-const watchdogCheck = z
-  .strictObject({
-    id: id('check'),
-    tcp: hostPort('127.0.0.1:22').optional(),
-    http: z
-      .string({ error: 'expected an http(s) URL such as "http://127.0.0.1:8123/"' })
-      .refine((u) => /^https?:\/\/[^\s/]+/.test(u) && URL.canParse(u), {
-        error: 'expected an http(s) URL such as "http://127.0.0.1:8123/"',
-      })
-      .optional(),
-    // A list, never one string: run without a shell, so nothing in it is reinterpreted.
-    command: z
-      .array(
-        z
-          .string({ error: checkCommandError })
-          .min(1, { error: 'expected a non-empty word in the command' }),
-        { error: checkCommandError },
-      )
-      .min(1, { error: checkCommandError })
-      .optional(),
-    class: z
-      .enum(['local', 'uplink'], {
-        error: 'expected local (counts toward healthy) or uplink (gates the uplink)',
-      })
-      .default('local'),
-    timeout: duration('5s').prefault('5s'),
-    fail_after: z
-      .int({ error: 'expected a whole number of consecutive failures, 1 or more' })
-      .min(1, { error: 'expected a whole number of consecutive failures, 1 or more' })
-      .default(2),
-  })
-  .superRefine((c, ctx) => {
-    const kinds = CHECK_KINDS.filter((k) => c[k] !== undefined);
-    if (kinds.length === 1) return;
-    ctx.addIssue({
-      code: 'custom',
-      path: kinds.length === 0 ? [] : [kinds[1]!],
-      message:
-        kinds.length === 0
-          ? 'expected exactly one of tcp, http or command'
-          : `expected exactly one of tcp, http or command, not ${kinds.join(' and ')}`,
-      input: kinds.length === 0 ? c : c[kinds[1]!],
-    });
-  });
-
-const watchdog = z
-  .strictObject({
-    interval: duration('30s').prefault('30s'),
-    checks: z.array(watchdogCheck, { error: 'expected a list of checks' }).default([]),
-    device: z
-      .strictObject({
-        path: z
-          .string({ error: 'expected a path to the watchdog device such as "/dev/watchdog"' })
-          .min(1, { error: 'expected a path to the watchdog device such as "/dev/watchdog"' })
-          .default('/dev/watchdog'),
-        enabled: z.boolean({ error: 'expected true or false' }).default(false),
-      })
-      .prefault({}),
-  })
-  .superRefine((w, ctx) => {
-    const seen = new Set<string>();
-    w.checks.forEach((c, i) => {
-      if (seen.has(c.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['checks', i, 'id'],
-          message: 'expected a unique check id',
-          input: c.id,
-        });
-      }
-      seen.add(c.id);
-    });
-  });
-
 const http = z.strictObject({
   enabled: z.boolean({ error: 'expected true or false' }).default(false),
   listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
@@ -507,10 +368,9 @@ export const configSchema = z
     discovery: discovery.prefault({}),
     store: store.prefault({}),
     hosts: z.array(host, { error: 'expected a list of hosts' }).prefault([{ id: 'local' }]),
-    containers: containers.prefault({}),
+    ...sectionsOf(CAPABILITIES),
     http: http.prefault({}),
     uplink: uplink.optional(),
-    watchdog: watchdog.optional(),
     journal: journal.prefault({}),
     policy: z.array(policyRule, { error: 'expected a list of policy rules' }).default([]),
     remediation: remediation.prefault({}),

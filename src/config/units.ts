@@ -132,3 +132,10 @@ export const hostPort = (example = '127.0.0.1:22') =>
     example,
     `expected host:port such as "${example}" or "[::1]:1883" with a port 1-65535`,
   );
+
+const ID = /^[a-zA-Z0-9_-]+$/;
+/** An id field (host, check, job …): letters, digits, `_` or `-`. */
+export const id = (what: string) =>
+  z
+    .string({ error: `expected a ${what} id of letters, digits, _ or -` })
+    .regex(ID, { error: `expected a ${what} id of letters, digits, _ or -` });

@@ -4,7 +4,14 @@ import type { ListenAddress } from '../config/units.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import type { ServicesReport } from '../state/container-view.js';
+
+/** One endpoint of the health API, contributed by a capability. */
+export interface HealthReport {
+  /** The last segment of `/api/health/<path>`. */
+  readonly path: string;
+  /** Built on each request from what the capability holds. */
+  report(): unknown;
+}
 
 /** The agent's own health for GET /healthz; `ok: false` answers 503. */
 export interface AgentHealth {
@@ -16,25 +23,28 @@ export interface HealthApiOptions {
   /** `http.listen`; port 0 picks a free one (tests). */
   listen: ListenAddress;
   log: Logger;
-  /** Built on each request from what the tracker holds. */
-  services(): ServicesReport;
+  /** The capabilities' reports, each at `GET /api/health/<path>`. */
+  reports: readonly HealthReport[];
   /** Default: always ok, with uptime. */
   agent?(): AgentHealth;
 }
 
 /**
- * A small read-only HTTP endpoint (config `http`): `GET /api/health/services` for
- * dashboards and uptime checkers, `GET /healthz` for a container healthcheck of the agent.
+ * A small read-only HTTP endpoint (config `http`): each capability's report at
+ * `GET /api/health/<path>` (the containers' at `/api/health/services`) for dashboards and
+ * uptime checkers, `GET /healthz` for a container healthcheck of the agent.
  * Anything else is 404/405; it never changes state, so it needs no auth beyond `listen`.
  */
 export class HealthApi implements Component {
   readonly name = 'http';
   readonly #opts: HealthApiOptions;
   readonly #startedAt = Date.now();
+  readonly #routes: ReadonlyMap<string, HealthReport>;
   #server: Server | undefined;
 
   constructor(opts: HealthApiOptions) {
     this.#opts = opts;
+    this.#routes = new Map(opts.reports.map((r) => [`/api/health/${r.path}`, r]));
   }
 
   async start(): Promise<void> {
@@ -74,14 +84,14 @@ export class HealthApi implements Component {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    const route = ROUTES[path ?? ''];
+    const route = path === '/healthz' ? 'healthz' : this.#routes.get(path ?? '');
     if (!route) return send(res, 404, { error: `no such endpoint: ${path}` });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, { error: `method ${req.method} not allowed; use GET` });
     }
     try {
-      if (route === 'services') return send(res, 200, this.#opts.services());
+      if (route !== 'healthz') return send(res, 200, route.report());
       const agent = this.#opts.agent?.() ?? { ok: true };
       const body = { ...agent, uptime_s: Math.round((Date.now() - this.#startedAt) / 1000) };
       return send(res, agent.ok ? 200 : 503, body);
@@ -91,11 +101,6 @@ export class HealthApi implements Component {
     }
   }
 }
-
-const ROUTES: Record<string, 'services' | 'healthz'> = {
-  '/api/health/services': 'services',
-  '/healthz': 'healthz',
-};
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);

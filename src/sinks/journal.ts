@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage, OutpostError } from '../core/errors.js';
 import { toWireEvent, type StoredEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { EventStore } from './event-store.js';
+import type { EventStore } from '../store/event-store.js';
 import { SinkRunner } from './sink-runner.js';
 
 /**

@@ -6,7 +6,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { topics, type TopicRoot } from '../core/topics.js';
 import type { MqttPublisher, PublishOptions } from '../mqtt/types.js';
-import type { Backlog, EventStore } from './event-store.js';
+import type { Backlog, EventStore } from '../store/event-store.js';
 import { SinkRunner, type SinkRunnerStatus } from './sink-runner.js';
 
 /** The MQTT form of an event: the wire JSON (id, ts, node, type, severity, subject, data). */

@@ -4,7 +4,7 @@ import type { StoredEvent } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
-import type { Backlog, EventStore } from './event-store.js';
+import type { Backlog, EventStore } from '../store/event-store.js';
 
 /** Hands events to a destination; resolves once the destination acknowledged all of them. */
 export type Deliver = (events: readonly StoredEvent[]) => Promise<void>;

@@ -7,7 +7,8 @@ import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { desiredConfigs, type DiscoveryModel, type HostModel } from '../../discovery/desired.js';
+import { desiredConfigs } from '../../discovery/model.js';
+import { modelOf, type HostSpec, type SiteSpec } from '../helpers/discovery-site.js';
 import { containerKey } from '../../discovery/entities/containers.js';
 import type { DiscoveryConfig, DiscoveryContext } from '../../discovery/entity.js';
 import { DiscoveryPublisher } from '../../discovery/publisher.js';
@@ -59,8 +60,8 @@ function siteConfig(url: string, heartbeat?: string): Config {
 // ---------------------------------------------------------------------------------------
 // The site: 4 hosts (1 local, 3 remote), 40 compose containers and 2 mounts each.
 
-function siteModel(): DiscoveryModel {
-  const hosts: HostModel[] = Array.from({ length: HOSTS }, (_, h) => ({
+function siteSpec(): SiteSpec {
+  const hosts: HostSpec[] = Array.from({ length: HOSTS }, (_, h) => ({
     id: h === 0 ? 'local' : `node${h}`,
     name: h === 0 ? 'local' : `node ${h}`,
     remote: h > 0,
@@ -84,10 +85,10 @@ interface StateValue {
 }
 
 /** One retained state per container and per mount. */
-function siteStates(config: Config, model: DiscoveryModel): StateValue[] {
+function siteStates(config: Config, site: SiteSpec): StateValue[] {
   const root = topicRoot(config);
   const out: StateValue[] = [];
-  for (const h of model.hosts) {
+  for (const h of site.hosts) {
     for (const c of h.containers ?? []) {
       out.push({
         topic: topics.container(root, h.id, containerKey(c)),
@@ -127,7 +128,8 @@ async function startSite(
   config: Config,
   opts: { rate: number; burst?: number; stateClock?: Clock },
 ): Promise<Site> {
-  const model = siteModel();
+  const site = siteSpec();
+  const model = modelOf(site);
   const ctx: DiscoveryContext = {
     prefix: config.mqtt.discovery_prefix,
     root: topicRoot(config),
@@ -135,7 +137,7 @@ async function startSite(
   };
   const desired = () => desiredConfigs(ctx, model);
   const configs = desired();
-  const states = siteStates(config, model);
+  const states = siteStates(config, site);
   const log = silentLogger();
   const link = new MqttLink({
     ...linkOptions(config, log),

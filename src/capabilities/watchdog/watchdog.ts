@@ -3,20 +3,11 @@ import { errorMessage } from '../../core/errors.js';
 import type { NewEvent } from '../../core/events.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
-import {
-  WatchdogTracker,
-  type CheckDefinition,
-  type CheckOutcome,
-  type WatchdogVerdict,
-} from '../../state/watchdog.js';
-import { WatchdogDevice } from './device.js';
-import type { Probe, ProbeResult } from './probes.js';
-
-/** One configured check: what to run and how it counts. */
-export interface WatchdogCheck extends CheckDefinition {
-  readonly timeoutMs: number;
-  readonly probe: Probe;
-}
+import { watchdogChecks, type WatchdogCheck } from '../../collectors/watchdog/checks.js';
+import { WatchdogDevice } from '../../collectors/watchdog/device.js';
+import type { ProbeResult } from '../../collectors/watchdog/probes.js';
+import type { WatchdogConfig } from '../../config/schema.js';
+import { WatchdogTracker, type CheckOutcome, type WatchdogVerdict } from '../../state/watchdog.js';
 
 /** The state on `<base>/<node>/watchdog` (retained JSON; fields per discovery WATCHDOG_FIELDS). */
 export interface WatchdogState extends WatchdogVerdict {
@@ -26,7 +17,7 @@ export interface WatchdogState extends WatchdogVerdict {
   last_pet: string | null;
 }
 
-/** Where the state goes: the agent's StatePublisher (collectors never import MQTT). */
+/** Where the state goes: the agent's StatePublisher. */
 export interface WatchdogStateSink {
   set(topic: string, value: unknown): Promise<void>;
 }
@@ -204,4 +195,17 @@ export class Watchdog implements Component {
       );
     }
   }
+}
+
+/** The watchdog for the `watchdog` section; the caller supplies where state and events go. */
+export function watchdogFromConfig(
+  config: WatchdogConfig,
+  deps: Omit<WatchdogOptions, 'checks' | 'intervalMs' | 'devicePath'>,
+): Watchdog {
+  return new Watchdog({
+    ...deps,
+    checks: watchdogChecks(config),
+    intervalMs: config.interval,
+    devicePath: config.device.enabled ? config.device.path : undefined,
+  });
 }

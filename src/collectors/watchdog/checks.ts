@@ -1,8 +1,5 @@
 import type { WatchdogCheckConfig, WatchdogConfig } from '../../config/schema.js';
 import { commandProbe, httpProbe, tcpProbe, type Probe } from './probes.js';
-import { Watchdog, type WatchdogCheck, type WatchdogOptions } from './watchdog.js';
-
-export { Watchdog, type WatchdogState } from './watchdog.js';
 
 /** The probe a configured check runs: exactly one of tcp, http, command (the schema says so). */
 export function probeFor(c: WatchdogCheckConfig): Probe {
@@ -12,6 +9,17 @@ export function probeFor(c: WatchdogCheckConfig): Probe {
   throw new RangeError(`watchdog check ${c.id} has no tcp, http or command`);
 }
 
+/** One configured check: what to run and how it counts (the tracker's CheckDefinition). */
+export interface WatchdogCheck {
+  readonly id: string;
+  readonly class: WatchdogCheckConfig['class'];
+  /** Consecutive failures before the check counts as down. */
+  readonly failAfter: number;
+  readonly timeoutMs: number;
+  readonly probe: Probe;
+}
+
+/** The checks of the `watchdog` section, each with the probe it runs. */
 export function watchdogChecks(config: WatchdogConfig): WatchdogCheck[] {
   return config.checks.map((c) => ({
     id: c.id,
@@ -20,17 +28,4 @@ export function watchdogChecks(config: WatchdogConfig): WatchdogCheck[] {
     timeoutMs: c.timeout,
     probe: probeFor(c),
   }));
-}
-
-/** The watchdog for the `watchdog` section; the caller supplies where state and events go. */
-export function watchdogFromConfig(
-  config: WatchdogConfig,
-  deps: Omit<WatchdogOptions, 'checks' | 'intervalMs' | 'devicePath'>,
-): Watchdog {
-  return new Watchdog({
-    ...deps,
-    checks: watchdogChecks(config),
-    intervalMs: config.interval,
-    devicePath: config.device.enabled ? config.device.path : undefined,
-  });
 }

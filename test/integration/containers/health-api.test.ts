@@ -4,7 +4,7 @@ import type { ContainerObservation } from '../../../src/collectors/containers/ty
 import { ManualClock } from '../../../src/core/clock.js';
 import { OutpostError } from '../../../src/core/errors.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { HealthApi, type AgentHealth } from '../../../src/hosts/health-api.js';
+import { HealthApi, type AgentHealth } from '../../../src/http/health-api.js';
 import { ContainerTracker } from '../../../src/state/container-tracker.js';
 
 function get(
@@ -64,7 +64,7 @@ describe('health API', () => {
     const api = new HealthApi({
       listen: { host: '127.0.0.1', port: 0 },
       log: silentLogger(),
-      services: () => tracker.servicesReport(),
+      reports: [{ path: 'services', report: () => tracker.servicesReport() }],
       ...(agent ? { agent } : {}),
     });
     apis.push(api);
@@ -125,15 +125,15 @@ describe('health API', () => {
     const api = new HealthApi({
       listen: { host: '127.0.0.1', port: 0 },
       log: silentLogger(),
-      services: () => {
-        if (fail) throw new Error('boom');
-        return {
-          timestamp: 'x',
-          summary: { total: 0, ok: 0, down: 0, unknown: 0 },
-          services: [],
-          hosts: [],
-        };
-      },
+      reports: [
+        {
+          path: 'services',
+          report: () => {
+            if (fail) throw new Error('boom');
+            return { services: [] };
+          },
+        },
+      ],
     });
     apis.push(api);
     await api.start();
@@ -148,9 +148,7 @@ describe('health API', () => {
     const second = new HealthApi({
       listen: { host: '127.0.0.1', port },
       log: silentLogger(),
-      services: () => {
-        throw new Error('unused');
-      },
+      reports: [],
     });
     const err = await second.start().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutpostError);

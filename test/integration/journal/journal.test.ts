@@ -10,8 +10,8 @@ import {
   journalLine,
   journalSink,
   type OpenFile,
-} from '../../../src/store/journal.js';
-import type { SinkRunner } from '../../../src/store/sink-runner.js';
+} from '../../../src/sinks/journal.js';
+import type { SinkRunner } from '../../../src/sinks/sink-runner.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';

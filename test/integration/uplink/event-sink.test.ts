@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toWireEvent, type NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { MqttEventSink } from '../../../src/store/mqtt-event-sink.js';
+import { MqttEventSink } from '../../../src/sinks/mqtt-event-sink.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
 import { link, observer, waitUntil } from '../../helpers/mqtt.js';

@@ -5,7 +5,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UplinkState } from '../../../bridges/uplink/uplink-bridge.js';
 import { main } from '../../../src/cli/dispatch.js';
-import type { WatchdogState } from '../../../src/collectors/watchdog/watchdog.js';
+import type { WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
 import type { WireEvent } from '../../../src/core/events.js';
 import { topics } from '../../../src/core/topics.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';

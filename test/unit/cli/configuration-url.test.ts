@@ -1,7 +1,15 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
-import { configurationUrl, desiredDiscovery } from '../../../src/main.js';
+import {
+  configurationUrl,
+  desiredDiscovery as desiredDiscoveryFor,
+} from '../../../discovery/agent-model.js';
+import type { Config } from '../../../src/config/schema.js';
+import { configuredFamilies } from '../../../src/main.js';
+
+/** What the agent publishes for a config before anything is observed. */
+const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredFamilies(c));
 
 const config = (http: string) => parseConfig(`node: { id: n }\n${http}`, { env: {} }).config;
 

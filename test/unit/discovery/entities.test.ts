@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentDevice, hostDevice } from '../../../discovery/device.js';
-import { desiredConfigs } from '../../../discovery/desired.js';
+import { desiredConfigs } from '../../../discovery/model.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import { agentEntities } from '../../../discovery/entities/agent.js';
 import { backupEntities } from '../../../discovery/entities/backups.js';

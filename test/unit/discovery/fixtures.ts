@@ -1,12 +1,15 @@
 import type { AgentInfo } from '../../../discovery/device.js';
-import type { DiscoveryModel } from '../../../discovery/desired.js';
 import type { DiscoveryContext } from '../../../discovery/entity.js';
+import type { DiscoveryModel } from '../../../discovery/model.js';
+import { modelOf, type SiteSpec } from '../../helpers/discovery-site.js';
 import type {
   IncomingMessage,
   MessageHandler,
   MqttPublisher,
   PublishOptions,
 } from '../../../src/mqtt/types.js';
+
+export { modelOf, type SiteSpec };
 
 export const ctx: DiscoveryContext = {
   prefix: 'homeassistant',
@@ -21,8 +24,8 @@ export const agent: AgentInfo = {
   configurationUrl: 'http://192.0.2.10:8080',
 };
 
-/** A model that exercises every family. */
-export const fullModel: DiscoveryModel = {
+/** A site that exercises every family. */
+export const fullSite: SiteSpec = {
   agent,
   hosts: [
     {
@@ -56,6 +59,8 @@ export const fullModel: DiscoveryModel = {
     pending: [{ id: 'a1b2', action: 'restart_container', target: 'nas/radarr' }],
   },
 };
+
+export const fullModel: DiscoveryModel = modelOf(fullSite);
 
 export interface Sent {
   topic: string;

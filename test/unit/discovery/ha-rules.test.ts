@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupByDevice } from '../../../discovery/device-based.js';
-import { desiredConfigs } from '../../../discovery/desired.js';
+import { desiredConfigs } from '../../../discovery/model.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import { validateDiscovery } from '../../../discovery/ha-rules.js';
 import { ctx, fullModel } from './fixtures.js';
@@ -47,6 +47,7 @@ describe('ha-rules over everything the agent produces', () => {
     const minimal = desiredConfigs(ctx, {
       agent: fullModel.agent,
       hosts: [{ id: 'local', remote: false }],
+      families: [],
     });
     expect(validateDiscovery(minimal)).toEqual([]);
   });

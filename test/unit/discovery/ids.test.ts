@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hostDevice } from '../../../discovery/device.js';
-import { desiredConfigs } from '../../../discovery/desired.js';
+import { desiredConfigs } from '../../../discovery/model.js';
 import { containerEntities } from '../../../discovery/entities/containers.js';
 import { diskEntities } from '../../../discovery/entities/disks.js';
 import { backupEntities } from '../../../discovery/entities/backups.js';
 import { validateDiscovery } from '../../../discovery/ha-rules.js';
 import { idToken } from '../../../discovery/ids.js';
-import { agent, ctx, fullModel } from './fixtures.js';
+import { agent, ctx, fullModel, fullSite, modelOf } from './fixtures.js';
 
 const ID = /^[a-zA-Z0-9_-]+$/;
 const odd = fc.oneof(
@@ -30,17 +30,17 @@ const odd = fc.oneof(
 
 describe('ids', () => {
   it('unique_ids survive renaming every display name', () => {
-    const renamed = {
-      ...fullModel,
-      agent: { ...fullModel.agent, name: 'Something else' },
-      hosts: fullModel.hosts.map((h) => ({
+    const renamed = modelOf({
+      ...fullSite,
+      agent: { ...fullSite.agent, name: 'Something else' },
+      hosts: fullSite.hosts.map((h) => ({
         ...h,
         name: `${h.name ?? h.id} (renamed)`,
         containers: h.containers?.map((c) => ({ ...c, displayName: 'Pretty name' })),
         disks: h.disks?.map((d) => ({ ...d, displayName: 'Data disk' })),
       })),
-      backups: fullModel.backups?.map((b) => ({ ...b, displayName: 'Nightly' })),
-    };
+      backups: fullSite.backups?.map((b) => ({ ...b, displayName: 'Nightly' })),
+    });
     const ids = (m: typeof fullModel) => desiredConfigs(ctx, m).map((c) => [c.topic, c.uniqueId]);
     expect(ids(renamed)).toEqual(ids(fullModel));
   });

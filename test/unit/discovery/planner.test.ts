@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredConfigs } from '../../../discovery/desired.js';
+import { desiredConfigs } from '../../../discovery/model.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import {
   EMPTY_PRUNE_STATE,
@@ -9,7 +9,7 @@ import {
   type PruneState,
 } from '../../../discovery/planner.js';
 import type { RegistryEntry } from '../../../discovery/registry.js';
-import { ctx, fullModel } from './fixtures.js';
+import { ctx, fullModel, fullSite, modelOf } from './fixtures.js';
 
 const all = desiredConfigs(ctx, fullModel);
 const radarr = all.filter((c) => c.uniqueId.includes('_container_radarr_'));
@@ -137,10 +137,10 @@ describe('planDiscovery', () => {
 });
 
 describe('planDiscovery: config is authoritative', () => {
-  const withoutNas = desiredConfigs(ctx, {
-    ...fullModel,
-    hosts: fullModel.hosts.filter((h) => h.id !== 'nas'),
-  });
+  const withoutNas = desiredConfigs(
+    ctx,
+    modelOf({ ...fullSite, hosts: fullSite.hosts.filter((h) => h.id !== 'nas') }),
+  );
   const nasTopics = all.filter((c) => !withoutNas.some((d) => d.topic === c.topic));
 
   it('removes every entity of a host taken out of config at once, even after a failed poll', () => {

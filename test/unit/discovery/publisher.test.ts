@@ -4,7 +4,7 @@ import {
   desiredDevices,
   modelFingerprint,
   type DiscoveryModel,
-} from '../../../discovery/desired.js';
+} from '../../../discovery/model.js';
 import { payloadHash } from '../../../discovery/hash.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import { Pacer } from '../../../discovery/pacer.js';
@@ -14,7 +14,15 @@ import {
 } from '../../../discovery/publisher.js';
 import { MemoryDiscoveryRegistry } from '../../../discovery/registry.js';
 import { ManualClock } from '../../../src/core/clock.js';
-import { ctx, fullModel, RecordingMqtt, settle } from './fixtures.js';
+import {
+  ctx,
+  fullModel,
+  fullSite,
+  modelOf,
+  RecordingMqtt,
+  settle,
+  type SiteSpec,
+} from './fixtures.js';
 
 const all = desiredConfigs(ctx, fullModel);
 const radarr = all.filter((c) => c.uniqueId.includes('_container_radarr_'));
@@ -267,19 +275,19 @@ describe('Pacer at a rate that is not a whole number of milliseconds', () => {
 });
 
 describe('DiscoveryPublisher with fingerprinted snapshots', () => {
-  const nas = fullModel.hosts[1]!;
-  const withSonarr: DiscoveryModel = {
-    ...fullModel,
-    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'radarr' }, { name: 'sonarr' }] }],
-  };
-  const sonarrOnly: DiscoveryModel = {
-    ...fullModel,
-    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'sonarr' }] }],
-  };
-  const sonarrRenamed: DiscoveryModel = {
-    ...fullModel,
-    hosts: [fullModel.hosts[0]!, { ...nas, containers: [{ name: 'sonarr', displayName: 'TV' }] }],
-  };
+  const nas = fullSite.hosts[1]!;
+  const withSonarr: DiscoveryModel = modelOf({
+    ...fullSite,
+    hosts: [fullSite.hosts[0]!, { ...nas, containers: [{ name: 'radarr' }, { name: 'sonarr' }] }],
+  });
+  const sonarrOnly: DiscoveryModel = modelOf({
+    ...fullSite,
+    hosts: [fullSite.hosts[0]!, { ...nas, containers: [{ name: 'sonarr' }] }],
+  });
+  const sonarrRenamed: DiscoveryModel = modelOf({
+    ...fullSite,
+    hosts: [fullSite.hosts[0]!, { ...nas, containers: [{ name: 'sonarr', displayName: 'TV' }] }],
+  });
 
   /** A publisher fed by models, counting how often configs are built. */
   function fromModels(opts: Partial<DiscoveryPublisherOptions> = {}) {
@@ -407,13 +415,13 @@ describe('DiscoveryPublisher streaming', () => {
 
 describe('modelFingerprint', () => {
   const configsJson = (m: DiscoveryModel) => JSON.stringify(desiredConfigs(ctx, m));
-  const local = fullModel.hosts[0]!;
-  const variants: Array<[string, DiscoveryModel]> = [
-    ['the same model', { ...fullModel }],
+  const local = fullSite.hosts[0]!;
+  const sites: Array<[string, SiteSpec]> = [
+    ['the same model', { ...fullSite }],
     [
       'a label discovery does not read',
       {
-        ...fullModel,
+        ...fullSite,
         hosts: [
           {
             ...local,
@@ -422,14 +430,14 @@ describe('modelFingerprint', () => {
               labels: { ...c.labels, 'org.opencontainers.image.version': '2.0' },
             })),
           },
-          fullModel.hosts[1]!,
+          fullSite.hosts[1]!,
         ],
       },
     ],
     [
       'a compose service label',
       {
-        ...fullModel,
+        ...fullSite,
         hosts: [
           {
             ...local,
@@ -438,23 +446,27 @@ describe('modelFingerprint', () => {
               labels: { ...c.labels, 'com.docker.compose.service': 'zigbee' },
             })),
           },
-          fullModel.hosts[1]!,
+          fullSite.hosts[1]!,
         ],
       },
     ],
     [
       'a restart button',
       {
-        ...fullModel,
+        ...fullSite,
         hosts: [
           { ...local, containers: local.containers!.map((c) => ({ ...c, withRestart: false })) },
-          fullModel.hosts[1]!,
+          fullSite.hosts[1]!,
         ],
       },
     ],
-    ['a pending action', { ...fullModel, remediation: { ...fullModel.remediation!, pending: [] } }],
-    ['a host name', { ...fullModel, hosts: [{ ...local, name: 'Box' }, fullModel.hosts[1]!] }],
+    [
+      'a pending action',
+      { ...fullSite, remediation: { ...(fullSite.remediation || {}), pending: [] } },
+    ],
+    ['a host name', { ...fullSite, hosts: [{ ...local, name: 'Box' }, fullSite.hosts[1]!] }],
   ];
+  const variants = sites.map(([name, site]): [string, DiscoveryModel] => [name, modelOf(site)]);
 
   it.each(variants)('changes exactly when the configs change: %s', (_, variant) => {
     const sameConfigs = configsJson(variant) === configsJson(fullModel);

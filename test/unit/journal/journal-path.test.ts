@@ -5,7 +5,7 @@ import {
   journalLine,
   journalPath,
   resolveJournalDir,
-} from '../../../src/store/journal.js';
+} from '../../../src/sinks/journal.js';
 
 const event = (over: Partial<StoredEvent> = {}): StoredEvent => ({
   seq: 7,

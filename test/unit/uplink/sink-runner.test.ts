@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { StoredEvent } from '../../../src/core/events.js';
-import { SinkRunner, type SinkRunnerOptions } from '../../../src/store/sink-runner.js';
+import { SinkRunner, type SinkRunnerOptions } from '../../../src/sinks/sink-runner.js';
 import { events, log, settle, tempStore, until } from './fakes.js';
 
 interface Call {

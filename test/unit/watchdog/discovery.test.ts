@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { WATCHDOG_FIELDS } from '../../../discovery/entities/watchdog.js';
 import { validateDiscovery } from '../../../discovery/ha-rules.js';
-import type { WatchdogState } from '../../../src/collectors/watchdog/watchdog.js';
+import type { WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { topics } from '../../../src/core/topics.js';
-import { desiredDiscovery, discoveryMessages } from '../../../src/main.js';
+import {
+  desiredDiscovery as desiredDiscoveryFor,
+  discoveryMessages as discoveryMessagesFor,
+} from '../../../discovery/agent-model.js';
+import type { Config } from '../../../src/config/schema.js';
+import { configuredFamilies } from '../../../src/main.js';
+
+/** What the agent publishes for a config before anything is observed. */
+const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredFamilies(c));
+const discoveryMessages = (c: Config) => discoveryMessagesFor(c, configuredFamilies(c));
 
 function config(extra: string) {
   return parseConfig(`node: { id: edge }\nhosts: [{ id: local }]\n${extra}`, { env: {} }).config;

@@ -2,11 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../../src/collectors/watchdog/probes.js';
-import {
-  Watchdog,
-  type WatchdogCheck,
-  type WatchdogState,
-} from '../../../src/collectors/watchdog/watchdog.js';
+import { Watchdog, type WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
+import type { WatchdogCheck } from '../../../src/collectors/watchdog/checks.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';

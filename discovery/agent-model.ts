@@ -1,0 +1,154 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { offersAction } from '../src/commands/policy/index.js';
+import type { Config } from '../src/config/schema.js';
+import { systemClock } from '../src/core/clock.js';
+import { errorMessage } from '../src/core/errors.js';
+import type { Logger } from '../src/core/logger.js';
+import { topics } from '../src/core/topics.js';
+import { VERSION } from '../src/core/version.js';
+import type { MqttLink } from '../src/mqtt/client.js';
+import { topicRoot } from '../src/mqtt/link-options.js';
+import type { StatePublisher } from '../src/mqtt/state-publisher.js';
+import type { MqttPublisher } from '../src/mqtt/types.js';
+import { groupByDevice } from './device-based.js';
+import { remediationFamily, type PendingAction } from './entities/remediation.js';
+import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
+import type { EntityFamily } from './family.js';
+import { agentScope } from './ids.js';
+import { desiredDevices, modelFingerprint, type DiscoveryModel } from './model.js';
+import { DiscoveryPublisher } from './publisher.js';
+import { FileDiscoveryRegistry } from './registry.js';
+import { scanRetained } from './retained-scan.js';
+import { ownConfigFilter } from './topics.js';
+
+/**
+ * The agent's discovery model from its config: the agent device, a device per host, and
+ * the entity families the composition root hands over (each capability's, remediation's,
+ * the uplink's). Nothing here knows which capabilities exist.
+ */
+
+/** Everything discovery needs to know about this config. */
+export function discoveryContext(config: Config): DiscoveryContext {
+  return {
+    prefix: config.mqtt.discovery_prefix,
+    root: topicRoot(config),
+    origin: { name: 'outpost', sw_version: VERSION },
+  };
+}
+
+/** The model for this config and these families. */
+export function discoveryModel(config: Config, families: readonly EntityFamily[]): DiscoveryModel {
+  const root = topicRoot(config);
+  return {
+    agent: {
+      node: config.node.id,
+      name: config.node.name,
+      swVersion: VERSION,
+      configurationUrl: configurationUrl(config),
+    },
+    hosts: config.hosts.map((h) => ({
+      id: h.id,
+      name: h.name ?? h.id,
+      remote: h.ssh !== undefined || h.engine?.url !== undefined,
+      alsoOwns: [topics.hostMaintenance(root, h.id)],
+    })),
+    families,
+  };
+}
+
+/**
+ * Remediation's entities: pending actions with their buttons on the agent, a maintenance
+ * switch on each host where the policy would act on one.
+ */
+export function remediationEntityFamily(
+  config: Config,
+  pending: readonly PendingAction[],
+): EntityFamily {
+  const root = topicRoot(config);
+  const maintenance = config.hosts
+    .filter((h) => offersAction(config.policy, 'maintenance', h.id))
+    .map((h) => ({ host: h.id, stateTopic: topics.hostMaintenance(root, h.id) }));
+  return remediationFamily({ pendingTopic: topics.pendingActions(root), pending }, maintenance);
+}
+
+/**
+ * The agent's page for Home Assistant's device view: the health endpoint, when it listens
+ * where Home Assistant can reach it (not on loopback only).
+ */
+export function configurationUrl(config: Config): string | undefined {
+  if (!config.http.enabled) return undefined;
+  const { host, port } = config.http.listen;
+  if (host === '127.0.0.1' || host === '::1' || host === 'localhost') return undefined;
+  const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
+  const shown = name.includes(':') ? `[${name}]` : name;
+  return `http://${shown}:${port}/api/health/services`;
+}
+
+/** Every discovery config the agent publishes for this config and these families. */
+export function desiredDiscovery(
+  config: Config,
+  families: readonly EntityFamily[],
+): DiscoveryConfig[] {
+  return [...desiredDevices(discoveryContext(config), discoveryModel(config, families))].flat();
+}
+
+/** The discovery messages as they go out: per entity, or grouped per device. */
+export function discoveryMessages(
+  config: Config,
+  families: readonly EntityFamily[],
+): { topic: string; payload: unknown; retain: true; qos: 1 }[] {
+  const configs = desiredDiscovery(config, families);
+  if (config.discovery.device_based) return groupByDevice(configs);
+  return configs.map(({ topic, payload, retain, qos }) => ({ topic, payload, retain, qos }));
+}
+
+/** The publisher for this config; `families` is asked once per discovery round. */
+export async function discoveryPublisher(
+  config: Config,
+  mqtt: MqttPublisher,
+  states: StatePublisher | undefined,
+  log: Logger,
+  families: () => readonly EntityFamily[],
+): Promise<DiscoveryPublisher> {
+  const registry = await FileDiscoveryRegistry.open(join(config.data_dir, 'discovery.json'), {
+    log,
+  });
+  const ctx = discoveryContext(config);
+  return new DiscoveryPublisher({
+    mqtt,
+    registry,
+    desired: () => {
+      const model = discoveryModel(config, families());
+      return { fingerprint: modelFingerprint(model), devices: () => desiredDevices(ctx, model) };
+    },
+    currentStates: () => states?.current() ?? [],
+    clock: systemClock,
+    log: log.child({ component: 'discovery' }),
+    prefix: config.mqtt.discovery_prefix,
+    node: config.node.id,
+    rate: config.discovery.rate,
+    pruneAfter: config.discovery.prune_after,
+    deviceBased: config.discovery.device_based,
+  });
+}
+
+/**
+ * Clears retained discovery configs under this node that the agent no longer produces
+ * and never recorded (an older install, a lost registry). Runs once, after connecting.
+ */
+export async function removeStaleDiscovery(
+  config: Config,
+  link: MqttLink,
+  discovery: DiscoveryPublisher,
+  log: Logger,
+): Promise<string[]> {
+  try {
+    if (!link.connected) await new Promise<void>((resolve) => link.onConnect(resolve));
+    const filter = ownConfigFilter(config.mqtt.discovery_prefix, agentScope(config.node.id));
+    return await discovery.cleanupFromBroker(await scanRetained(link, filter));
+  } catch (err) {
+    log.warn({ err: errorMessage(err) }, 'stale discovery cleanup failed');
+    return [];
+  }
+}

@@ -1,0 +1,19 @@
+import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from './entity.js';
+
+/**
+ * One capability's entities in the discovery model (ARCHITECTURE.md "Capability modules"):
+ * a capability describes what it adds to the agent's device and to each host's device, and
+ * discovery knows nothing else about it. A family is a snapshot, taken once per discovery
+ * round: `key` is everything its configs depend on, so an unchanged round can be skipped by
+ * comparing keys instead of building every config.
+ */
+export interface EntityFamily {
+  /** Names the family in the model's fingerprint (`containers`, `watchdog`, …). */
+  readonly name: string;
+  /** Everything its configs depend on, as JSON-able data: equal keys, equal configs. */
+  readonly key: unknown;
+  /** Its configs on the agent's device. */
+  agent?(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[];
+  /** Its configs on a host's device. */
+  host?(ctx: DiscoveryContext, hostDevice: DeviceRef, host: string): DiscoveryConfig[];
+}

@@ -1,0 +1,56 @@
+import type { EntityFamily } from '../../discovery/family.js';
+import type { Executor } from '../commands/executors/types.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Component } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { TopicRoot } from '../core/topics.js';
+import type { HealthReport } from '../http/health-api.js';
+import type { StatePublisher } from '../mqtt/state-publisher.js';
+import type { AgentBus } from '../state/bus-events.js';
+
+/**
+ * The shape of every capability (ARCHITECTURE.md "Capability modules"). A capability —
+ * containers, watchdog, disks, backups, a bridge — is one folder with a `module.ts` that
+ * exports one `CapabilityModule`, and a `config.ts` whose section joins the root schema.
+ * `src/main.ts` composes the list of modules (`CAPABILITIES`); nothing else changes
+ * when one is added.
+ */
+export interface CapabilityModule {
+  readonly name: string;
+  /**
+   * The running capability for this config, or undefined when its section leaves it off.
+   * No I/O here: connections and timers start in its components' `start`.
+   */
+  create(ctx: CapabilityContext): Capability | undefined;
+  /** Its entities from config alone, before anything is observed (`print-discovery`). */
+  entities?(config: Config): EntityFamily | undefined;
+}
+
+/** What every capability is built from: shared by all, owned by none. */
+export interface CapabilityContext {
+  /** The whole frozen config; a capability reads its own section and `hosts`. */
+  readonly config: Config;
+  readonly root: TopicRoot;
+  /** The one way to reach other modules: announce on it, listen on it. */
+  readonly bus: AgentBus;
+  /** Retained state topics (the local broker). */
+  readonly states: StatePublisher;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** A capability as it runs. */
+export interface Capability {
+  readonly name: string;
+  /** Collectors, state machines and their timers, started in order after the MQTT link. */
+  readonly components: readonly Component[];
+  /** Its entities now: config plus what it observed. Taken once per discovery round. */
+  entities?(): EntityFamily;
+  /** The actions it can carry out for remediation (restart, run now, clean up). */
+  readonly executors?: readonly Executor[];
+  /** What it adds to the health API, served at `GET /api/health/<path>`. */
+  readonly health?: HealthReport;
+  /** Called after its components stopped (newest capability first). */
+  stop?(): void;
+}

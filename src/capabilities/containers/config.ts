@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { CapabilityConfig } from '../../config/capability-config.js';
+import { duration } from '../../config/units.js';
+
+/**
+ * The containers capability's config: the `containers` section (hysteresis, cooldown,
+ * polling) and, on each host, how its engine is reached and which containers matter.
+ */
+
+const engineCommandError =
+  'expected the engine command as a list of words such as [sudo, /usr/local/bin/docker]';
+
+/** How the agent reaches a host's container engine (issue 5). */
+const engine = z.strictObject({
+  socket: z
+    .string({ error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
+    .min(1, { error: 'expected a path to the engine socket such as "/var/run/docker.sock"' })
+    .optional(),
+  url: z
+    .string({ error: 'expected an engine API URL such as "tcp://127.0.0.1:2375"' })
+    .regex(/^(tcp|http|https):\/\/[^\s/]+(:\d+)?\/?$/, {
+      error: 'expected an engine API URL such as "tcp://127.0.0.1:2375" or "https://host:2376"',
+    })
+    .optional(),
+  // A list, never one string: the words are quoted one by one before they reach the
+  // remote shell, so a path with spaces cannot be split or reinterpreted.
+  command: z
+    .array(
+      z
+        .string({ error: engineCommandError })
+        .min(1, { error: 'expected a non-empty word in the engine command' }),
+      { error: engineCommandError },
+    )
+    .min(1, { error: engineCommandError })
+    .optional(),
+});
+
+const containerPattern = z
+  .string({ error: 'expected a container name or glob such as "media-*"' })
+  .regex(/^[a-zA-Z0-9_.*?-]+$/, {
+    error: 'expected a container name or glob such as "media-*" (letters, digits, _ . - * ?)',
+  });
+const containerPatterns = z.array(containerPattern, {
+  error: 'expected a list of container names or globs',
+});
+
+const section = z
+  .strictObject({
+    down_after: duration('5m').prefault('5m'),
+    cooldown: duration('30m').prefault('30m'),
+    reconcile_every: duration('60s').prefault('60s'),
+    poll_every: duration('30s').prefault('30s'),
+    timeout: duration('15s').prefault('15s'),
+  })
+  .prefault({});
+
+const host = {
+  engine: engine.optional(),
+  critical: containerPatterns.default([]),
+  include: containerPatterns.optional(),
+  exclude: containerPatterns.default([]),
+};
+
+/** Which engine settings fit where: socket/url for an API, command for a host over SSH. */
+function engineProblems(h: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>): void {
+  const e = h.engine as z.output<typeof engine> | undefined;
+  if (!e) return;
+  const viaSsh = h.ssh !== undefined;
+  const issue = (key: 'socket' | 'url' | 'command', message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['engine', key], message, input: e[key] });
+  if (e.socket && e.url) issue('url', 'expected either socket or url, not both');
+  if (viaSsh && e.socket) issue('socket', 'expected no socket on an SSH host (use command)');
+  if (viaSsh && e.url) issue('url', 'expected no url on an SSH host (use command)');
+  if (!viaSsh && e.command) {
+    issue('command', 'expected no command on a host without ssh (use socket or url)');
+  }
+}
+
+export const containersConfig = {
+  key: 'containers',
+  section,
+  host,
+  hostCheck: engineProblems,
+} satisfies CapabilityConfig<'containers', typeof section, typeof host>;

@@ -1,0 +1,34 @@
+import type { EventBus } from '../core/event-bus.js';
+import type { NewEvent } from '../core/events.js';
+import type { ContainerView } from './container-view.js';
+
+/**
+ * What modules tell each other over the agent's event bus (src/core/event-bus.ts). Every
+ * cross-module wire is one of these: a capability announces, remediation, discovery and
+ * the sinks listen. Adding a wire means adding it here, where all of them can be read.
+ */
+export interface AgentEvents {
+  /**
+   * A capability's state machine produced an event. Remediation hears it first (self-heal),
+   * then it is recorded unless maintenance, a silence or a planned restart holds it back.
+   */
+  event: NewEvent;
+  /**
+   * What discovery describes may have changed (containers seen or gone, actions pending);
+   * `complete` when a whole host was listed: only such a round may prune an entity.
+   */
+  observed: { readonly complete: boolean };
+  /** A container's view changed, or it is gone (`view` undefined): self-heal, flaps. */
+  container: {
+    readonly host: string;
+    readonly key: string;
+    readonly view: ContainerView | undefined;
+    /** The first view of it since the agent started. */
+    readonly first: boolean;
+  };
+  /** The watchdog's uplink-class checks changed verdict: the uplink holds or resumes. */
+  uplink: { readonly up: boolean };
+}
+
+/** The agent's bus. */
+export type AgentBus = EventBus<AgentEvents>;
