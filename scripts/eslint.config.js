@@ -2,6 +2,7 @@
 // Type-aware rules catch floating promises and misused async (STYLE.md §13).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
@@ -33,4 +34,5 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  ...layers,
 );
