@@ -37,8 +37,14 @@ export function discoveryContext(config: Config): DiscoveryContext {
   };
 }
 
-/** The model for this config and these families. */
-export function discoveryModel(config: Config, families: readonly EntityFamily[]): DiscoveryModel {
+/** What the composition root hands discovery: every family, every alert type raised. */
+export interface AgentEntities {
+  readonly families: readonly EntityFamily[];
+  readonly alerts: readonly string[];
+}
+
+/** The model for this config and these entities. */
+export function discoveryModel(config: Config, entities: AgentEntities): DiscoveryModel {
   const root = topicRoot(config);
   return {
     agent: {
@@ -53,7 +59,8 @@ export function discoveryModel(config: Config, families: readonly EntityFamily[]
       remote: h.ssh !== undefined || h.engine?.url !== undefined,
       alsoOwns: [topics.hostMaintenance(root, h.id)],
     })),
-    families,
+    families: entities.families,
+    alerts: entities.alerts,
   };
 }
 
@@ -85,31 +92,28 @@ export function configurationUrl(config: Config): string | undefined {
   return `http://${shown}:${port}/api/health/services`;
 }
 
-/** Every discovery config the agent publishes for this config and these families. */
-export function desiredDiscovery(
-  config: Config,
-  families: readonly EntityFamily[],
-): DiscoveryConfig[] {
-  return [...desiredDevices(discoveryContext(config), discoveryModel(config, families))].flat();
+/** Every discovery config the agent publishes for this config and these entities. */
+export function desiredDiscovery(config: Config, entities: AgentEntities): DiscoveryConfig[] {
+  return [...desiredDevices(discoveryContext(config), discoveryModel(config, entities))].flat();
 }
 
 /** The discovery messages as they go out: per entity, or grouped per device. */
 export function discoveryMessages(
   config: Config,
-  families: readonly EntityFamily[],
+  entities: AgentEntities,
 ): { topic: string; payload: unknown; retain: true; qos: 1 }[] {
-  const configs = desiredDiscovery(config, families);
+  const configs = desiredDiscovery(config, entities);
   if (config.discovery.device_based) return groupByDevice(configs);
   return configs.map(({ topic, payload, retain, qos }) => ({ topic, payload, retain, qos }));
 }
 
-/** The publisher for this config; `families` is asked once per discovery round. */
+/** The publisher for this config; `entities` is asked once per discovery round. */
 export async function discoveryPublisher(
   config: Config,
   mqtt: MqttPublisher,
   states: StatePublisher | undefined,
   log: Logger,
-  families: () => readonly EntityFamily[],
+  entities: () => AgentEntities,
 ): Promise<DiscoveryPublisher> {
   const registry = await FileDiscoveryRegistry.open(join(config.data_dir, 'discovery.json'), {
     log,
@@ -119,7 +123,7 @@ export async function discoveryPublisher(
     mqtt,
     registry,
     desired: () => {
-      const model = discoveryModel(config, families());
+      const model = discoveryModel(config, entities());
       return { fingerprint: modelFingerprint(model), devices: () => desiredDevices(ctx, model) };
     },
     currentStates: () => states?.current() ?? [],

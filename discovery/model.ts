@@ -19,6 +19,8 @@ export interface DiscoveryModel {
   readonly agent: AgentInfo;
   readonly hosts: readonly HostModel[];
   readonly families: readonly EntityFamily[];
+  /** Event types the capabilities raise: the agent's Alerts entity lists each of them. */
+  readonly alerts?: readonly string[];
 }
 
 /** Every discovery config the model implies, in a stable order. */
@@ -35,7 +37,7 @@ export function* desiredDevices(
   model: DiscoveryModel,
 ): Generator<DiscoveryConfig[]> {
   const agent = agentDevice(ctx.root, model.agent);
-  const own = agentEntities(ctx, agent);
+  const own = agentEntities(ctx, agent, model.alerts);
   for (const f of model.families) if (f.agent) own.push(...f.agent(ctx, agent));
   yield own;
 
@@ -54,7 +56,8 @@ export function* desiredDevices(
  */
 export function modelFingerprint(model: DiscoveryModel): string {
   const families = model.families.map((f) => [f.name, f.key]);
+  const { agent, hosts, alerts } = model;
   return createHash('sha256')
-    .update(JSON.stringify({ agent: model.agent, hosts: model.hosts, families }))
+    .update(JSON.stringify({ agent, hosts, alerts, families }))
     .digest('base64');
 }

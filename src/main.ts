@@ -3,6 +3,7 @@ import { uplinkFamily } from '../bridges/uplink/entities.js';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import {
   discoveryPublisher,
+  type AgentEntities,
   remediationEntityFamily,
   removeStaleDiscovery,
 } from '../discovery/agent-model.js';
@@ -100,7 +101,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     if (kept) recordEvent(store, kept, log);
   });
   const discovery = await discoveryPublisher(config, link, states, log, () =>
-    entityFamilies(
+    agentEntities(
       config,
       capabilities.flatMap((c) => (c.entities ? [c.entities()] : [])),
       remediation.api.pending(),
@@ -144,24 +145,27 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
 }
 
 /**
- * Every entity family the agent shows: the capabilities', remediation's and the uplink's.
- * `print-discovery` and `discovery cleanup` pass the capabilities' families from config.
+ * Everything the agent shows in Home Assistant: the capabilities' entity families,
+ * remediation's and the uplink's, and every alert type a capability raises.
  */
-export function entityFamilies(
+export function agentEntities(
   config: Config,
   fromCapabilities: readonly EntityFamily[],
   pending: readonly PendingAction[] = [],
-): EntityFamily[] {
-  return [
-    ...fromCapabilities,
-    remediationEntityFamily(config, pending),
-    ...(config.uplink ? [uplinkFamily] : []),
-  ];
+): AgentEntities {
+  return {
+    families: [
+      ...fromCapabilities,
+      remediationEntityFamily(config, pending),
+      ...(config.uplink ? [uplinkFamily] : []),
+    ],
+    alerts: CAPABILITIES.flatMap((m) => m.events),
+  };
 }
 
-/** The families from config alone, before anything is observed. */
-export function configuredFamilies(config: Config): EntityFamily[] {
-  return entityFamilies(
+/** The entities from config alone, before anything is observed (print-discovery, cleanup). */
+export function configuredEntities(config: Config): AgentEntities {
+  return agentEntities(
     config,
     CAPABILITIES.flatMap((m) => m.entities?.(config) ?? []),
   );

@@ -1,14 +1,20 @@
 import { OFFLINE, ONLINE, topics } from '../../src/core/topics.js';
 import { buildEntity } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from '../entity.js';
-import { alertEventTemplate, ALERT_EVENT_TYPES } from './event-types.js';
+import { alertTypes, alertEventTemplate } from './event-types.js';
 
 /**
  * The agent's own entities: its connectivity (read straight from its availability topic,
  * which is also its MQTT last will, so it turns off when the agent dies) and an event
- * entity carrying every alert the agent raises.
+ * entity carrying every alert the agent raises (the known ones, and any other type a
+ * capability declares in `raised`).
  */
-export function agentEntities(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[] {
+export function agentEntities(
+  ctx: DiscoveryContext,
+  agentDevice: DeviceRef,
+  raised: readonly string[] = [],
+): DiscoveryConfig[] {
+  const types = alertTypes(raised);
   return [
     buildEntity(ctx, agentDevice, {
       kind: 'connectivity',
@@ -28,8 +34,8 @@ export function agentEntities(ctx: DiscoveryContext, agentDevice: DeviceRef): Di
       key: 'alerts',
       name: 'Alerts',
       stateTopic: topics.events(ctx.root),
-      valueTemplate: alertEventTemplate(ALERT_EVENT_TYPES),
-      options: { event_types: [...ALERT_EVENT_TYPES] },
+      valueTemplate: alertEventTemplate(types),
+      options: { event_types: types },
     }),
   ];
 }

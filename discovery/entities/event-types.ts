@@ -12,6 +12,12 @@ const INTERNAL = new Set<KnownEventType>(['events_dropped', 'event_store_reset']
 /** Event types (src/core/events.ts) that the alerts event entity accepts. */
 export const ALERT_EVENT_TYPES = EVENT_TYPES.filter((t) => !REMEDIATION.has(t) && !INTERNAL.has(t));
 
+/** The alert types plus those in `raised` the list lacks, in a stable order. */
+export function alertTypes(raised: readonly string[]): string[] {
+  const known = new Set<string>(ALERT_EVENT_TYPES);
+  return [...ALERT_EVENT_TYPES, ...new Set(raised.filter((t) => !known.has(t)))];
+}
+
 /** Event types the remediation outcome entity accepts. */
 export const REMEDIATION_EVENT_TYPES = EVENT_TYPES.filter((t) => REMEDIATION.has(t));
 

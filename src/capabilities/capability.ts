@@ -2,6 +2,7 @@ import type { EntityFamily } from '../../discovery/family.js';
 import type { Executor } from '../commands/executors/types.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import type { EventType } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
@@ -18,6 +19,11 @@ import type { AgentBus } from '../state/bus-events.js';
  */
 export interface CapabilityModule {
   readonly name: string;
+  /**
+   * The event types its state machine raises. Home Assistant's Alerts entity lists them
+   * (HA warns on an event type the entity does not declare).
+   */
+  readonly events: readonly EventType[];
   /**
    * The running capability for this config, or undefined when its section leaves it off.
    * No I/O here: connections and timers start in its components' `start`.

@@ -1,6 +1,6 @@
 import { silentLogger } from '../core/logger.js';
 import { discoveryPublisher, removeStaleDiscovery } from '../../discovery/agent-model.js';
-import { configuredFamilies } from '../main.js';
+import { configuredEntities } from '../main.js';
 import { configOption, parse, UsageError, commandConfig } from './args.js';
 import { brokerOptions, toolLink } from './connect.js';
 import type { Io } from './io.js';
@@ -21,7 +21,7 @@ export async function discovery(argv: string[], io: Io): Promise<number> {
   const link = toolLink(config, values);
   const log = silentLogger();
   const publisher = await discoveryPublisher(config, link, undefined, log, () =>
-    configuredFamilies(config),
+    configuredEntities(config),
   );
   await link.start(5000);
   if (!link.connected) {

@@ -1,5 +1,5 @@
 import { discoveryMessages } from '../../discovery/agent-model.js';
-import { configuredFamilies } from '../main.js';
+import { configuredEntities } from '../main.js';
 import { commandConfig, configOption, parse } from './args.js';
 import type { Io } from './io.js';
 
@@ -12,6 +12,6 @@ export function printDiscovery(argv: string[], io: Io): number {
   const { values } = parse(argv, configOption);
   if (values.help) return (io.out(help), 0);
   const config = commandConfig(values, io.env);
-  for (const m of discoveryMessages(config, configuredFamilies(config))) io.out(JSON.stringify(m));
+  for (const m of discoveryMessages(config, configuredEntities(config))) io.out(JSON.stringify(m));
   return 0;
 }

@@ -12,6 +12,13 @@ import { ContainerMonitoring } from './monitoring.js';
  */
 export const containersModule: CapabilityModule = {
   name: 'containers',
+  events: [
+    'container_down',
+    'container_recovered',
+    'container_unhealthy',
+    'host_unreachable',
+    'host_reachable',
+  ],
   create(ctx) {
     const monitoring = new ContainerMonitoring(ctx);
     const { config } = ctx;

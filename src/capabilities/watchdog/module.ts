@@ -10,6 +10,7 @@ import { watchdogFromConfig } from './watchdog.js';
  */
 export const watchdogModule: CapabilityModule = {
   name: 'watchdog',
+  events: ['watchdog_unhealthy', 'watchdog_recovered', 'uplink_lost', 'uplink_restored'],
   create(ctx) {
     const section = ctx.config.watchdog;
     if (!section) return undefined;

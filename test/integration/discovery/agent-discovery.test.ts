@@ -5,7 +5,7 @@ import { main } from '../../../src/cli/dispatch.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { desiredDiscovery as desiredDiscoveryFor } from '../../../discovery/agent-model.js';
 import type { Config } from '../../../src/config/schema.js';
-import { configuredFamilies } from '../../../src/main.js';
+import { configuredEntities } from '../../../src/main.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
@@ -13,7 +13,7 @@ import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 
 /** What the agent publishes for a config before anything is observed. */
-const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredFamilies(c));
+const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredEntities(c));
 
 const agents: AgentProcess[] = [];
 afterEach(async () => {

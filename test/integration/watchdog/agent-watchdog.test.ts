@@ -35,6 +35,7 @@ let svc: Server | undefined;
 let svcPort: number;
 let devDir: string;
 let device: string;
+let httpPort: number;
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -91,11 +92,13 @@ beforeAll(async () => {
   device = join(devDir, 'watchdog');
   await writeFile(device, '');
   const brokerPort = await getFreePort();
+  httpPort = await getFreePort();
   agent = await spawnAgent(
     (dir) => `node: { id: edge }
 data_dir: ${dir}/data
 broker: { listen: "127.0.0.1:${brokerPort}" }
 mqtt: { reconnect_min: 100ms, reconnect_max: 500ms }
+http: { enabled: true, listen: "127.0.0.1:${httpPort}" }
 uplink: { url: "${upstream.url}", protocol: "5" }
 watchdog:
   interval: 250ms
@@ -144,6 +147,15 @@ describe('the watchdog gates the uplink (issue 4)', () => {
       svc: { ok: true, class: 'local', down: false },
     });
     expect(watchdog()!.last_pet).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    // The capability's report on the health API: the state it holds now.
+    const res = await fetch(`http://${LOOPBACK}:${httpPort}/api/health/watchdog`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      healthy: true,
+      uplink: true,
+      petting: true,
+      checks: { central: { ok: true, class: 'uplink' }, svc: { ok: true, class: 'local' } },
+    });
     // Read from the broker, not the live subscription: aedes can hand a subscriber a
     // retained value after a newer live one (see the session note), and the uplink
     // republishes its state only when it changes.

@@ -6,10 +6,10 @@ import {
   desiredDiscovery as desiredDiscoveryFor,
 } from '../../../discovery/agent-model.js';
 import type { Config } from '../../../src/config/schema.js';
-import { configuredFamilies } from '../../../src/main.js';
+import { configuredEntities } from '../../../src/main.js';
 
 /** What the agent publishes for a config before anything is observed. */
-const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredFamilies(c));
+const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredEntities(c));
 
 const config = (http: string) => parseConfig(`node: { id: n }\n${http}`, { env: {} }).config;
 

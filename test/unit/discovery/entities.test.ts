@@ -210,6 +210,13 @@ describe('agent, host, watchdog, backups, remediation', () => {
     expect(alerts!.payload.event_types).toContain('container_down');
   });
 
+  it('lists an alert type a capability raises that the known list lacks, once and last', () => {
+    const known = agentEntities(ctx, agentDev)[1]!.payload.event_types as string[];
+    const alerts = agentEntities(ctx, agentDev, ['disk_fills_soon', 'container_down'])[1]!;
+    expect(alerts.payload.event_types).toEqual([...known, 'disk_fills_soon']);
+    expect(alerts.payload.value_template).toContain('"disk_fills_soon"');
+  });
+
   it('reads host reachability from the host availability topic, available with the agent', () => {
     const [reach] = hostEntities(ctx, nas, agentDev, 'nas');
     expect(reach!.payload).toMatchObject({

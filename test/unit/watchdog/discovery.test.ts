@@ -9,11 +9,11 @@ import {
   discoveryMessages as discoveryMessagesFor,
 } from '../../../discovery/agent-model.js';
 import type { Config } from '../../../src/config/schema.js';
-import { configuredFamilies } from '../../../src/main.js';
+import { configuredEntities } from '../../../src/main.js';
 
 /** What the agent publishes for a config before anything is observed. */
-const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredFamilies(c));
-const discoveryMessages = (c: Config) => discoveryMessagesFor(c, configuredFamilies(c));
+const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredEntities(c));
+const discoveryMessages = (c: Config) => discoveryMessagesFor(c, configuredEntities(c));
 
 function config(extra: string) {
   return parseConfig(`node: { id: edge }\nhosts: [{ id: local }]\n${extra}`, { env: {} }).config;
