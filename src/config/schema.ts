@@ -5,7 +5,7 @@ import { COMMAND_ACTIONS } from '../core/topics.js';
 import { containersConfig } from '../capabilities/containers/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
-import { duration, id, listen, parseSize, port, size } from './units.js';
+import { duration, id, listen, parseSize, port, requireUnique, size } from './units.js';
 
 /**
  * Each capability's config (its section, its host fields): a new capability adds one entry.
@@ -125,18 +125,7 @@ const broker = z
         input: b.url,
       });
     }
-    const names = new Set<string>();
-    b.users.forEach((u, i) => {
-      if (names.has(u.username)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['users', i, 'username'],
-          message: 'expected a unique user name',
-          input: u.username,
-        });
-      }
-      names.add(u.username);
-    });
+    requireUnique(ctx, b.users, { path: ['users'], field: 'username', what: 'user name' });
   });
 
 const discovery = z.strictObject({
@@ -375,19 +364,9 @@ export const configSchema = z
     policy: z.array(policyRule, { error: 'expected a list of policy rules' }).default([]),
     remediation: remediation.prefault({}),
   })
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.hosts.forEach((h, i) => {
-      if (seen.has(h.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['hosts', i, 'id'],
-          message: 'expected a unique host id',
-          input: h.id,
-        });
-      seen.add(h.id);
-    });
-  })
+  .superRefine((c, ctx) =>
+    requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' }),
+  )
   .transform((c) => {
     const nodeId = c.node.id ?? slugifyId(hostname());
     return { ...c, node: { id: nodeId, name: c.node.name ?? nodeId } };

@@ -133,6 +133,30 @@ export const hostPort = (example = '127.0.0.1:22') =>
     `expected host:port such as "${example}" or "[::1]:1883" with a port 1-65535`,
   );
 
+/**
+ * Flags every entry of `items` whose `field` repeats an earlier entry's, at
+ * `<path>.<index>.<field>`, as `expected a unique <what>`.
+ */
+export function requireUnique<T>(
+  ctx: z.core.$RefinementCtx<unknown>,
+  items: readonly T[],
+  where: { path: readonly (string | number)[]; field: keyof T & string; what: string },
+): void {
+  const seen = new Set<unknown>();
+  items.forEach((item, i) => {
+    const value = item[where.field];
+    if (seen.has(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...where.path, i, where.field],
+        message: `expected a unique ${where.what}`,
+        input: value,
+      });
+    }
+    seen.add(value);
+  });
+}
+
 const ID = /^[a-zA-Z0-9_-]+$/;
 /** An id field (host, check, job …): letters, digits, `_` or `-`. */
 export const id = (what: string) =>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { duration, hostPort, id } from '../../config/units.js';
+import { duration, hostPort, id, requireUnique } from '../../config/units.js';
 
 /** The health-gated watchdog (issue 4): checks, the uplink gate, the hardware watchdog. */
 const checkCommandError =
@@ -65,20 +65,9 @@ const section = z
       })
       .prefault({}),
   })
-  .superRefine((w, ctx) => {
-    const seen = new Set<string>();
-    w.checks.forEach((c, i) => {
-      if (seen.has(c.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['checks', i, 'id'],
-          message: 'expected a unique check id',
-          input: c.id,
-        });
-      }
-      seen.add(c.id);
-    });
-  });
+  .superRefine((w, ctx) =>
+    requireUnique(ctx, w.checks, { path: ['checks'], field: 'id', what: 'check id' }),
+  );
 
 export const watchdogConfig = {
   key: 'watchdog',
