@@ -2,10 +2,10 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { shippedLaunch, type Launch } from '../test/bench/agent-process.js';
-import type { Benchmark, Figure } from '../test/bench/framework.js';
-import { benchmarks } from '../test/bench/registry.js';
-import { formatValue, machineInfo, renderReport, renderSection } from '../test/bench/report.js';
+import { shippedLaunch, type Launch } from './agent-process.js';
+import type { Benchmark, Figure } from './framework.js';
+import { benchmarks } from './registry.js';
+import { formatValue, machineInfo, renderReport, renderSection } from './report.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs every registered benchmark (or those whose name
