@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
+import { writeFileAtomicSync } from '../../src/core/atomic-file.js';
 import { shippedLaunch, type Launch } from './agent-process.js';
 import type { Benchmark, Figure } from './framework.js';
 import { benchmarks } from './registry.js';
@@ -144,9 +145,8 @@ async function main(argv: string[]): Promise<number> {
     date: new Date(),
     command,
   });
-  // Write-then-rename: an interrupted run never leaves a half-written report.
-  writeFileSync(`${file}.tmp`, report);
-  renameSync(`${file}.tmp`, file);
+  // An interrupted run never leaves a half-written report.
+  writeFileAtomicSync(file, report);
   console.error(`\nbench: wrote ${file} (${fresh.size} section(s) updated)`);
   if (failed.length > 0) {
     console.error(`bench: failed: ${failed.join(', ')}`);
