@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { removeTempFiles, writeFileAtomic } from '../src/core/atomic-file.js';
 import { errorMessage } from '../src/core/errors.js';
 import type { RegistryChange, RegistryEntry } from './registry.js';
 import type { DiscoveryRegistry } from './registry.js';
@@ -18,9 +19,9 @@ export interface FileRegistryOptions {
 const VERSION = 1;
 
 /**
- * A registry persisted as one JSON file, replaced atomically on every change: write a
- * temp file, fsync it, rename it over the old one, fsync the directory. A crash leaves
- * either the old file or the new one, never half of one; stray temp files are ignored.
+ * A registry persisted as one JSON file, replaced atomically on every change
+ * (writeFileAtomic). A crash leaves either the old file or the new one, never half of
+ * one; the temp files it leaves are removed on open.
  *
  * `release()` lets go of the entries between rounds (25,000 of them are ~10 MB of heap);
  * the next read loads the file again, once every write has landed.
@@ -30,7 +31,6 @@ export class FileDiscoveryRegistry implements DiscoveryRegistry {
   readonly #log: WarnSink | undefined;
   #map: Map<string, RegistryEntry> | undefined;
   #chain: Promise<void> = Promise.resolve();
-  #seq = 0;
   /** Why the file could not be read, when it was treated as empty. */
   readonly loadProblem: string | undefined;
 
@@ -49,7 +49,7 @@ export class FileDiscoveryRegistry implements DiscoveryRegistry {
   /** Opens (or creates) the registry file; a corrupt file is set aside and reported. */
   static async open(path: string, opts: FileRegistryOptions = {}): Promise<FileDiscoveryRegistry> {
     await mkdir(dirname(path), { recursive: true });
-    await removeStrayTempFiles(path);
+    await removeTempFiles(path);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -93,7 +93,9 @@ export class FileDiscoveryRegistry implements DiscoveryRegistry {
     applyChange(map, change);
     const text = serialise(map);
     // Writes run one at a time, so an older snapshot never lands after a newer one.
-    const next = this.#chain.catch(() => undefined).then(() => this.#write(text));
+    const next = this.#chain
+      .catch(() => undefined)
+      .then(() => writeFileAtomic(this.#path, text, { mode: 0o600 }));
     this.#chain = next;
     return next;
   }
@@ -135,19 +137,6 @@ export class FileDiscoveryRegistry implements DiscoveryRegistry {
     }
     this.#map = map;
     return map;
-  }
-
-  async #write(text: string): Promise<void> {
-    const tmp = `${this.#path}.${process.pid}.${++this.#seq}.tmp`;
-    const fh = await open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(text, 'utf8');
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.#path);
-    await fsyncDir(dirname(this.#path));
   }
 }
 
@@ -198,29 +187,4 @@ function isEntry(e: unknown): e is RegistryEntry {
     (e.deviceId === undefined || typeof e.deviceId === 'string') &&
     (e.observed === undefined || typeof e.observed === 'boolean')
   );
-}
-
-async function removeStrayTempFiles(path: string): Promise<void> {
-  const dir = dirname(path);
-  const prefix = `${basename(path)}.`;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    if (name.startsWith(prefix) && name.endsWith('.tmp')) {
-      await unlink(join(dir, name)).catch(() => undefined);
-    }
-  }
-}
-
-// Makes the rename itself durable; some filesystems refuse to fsync a directory.
-async function fsyncDir(dir: string): Promise<void> {
-  try {
-    const fh = await open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // best effort
-  }
 }

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
 import { OutpostError } from '../../src/core/errors.js';
+import { TokenBucket } from '../../src/core/token-bucket.js';
 
 /** What the uplink may send per second; 0 lifts a limit. */
 export interface RateLimits {
@@ -20,22 +21,18 @@ interface Waiter {
 }
 
 /**
- * A token bucket over messages and bytes with two priority lanes (issue 4: a returning LTE
+ * Token buckets over messages and bytes with two priority lanes (issue 4: a returning LTE
  * link must not be saturated by the replay, and a fresh event must not wait behind it).
- * The bucket holds `burstS` seconds of each rate, so after an idle spell at most that much
+ * Each bucket holds `burstS` seconds of its rate, so after an idle spell at most that much
  * goes out at once. Live waiters are served ahead of replay waiters, FIFO within a lane,
  * and everything counts against the same budget: live traffic slows the replay instead of
  * adding to it. A message larger than the byte budget goes once the bucket is full.
  */
 export class Pacer {
   readonly #clock: Clock;
-  readonly #msgRate: number;
-  readonly #byteRate: number;
-  readonly #msgCap: number;
-  readonly #byteCap: number;
-  #msgs: number;
-  #bytes: number;
-  #at: number;
+  /** None where the rate is 0 (unlimited). */
+  readonly #msgs: TokenBucket | undefined;
+  readonly #bytes: TokenBucket | undefined;
   #live: Waiter[] = [];
   #replay: Waiter[] = [];
   #timer: TimerHandle | undefined;
@@ -43,17 +40,12 @@ export class Pacer {
 
   constructor(limits: RateLimits, clock: Clock, burstS = 1) {
     this.#clock = clock;
-    this.#msgRate = nonNegative('messages per second', limits.messagesPerS);
-    this.#byteRate = nonNegative('bytes per second', limits.bytesPerS);
-    this.#msgCap = Math.max(1, this.#msgRate * burstS);
-    this.#byteCap = Math.max(1, this.#byteRate * burstS);
-    this.#msgs = this.#msgCap;
-    this.#bytes = this.#byteCap;
-    this.#at = clock.now();
+    this.#msgs = bucket(nonNegative('messages per second', limits.messagesPerS), burstS, clock);
+    this.#bytes = bucket(nonNegative('bytes per second', limits.bytesPerS), burstS, clock);
   }
 
   get unlimited(): boolean {
-    return this.#msgRate === 0 && this.#byteRate === 0;
+    return this.#msgs === undefined && this.#bytes === undefined;
   }
 
   /** Waiters queued in each lane. */
@@ -113,31 +105,29 @@ export class Pacer {
   }
 
   #refill(): void {
-    const now = this.#clock.now();
-    const s = Math.max(0, now - this.#at) / 1000;
-    this.#at = now;
-    this.#msgs = Math.min(this.#msgCap, this.#msgs + s * this.#msgRate);
-    this.#bytes = Math.min(this.#byteCap, this.#bytes + s * this.#byteRate);
+    this.#msgs?.refill();
+    this.#bytes?.refill();
   }
 
   #fits(bytes: number): boolean {
-    const msgOk = this.#msgRate === 0 || this.#msgs >= 1;
-    const byteOk = this.#byteRate === 0 || this.#bytes >= Math.min(bytes, this.#byteCap);
-    return msgOk && byteOk;
+    return (this.#msgs?.has(1) ?? true) && (this.#bytes?.has(bytes) ?? true);
   }
 
   #consume(bytes: number): void {
-    if (this.#msgRate > 0) this.#msgs -= 1;
-    if (this.#byteRate > 0) this.#bytes -= bytes;
+    this.#msgs?.take(1);
+    this.#bytes?.take(bytes);
   }
 
   #msUntil(bytes: number): number {
-    const msgWait = this.#msgRate === 0 ? 0 : Math.max(0, 1 - this.#msgs) / this.#msgRate;
-    const byteNeed = Math.min(bytes, this.#byteCap) - this.#bytes;
-    const byteWait = this.#byteRate === 0 ? 0 : Math.max(0, byteNeed) / this.#byteRate;
+    const wait = Math.max(this.#msgs?.msUntil(1) ?? 0, this.#bytes?.msUntil(bytes) ?? 0);
     // At least 1 ms, so rounding can never spin the timer without progress.
-    return Math.max(1, Math.ceil(Math.max(msgWait, byteWait) * 1000));
+    return Math.max(1, Math.ceil(wait));
   }
+}
+
+/** A bucket holding `burstS` seconds of `rate`; none for a rate of 0 (unlimited). */
+function bucket(rate: number, burstS: number, clock: Clock): TokenBucket | undefined {
+  return rate === 0 ? undefined : new TokenBucket(rate, rate * burstS, clock);
 }
 
 function nonNegative(what: string, n: number): number {

@@ -7,11 +7,11 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   truncateSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeFileAtomicSync } from '../core/atomic-file.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { ActionStore } from './action-store.js';
 import { actionRecordSchema, type ActionRecord } from './actions.js';
@@ -27,7 +27,7 @@ export interface FileActionStoreOptions {
  * Actions as an append-only JSON-lines log (`{"put": record}` / `{"del": id}`), fsynced
  * on every write. A crash can only leave a torn last line, which loading cuts off; a
  * damaged line elsewhere is skipped with a warning. When dead lines outnumber live
- * records the file is rewritten to a temp file, fsynced and renamed over the old one.
+ * records the file is rewritten, atomically (writeFileAtomicSync).
  */
 export class FileActionStore implements ActionStore {
   readonly #path: string;
@@ -150,34 +150,12 @@ export class FileActionStore implements ActionStore {
   }
 
   #compact(): void {
-    const tmp = `${this.#path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      const body = this.list()
-        .map((r) => `${JSON.stringify({ put: r })}\n`)
-        .join('');
-      writeSync(fd, body);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#path);
-    syncDir(dirname(this.#path));
+    const body = this.list()
+      .map((r) => `${JSON.stringify({ put: r })}\n`)
+      .join('');
+    writeFileAtomicSync(this.#path, body);
     this.#reopen();
     this.#lines = this.#records.size;
-  }
-}
-
-/** Makes a rename durable (POSIX: the directory entry lives in the directory). */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a directory; the rename itself is atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,13 +1,5 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../core/atomic-file.js';
 
 /** Reads a JSON file; undefined when it does not exist or does not parse. */
 export function readJsonFile(path: string): unknown {
@@ -19,26 +11,7 @@ export function readJsonFile(path: string): unknown {
   }
 }
 
-/** Replaces a JSON file atomically: temp file, fsync, rename, fsync of the directory. */
+/** Replaces a JSON file atomically (see writeFileAtomicSync). */
 export function writeJsonFile(path: string, value: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o640);
-  try {
-    const data = Buffer.from(`${JSON.stringify(value)}\n`);
-    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // a file system that cannot fsync a directory still renamed atomically
-  }
+  writeFileAtomicSync(path, `${JSON.stringify(value)}\n`, { mode: 0o640 });
 }

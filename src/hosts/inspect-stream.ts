@@ -1,23 +1,21 @@
 import { StringDecoder } from 'node:string_decoder';
 
 /**
- * Splits engine output that is one JSON array (what `docker inspect ID…` and
- * `podman inspect ID…` print), or a sequence of JSON objects one after another (what
- * `inspect --format '{…}' ID…` prints, one per line), into the text of its elements while
- * the output arrives,
- * so the answer of a host with a hundred containers (about 400 KB) is never held as
- * one buffer, one string and one parsed tree at the same time: each element is parsed
- * and dropped on its own, small enough to die young.
+ * Splits engine output that is JSON objects one after another (what
+ * `inspect --format '{…}' ID…` prints, one per line) into the text of each object while
+ * the output arrives, so the answer of a host with a hundred containers (about 400 KB)
+ * is never held as one buffer, one string and one parsed tree at the same time: each
+ * object is parsed and dropped on its own, small enough to die young.
  *
- * It finds element boundaries only (brackets and braces outside strings); whether an
- * element is valid JSON is JSON.parse's call. It never throws: the first problem is
+ * It finds object boundaries only (brackets and braces outside strings); whether an
+ * object is valid JSON is JSON.parse's call. It never throws: the first problem is
  * kept, everything after it is ignored but still counted.
  */
-export class JsonArraySplitter {
+export class JsonSequenceSplitter {
   readonly #onElement: (text: string, index: number) => void;
   readonly #decoder = new StringDecoder('utf8');
-  readonly #sequence: boolean;
-  #state: 'start' | 'open' | 'comma' | 'after-element' | 'element' | 'done' | 'sequence';
+  /** Between objects (only whitespace may come before the next `{`), or inside one. */
+  #inElement = false;
   /** Nesting depth inside the current element. */
   #depth = 0;
   #inString = false;
@@ -29,11 +27,9 @@ export class JsonArraySplitter {
   #head = '';
   #problem: string | undefined;
 
-  /** `sequence`: objects one after another (whitespace between them), no array around them. */
-  constructor(onElement: (text: string, index: number) => void, opts: { sequence?: boolean } = {}) {
+  /** `onElement` gets the text of each object and its index in the output. */
+  constructor(onElement: (text: string, index: number) => void) {
     this.#onElement = onElement;
-    this.#sequence = opts.sequence ?? false;
-    this.#state = this.#sequence ? 'sequence' : 'start';
   }
 
   /** Characters seen so far. */
@@ -46,12 +42,7 @@ export class JsonArraySplitter {
     return this.#head;
   }
 
-  /** Whether the output started like an array (`[` after whitespace). */
-  get startedArray(): boolean {
-    return this.#head.startsWith('[');
-  }
-
-  /** Why the output is not a JSON array of objects, once that is known. */
+  /** Why the output is not JSON objects one after another, once that is known. */
   get problem(): string | undefined {
     return this.#problem;
   }
@@ -75,12 +66,11 @@ export class JsonArraySplitter {
     this.#scan(text);
   }
 
-  /** The output has ended: an unfinished array or object is a problem. */
+  /** The output has ended: an unfinished object is a problem. */
   end(): void {
     const rest = this.#decoder.end();
     if (rest.length > 0) this.push(rest);
-    const finished = this.#state === (this.#sequence ? 'sequence' : 'done');
-    if (this.#problem === undefined && !finished) {
+    if (this.#problem === undefined && this.#inElement) {
       this.#fail('Unexpected end of JSON input');
     }
     this.#parts = [];
@@ -101,7 +91,7 @@ export class JsonArraySplitter {
     let i = 0;
     let from = 0; // where the current element's piece in this chunk starts
     while (i < n) {
-      if (this.#state === 'element') {
+      if (this.#inElement) {
         i = this.#element(text, i, from);
         if (i < 0 || this.#problem !== undefined) return;
         continue;
@@ -109,26 +99,14 @@ export class JsonArraySplitter {
       const c = text.charCodeAt(i);
       if (isSpace(c)) {
         i++;
-        continue;
-      }
-      const state = this.#state;
-      if (c === OPEN_BRACE && (state === 'open' || state === 'comma' || state === 'sequence')) {
-        this.#state = 'element';
+      } else if (c === OPEN_BRACE) {
+        this.#inElement = true;
         this.#depth = 0;
         from = i;
-      } else if (c === CLOSE_BRACKET && (state === 'open' || state === 'after-element')) {
-        this.#state = 'done';
-        i++;
-      } else if (c === COMMA && state === 'after-element') {
-        this.#state = 'comma';
-        i++;
-      } else if (c === OPEN_BRACKET && state === 'start') {
-        this.#state = 'open';
-        i++;
       } else {
         const at = this.#chars - text.length + i;
         return this.#fail(
-          `Unexpected token ${JSON.stringify(text[i])} at position ${at}, expected ${EXPECTED[state]}`,
+          `Unexpected token ${JSON.stringify(text[i])} at position ${at}, expected '{'`,
         );
       }
     }
@@ -163,7 +141,7 @@ export class JsonArraySplitter {
     this.#parts.push(text.slice(from, i + 1));
     const element = this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('');
     this.#parts = [];
-    this.#state = this.#sequence ? 'sequence' : 'after-element';
+    this.#inElement = false;
     this.#onElement(element, this.#index++);
     return i + 1;
   }
@@ -176,17 +154,6 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-
-const EXPECTED = {
-  start: "'['",
-  open: "'{' or ']'",
-  comma: "'{'",
-  'after-element': "',' or ']'",
-  element: '',
-  done: 'the end of the output',
-  sequence: "'{'",
-} as const;
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;

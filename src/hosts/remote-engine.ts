@@ -1,6 +1,6 @@
 import { OutpostError, errorMessage } from '../core/errors.js';
 import { notJson, parseInspectElement, type InspectRecord } from './inspect-schema.js';
-import { JsonArraySplitter } from './inspect-stream.js';
+import { JsonSequenceSplitter } from './inspect-stream.js';
 import { shJoin, shQuote } from './shell-quote.js';
 import type { CommandRunner } from './ssh-connection.js';
 
@@ -97,25 +97,22 @@ export class RemoteEngine {
     const what = `${source}: ${command.join(' ')}`;
     let podman = false;
     let failure: Error | undefined;
-    const splitter = new JsonArraySplitter(
-      (text, index) => {
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (err) {
-          return splitter.fail(errorMessage(err));
-        }
-        try {
-          const record = parseInspectElement(value, index, `${what} inspect`);
-          podman ||= isPodmanRecord(record);
-          onRecord(record);
-        } catch (err) {
-          failure = err instanceof Error ? err : new Error(String(err));
-          splitter.fail('rejected');
-        }
-      },
-      { sequence: true },
-    );
+    const splitter = new JsonSequenceSplitter((text, index) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (err) {
+        return splitter.fail(errorMessage(err));
+      }
+      try {
+        const record = parseInspectElement(value, index, `${what} inspect`);
+        podman ||= isPodmanRecord(record);
+        onRecord(record);
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+        splitter.fail('rejected');
+      }
+    });
     const res = await runner.exec(this.#script, {
       timeoutMs,
       onStdout: (chunk) => splitter.pushBytes(chunk),

@@ -1,6 +1,6 @@
 /**
  * The benchmark contract: a benchmark is `{ name, description, run(ctx) }` and returns
- * figures; `scripts/bench.ts` runs them and writes BENCHMARKS.md. Plus the few statistics
+ * figures; `test/bench/bench.ts` runs them and writes BENCHMARKS.md. Plus the few statistics
  * helpers every benchmark needs (medians, not means: one slow run on a shared 2-core
  * machine should not move the headline figure).
  */

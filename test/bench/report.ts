@@ -151,7 +151,7 @@ export function renderReport(r: ReportInput): string {
   return [
     '# Benchmarks',
     '',
-    '<!-- Written by scripts/bench.ts: run `npm run bench` (or `npm run bench -- NAME…` for',
+    '<!-- Written by test/bench/bench.ts: run `npm run bench` (or `npm run bench -- NAME…` for',
     'some). Each section below is replaced when its benchmark runs; edits inside are lost. -->',
     '',
     `Last run ${formatDate(r.date)}: \`${r.command}\`, on this machine:`,

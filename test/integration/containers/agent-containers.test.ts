@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';

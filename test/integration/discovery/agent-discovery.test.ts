@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { main } from '../../../src/cli/dispatch.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { desiredDiscovery as desiredDiscoveryFor } from '../../../discovery/agent-model.js';

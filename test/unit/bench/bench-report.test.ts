@@ -9,7 +9,7 @@ import {
 } from '../../bench/report.js';
 
 /**
- * BENCHMARKS.md rewriting (scripts/bench.ts): a filtered run replaces only the sections of
+ * BENCHMARKS.md rewriting (test/bench/bench.ts): a filtered run replaces only the sections of
  * the benchmarks it ran. Kept here with the other docker/ and tooling checks of this folder.
  */
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { groupByDevice } from '../../../discovery/device-based.js';
 import { desiredConfigs } from '../../../discovery/model.js';
 import type { DiscoveryConfig } from '../../../discovery/entity.js';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { ctx, fullModel } from './fixtures.js';
 
 const all = desiredConfigs(ctx, fullModel);

@@ -5,7 +5,7 @@ import { desiredConfigs } from '../../../discovery/model.js';
 import { containerEntities } from '../../../discovery/entities/containers.js';
 import { diskEntities } from '../../../discovery/entities/disks.js';
 import { backupEntities } from '../../../discovery/entities/backups.js';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { idToken } from '../../../discovery/ids.js';
 import { agent, ctx, fullModel, fullSite, modelOf } from './fixtures.js';
 

@@ -272,7 +272,7 @@ describe('docker/Dockerfile.dockerignore', () => {
       'data/store/000001.log',
       '.git/HEAD',
       'test/unit/docker/docker-files.test.ts',
-      'scripts/bench.ts',
+      'scripts/eslint.config.js',
       'BENCHMARKS.md',
       'docker/compose.yaml',
     ]) {

@@ -8,7 +8,7 @@ import {
   uplinkStateTopic,
 } from '../../../bridges/uplink/topic-map.js';
 import { agentDevice } from '../../../discovery/device.js';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { log } from './fakes.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WATCHDOG_FIELDS } from '../../../discovery/entities/watchdog.js';
-import { validateDiscovery } from '../../../discovery/ha-rules.js';
+import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import type { WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
 import { parseConfig } from '../../../src/config/load.js';
 import { topics } from '../../../src/core/topics.js';

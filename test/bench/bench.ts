@@ -1,11 +1,12 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { shippedLaunch, type Launch } from '../test/bench/agent-process.js';
-import type { Benchmark, Figure } from '../test/bench/framework.js';
-import { benchmarks } from '../test/bench/registry.js';
-import { formatValue, machineInfo, renderReport, renderSection } from '../test/bench/report.js';
+import { writeFileAtomicSync } from '../../src/core/atomic-file.js';
+import { shippedLaunch, type Launch } from './agent-process.js';
+import type { Benchmark, Figure } from './framework.js';
+import { benchmarks } from './registry.js';
+import { formatValue, machineInfo, renderReport, renderSection } from './report.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs every registered benchmark (or those whose name
@@ -144,9 +145,8 @@ async function main(argv: string[]): Promise<number> {
     date: new Date(),
     command,
   });
-  // Write-then-rename: an interrupted run never leaves a half-written report.
-  writeFileSync(`${file}.tmp`, report);
-  renameSync(`${file}.tmp`, file);
+  // An interrupted run never leaves a half-written report.
+  writeFileAtomicSync(file, report);
   console.error(`\nbench: wrote ${file} (${fresh.size} section(s) updated)`);
   if (failed.length > 0) {
     console.error(`bench: failed: ${failed.join(', ')}`);

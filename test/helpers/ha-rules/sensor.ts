@@ -2,7 +2,7 @@ import {
   NON_NUMERIC_SENSOR_CLASSES,
   SENSOR_DEVICE_CLASS_UNITS,
   STATE_CLASSES,
-} from './ha-vocabulary.js';
+} from './vocabulary.js';
 
 type Report = (key: string, message: string) => void;
 

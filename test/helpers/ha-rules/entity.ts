@@ -1,3 +1,4 @@
+import type { Platform } from '../../../discovery/ha-vocabulary.js';
 import {
   ABBREVIATIONS,
   DEPRECATED_KEYS,
@@ -5,7 +6,7 @@ import {
   ORIGIN_KEYS,
   PLATFORM_KEYS,
   REQUIRED_KEYS,
-} from './ha-rules-keys.js';
+} from './keys.js';
 import {
   AVAILABILITY_MODES,
   BINARY_SENSOR_DEVICE_CLASSES,
@@ -13,9 +14,8 @@ import {
   ENTITY_CATEGORIES,
   EVENT_DEVICE_CLASSES,
   SWITCH_DEVICE_CLASSES,
-  type Platform,
-} from './ha-vocabulary.js';
-import { validateSensor } from './ha-rules-sensor.js';
+} from './vocabulary.js';
+import { validateSensor } from './sensor.js';
 
 /** Collects violations as `<where>: <key>: <what>`. */
 export type Report = (key: string, message: string) => void;

@@ -1,7 +1,7 @@
-import { checkKeys, isObj, validateEntity, type Report } from './ha-rules-entity.js';
-import { DEVICE_MESSAGE_KEYS } from './ha-rules-keys.js';
-import { PLATFORMS, type Platform } from './ha-vocabulary.js';
-import { parseConfigTopic } from './topics.js';
+import { PLATFORMS, type Platform } from '../../../discovery/ha-vocabulary.js';
+import { parseConfigTopic } from '../../../discovery/topics.js';
+import { checkKeys, isObj, validateEntity, type Report } from './entity.js';
+import { DEVICE_MESSAGE_KEYS } from './keys.js';
 
 /**
  * A strict check of discovery messages against Home Assistant's rules, stricter than HA

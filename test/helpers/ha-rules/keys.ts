@@ -1,7 +1,7 @@
-import type { Platform } from './ha-vocabulary.js';
+import type { Platform } from '../../../discovery/ha-vocabulary.js';
 
 /**
- * Key lists for ha-rules.ts: the full keys each platform takes in discovery
+ * Key lists for the rules: the full keys each platform takes in discovery
  * (HA_DOCS.sensorMqtt & co.), the abbreviations HA would also accept (outpost writes full
  * keys only), and keys that are deprecated or not MQTT options at all.
  */
