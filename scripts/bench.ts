@@ -2,10 +2,11 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { shippedLaunch, type Launch } from '../test/bench/agent-process.js';
+import { shippedLaunch } from '../test/bench/agent-process.js';
 import type { Benchmark, Figure } from '../test/bench/framework.js';
 import { benchmarks } from '../test/bench/registry.js';
 import { formatValue, machineInfo, renderReport, renderSection } from '../test/bench/report.js';
+import { launcherWords } from '../test/helpers/launcher.js';
 
 /**
  * `npm run bench [-- NAME…]`: runs every registered benchmark (or those whose name
@@ -62,14 +63,9 @@ const LAUNCHED = 'OUTPOST_BENCH_LAUNCHER';
 const relaunching =
   process.env[LAUNCHED] === undefined && !process.argv.includes(NODE_DEFAULTS_FLAG);
 
-/** "MALLOC_ARENA_MAX=4 … --max-opt=1 …": how the launcher runs node, in its own words. */
-function launcherWords(launch: Launch): string {
-  return [...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`), ...launch.flags].join(' ');
-}
-
 /**
  * Runs this script again under the agent's launcher (its node flags and malloc
- * environment, read from the built CLI's shebang), so the benchmarks that measure the
+ * environment, read from bin/outpost), so the benchmarks that measure the
  * agent's components in this process measure them as they run in the agent. Interrupts
  * are passed on; the exit code is the child's.
  */
