@@ -15,10 +15,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
+import { agentEntryPath, launcherPath, readLauncher } from '../helpers/launcher.js';
 import { killOnExit } from '../helpers/process.js';
 
 /**
- * Starts the built agent (`node dist/src/cli/main.js run`) the way an operator does: its
+ * Starts the built agent (`bin/outpost run`) the way an operator does: its
  * own temp config and data dir, the embedded broker on a random free port on 127.0.0.1,
  * and watches it from outside over MQTT. Only ever loopback.
  */
@@ -65,34 +66,45 @@ export interface StopResult {
 export interface Launch {
   readonly env: Readonly<Record<string, string>>;
   readonly flags: readonly string[];
+  /** The script that sets `env` and `flags` itself: the agent is started through it. */
+  readonly launcher?: string;
 }
 
 /** Plain `node`, nothing set: the baseline the launcher is compared against. */
 export const NODE_DEFAULTS: Launch = { env: {}, flags: [] };
 
 /**
- * How the `outpost` launcher runs node, read from the built CLI's shebang
- * (`#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS`), so the benchmark measures the agent as
- * shipped: the malloc settings in its environment and its V8 flags.
+ * The `outpost` launcher (bin/outpost), so the benchmark measures the agent as shipped:
+ * the agent is started through it, and other node processes that stand in for the agent
+ * get the malloc settings and V8 flags it defines.
  */
 export function shippedLaunch(root: string): Launch {
-  const first = readFileSync(agentEntry(root), 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S (.*)$/.exec(first);
-  const words = m?.[1]?.trim().split(/\s+/) ?? [];
-  const at = words.indexOf('node');
-  if (at < 0) return NODE_DEFAULTS;
-  const env: Record<string, string> = {};
-  for (const w of words.slice(0, at)) {
-    const eq = w.indexOf('=');
-    if (eq > 0) env[w.slice(0, eq)] = w.slice(eq + 1);
-  }
-  return { env, flags: words.slice(at + 1) };
+  return { ...readLauncher(root), launcher: launcherPath(root) };
 }
 
 export function agentEntry(root: string): string {
-  const entry = join(root, 'dist', 'src', 'cli', 'main.js');
+  const entry = agentEntryPath(root);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
   return entry;
+}
+
+/**
+ * The command that starts the agent with `args` as `launch` says: the launcher itself when
+ * there is one (it sets its own environment), else node with the flags on the built CLI.
+ */
+export function agentCommand(
+  root: string,
+  launch: Launch,
+  args: readonly string[],
+): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const entry = agentEntry(root);
+  if (launch.launcher !== undefined)
+    return { command: launch.launcher, args: [...args], env: childEnv() };
+  return {
+    command: process.execPath,
+    args: [...launch.flags, entry, ...args],
+    env: childEnv(launch),
+  };
 }
 
 /** A TCP port that was free on 127.0.0.1 a moment ago. */
@@ -172,7 +184,6 @@ export async function startAgent(
 }
 
 async function startOnce(root: string, launch: Launch): Promise<StartedAgent> {
-  const entry = agentEntry(root);
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
   const logFile = join(dir, 'agent.log');
   const configFile = join(dir, 'config.yaml');
@@ -183,12 +194,9 @@ async function startOnce(root: string, launch: Launch): Promise<StartedAgent> {
   const t0 = performance.now();
   let child: ChildProcess;
   try {
+    const cmd = agentCommand(root, launch, ['run', '--config', configFile]);
     child = killOnExit(
-      spawn(process.execPath, [...launch.flags, entry, 'run', '--config', configFile], {
-        cwd: dir,
-        env: childEnv(launch),
-        stdio: ['ignore', fd, fd],
-      }),
+      spawn(cmd.command, cmd.args, { cwd: dir, env: cmd.env, stdio: ['ignore', fd, fd] }),
     );
   } finally {
     closeSync(fd);

@@ -24,7 +24,7 @@ const mib = (bytes: number) => Math.round((bytes / MiB) * 10) / 10;
 export const agentStartup: Benchmark = {
   name: 'agent-startup',
   description:
-    'Time from spawning `node dist/src/cli/main.js run` (embedded broker on a free 127.0.0.1 ' +
+    'Time from spawning `bin/outpost run` (embedded broker on a free 127.0.0.1 ' +
     'port, temp config and data dir) until a subscriber has `online` on the availability ' +
     'topic; 7 runs after 1 discarded warm-up, each stopped with SIGTERM and checked to exit 0 ' +
     'within 5 s. Baseline: a bare `node -e` that opens a TCP listener.',

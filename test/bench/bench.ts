@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { writeFileAtomicSync } from '../../src/core/atomic-file.js';
-import { shippedLaunch, type Launch } from './agent-process.js';
+import { launcherWords } from '../helpers/launcher.js';
+import { shippedLaunch } from './agent-process.js';
 import type { Benchmark, Figure } from './framework.js';
 import { benchmarks } from './registry.js';
 import { formatValue, machineInfo, renderReport, renderSection } from './report.js';
@@ -63,14 +64,9 @@ const LAUNCHED = 'OUTPOST_BENCH_LAUNCHER';
 const relaunching =
   process.env[LAUNCHED] === undefined && !process.argv.includes(NODE_DEFAULTS_FLAG);
 
-/** "MALLOC_ARENA_MAX=4 … --max-opt=1 …": how the launcher runs node, in its own words. */
-function launcherWords(launch: Launch): string {
-  return [...Object.entries(launch.env).map(([k, v]) => `${k}=${v}`), ...launch.flags].join(' ');
-}
-
 /**
  * Runs this script again under the agent's launcher (its node flags and malloc
- * environment, read from the built CLI's shebang), so the benchmarks that measure the
+ * environment, read from bin/outpost), so the benchmarks that measure the
  * agent's components in this process measure them as they run in the agent. Interrupts
  * are passed on; the exit code is the child's.
  */

@@ -40,9 +40,8 @@ import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { unixHttpJson } from '../helpers/unix-http.js';
 import { cannedHost, createFakeEngine } from '../integration/containers/fake-engine.js';
 import {
-  agentEntry,
+  agentCommand,
   canConnect,
-  childEnv,
   freePort,
   LOOPBACK,
   procStatusBytes,
@@ -481,7 +480,7 @@ if (process.argv[2] === DRIVER_FLAG) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The built agent as a child process (launcher flags, embedded broker), with a config of
+// The built agent as a child process (through its launcher, embedded broker), with a config of
 // the bench's own: the local engine for (3), 50 SSH hosts for (4).
 
 interface AgentProc {
@@ -520,10 +519,10 @@ async function spawnAgent(
   const t0 = performance.now();
   let child: ChildProcess;
   try {
-    const launch = shippedLaunch(root);
-    const args = [...launch.flags, agentEntry(root), 'run', '--config', configFile];
-    const env = childEnv(launch);
-    child = killOnExit(spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', fd, fd] }));
+    const cmd = agentCommand(root, shippedLaunch(root), ['run', '--config', configFile]);
+    child = killOnExit(
+      spawn(cmd.command, cmd.args, { cwd: dir, env: cmd.env, stdio: ['ignore', fd, fd] }),
+    );
   } finally {
     closeSync(fd);
   }
@@ -746,7 +745,7 @@ export const containerStateLatency: Benchmark = {
     `Time from a real engine's container event (its own timeNano, read by the bench from ` +
     `an independent /events stream) to an MQTT subscriber receiving the changed retained ` +
     `state \`outpost/bench/hosts/local/containers/bench\` from the built agent: ` +
-    `\`node <launcher flags> dist/src/cli/main.js run\` as a child process, embedded broker ` +
+    `\`bin/outpost run\` (its launcher) as a child process, embedded broker ` +
     `on 127.0.0.1, the engine's unix socket as its local host (event stream → inspect → ` +
     `tracker → StatePublisher → broker → subscriber). ${STATE_CYCLES} start/kill cycles of ` +
     `one busybox container on dockerd 20.10 and on podman 4.3; target p99 < ` +
@@ -1039,7 +1038,7 @@ function agentSshFigures(r: AgentRun): Figure[] {
 export const containerAgentSsh: Benchmark = {
   name: 'container-agent-ssh-5000',
   description:
-    `The built agent as shipped (\`node <launcher flags> dist/src/cli/main.js run\`, ` +
+    `The built agent as shipped (\`bin/outpost run\`, ` +
     `embedded broker on 127.0.0.1: retained messages in SQLite, sessions in LevelDB) watching ${HOSTS} SSH hosts × ` +
     `${CONTAINERS} containers: ${SSHDS} real sshds on 127.0.0.1 (${HOSTS / SSHDS} hosts ` +
     `each), engine command = the FAKE engine CLI printing canned inspect JSON, ` +

@@ -1,13 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { agentEntryPath, launcherPath } from './launcher.js';
 import { waitUntil } from './mqtt.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
+const ROOT = resolve(import.meta.dirname, '../..');
 /** The built CLI: `npm test` builds before running vitest. */
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+export const CLI = agentEntryPath(ROOT);
+/** bin/outpost: the agent is started as it ships, through its launcher. */
+export const LAUNCHER = launcherPath(ROOT);
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -24,7 +27,11 @@ export interface AgentProcess {
   cleanup(): Promise<void>;
 }
 
-/** Runs `outpost run` as a child process with a config written to a temp dir. */
+/**
+ * Runs `outpost run` through the launcher (its node flags and environment, as users run
+ * it) as a child process with a config written to a temp dir. The launcher execs node, so
+ * `child.pid` is the agent's own.
+ */
 export async function spawnAgent(
   configYaml: (dir: string) => string,
   env: NodeJS.ProcessEnv = {},
@@ -34,7 +41,7 @@ export async function spawnAgent(
   const dir = await makeTempDir('agent');
   const configFile = join(dir, 'config.yaml');
   await writeFile(configFile, configYaml(dir));
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], {
+  const child = spawn(LAUNCHER, ['run', '--config', configFile], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

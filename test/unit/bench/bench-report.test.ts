@@ -59,10 +59,10 @@ describe('bench report', () => {
       });
       return { s, md };
     };
-    const launched = run({ ...machine, launcher: 'MALLOC_ARENA_MAX=4 --max-opt=1' });
+    const launched = run({ ...machine, launcher: 'SOME_ENV=1 --some-flag' });
     expect(launched.s).toContain("Node v20.0.0 under the agent's launcher on Test CPU (2 cores)");
     expect(launched.md).toContain(
-      "| node run as | the agent's launcher: `MALLOC_ARENA_MAX=4 --max-opt=1` |",
+      "| node run as | the agent's launcher: `SOME_ENV=1 --some-flag` |",
     );
     const plain = run({ ...machine, launcher: null });
     expect(plain.s).toContain('Node v20.0.0 under node defaults on Test CPU (2 cores)');

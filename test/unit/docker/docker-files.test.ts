@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ConfigError, parseConfig } from '../../../src/config/load.js';
+import { readLauncher } from '../../helpers/launcher.js';
 import {
   copyParts,
   isIgnored,
@@ -250,6 +251,32 @@ describe('docker/Dockerfile', () => {
     expect(copied?.sources).toEqual(['docker/healthcheck.js']);
   });
 
+  it('runs the agent through the launcher, shipped executable beside the built agent', () => {
+    const runtime = finalStage();
+    const last = (op: string) => runtime.instructions.filter((i) => i.op === op).at(-1)?.args;
+    expect(JSON.parse(last('ENTRYPOINT') ?? 'null')).toEqual(['/app/bin/outpost']);
+    expect(JSON.parse(last('CMD') ?? 'null')).toEqual(['run']);
+    // The effective WORKDIR: the nearest stage up the chain that sets one.
+    const workdir = stageChain(stages, runtime.name!)
+      .map((s) => s.instructions.filter((i) => i.op === 'WORKDIR').at(-1)?.args)
+      .find((w) => w !== undefined);
+    const inImage = (dest: string) => (dest.startsWith('/') ? dest : posix.join(workdir!, dest));
+    const copies = runtime.instructions.filter((i) => i.op === 'COPY').map(copyParts);
+    const launcher = copies.find((c) => inImage(c.dest) === '/app/bin/outpost');
+    expect(launcher?.sources).toEqual(['bin/outpost']);
+    expect(launcher!.flags.get('chmod')).toBe('755');
+    // The launcher runs ../dist/src/cli/main.js from where it is.
+    const dist = copies.find((c) => inImage(c.dest) === '/app/dist');
+    expect(dist?.sources).toEqual(['/app/dist']);
+    expect(dist!.flags.get('from')).toBe('build');
+  });
+
+  it("leaves the launcher's environment to the launcher (no second copy)", () => {
+    const env = envOf(finalStage());
+    for (const name of Object.keys(readLauncher(ROOT).env))
+      expect(env, name).not.toHaveProperty(name);
+  });
+
   it('copies nothing from the context that Dockerfile.dockerignore leaves out', () => {
     for (const s of stages) {
       for (const ins of s.instructions.filter((i) => i.op === 'COPY')) {
@@ -290,6 +317,7 @@ describe('docker/Dockerfile.dockerignore', () => {
       'discovery/device.ts',
       'bridges/uplink/bridge.ts',
       'docker/healthcheck.js',
+      'bin/outpost',
     ]) {
       expect(isIgnored(ignore, p), p).toBe(false);
     }
