@@ -110,7 +110,7 @@ containers: { down_after: 1s, cooldown: 1m, reconcile_every: 1s }
     } finally {
       await ha.endAsync();
     }
-  });
+  }, 120_000); // several engine round trips: room for a busy machine
 
   it('removes a removed container’s entities and state after repeated observations', async () => {
     const ids = await pollUntil(fetchIds, (v) => v.length > 0, 'the container to exist');
