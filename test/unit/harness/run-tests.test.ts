@@ -84,9 +84,26 @@ describe('npm test’s closing line', { timeout: RUN_TIMEOUT }, () => {
     );
   });
 
+  it('skips a suite for a missing capability outside CI, listed', async () => {
+    const r = await runTests('capability');
+    expect(r.closing).toBe('1 passed, 0 failed, 1 skipped');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('capability.test.js: 1 (a suite that needs it > would run)');
+  });
+
+  it('fails a suite for a missing capability under CI=true, naming what is missing', async () => {
+    const r = await runTests('capability', { CI: 'true' });
+    expect(r.closing).toBe('0 passed, 1 failed, 0 skipped');
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain(
+      'capability.test.js: the file failed: CI=true, and a capability for the fixture is ' +
+        'impossible here: missing on purpose',
+    );
+  });
+
   it('adds up every kind of failure in one run', async () => {
     const r = await runTests('test/fixtures/run-tests/');
-    expect(r.closing).toBe('3 passed, 4 failed, 4 skipped');
+    expect(r.closing).toBe('4 passed, 4 failed, 5 skipped');
     expect(r.code).not.toBe(0);
   });
 
