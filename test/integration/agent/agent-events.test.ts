@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/dispatch.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
@@ -81,16 +81,17 @@ journal: { enabled: true }
   it('is in the journal and in outpost events', async () => {
     const day = new Date().toISOString().slice(0, 10);
     const file = join(agent.dir, 'data', 'journal', day, 'edge', 'events.jsonl');
-    let lines: string[] = [];
-    for (let t = Date.now(); Date.now() - t < 10_000 && lines.length === 0;) {
-      lines = await readFile(file, 'utf8').then(
-        (s) => s.trim().split('\n').filter(Boolean),
-        () => [],
-      );
-      if (lines.length === 0) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(lines.map((l) => (JSON.parse(l) as { type: string }).type)).toContain(
-      'host_unreachable',
+    await vi.waitFor(
+      async () => {
+        const lines = await readFile(file, 'utf8').then(
+          (s) => s.trim().split('\n').filter(Boolean),
+          () => [],
+        );
+        expect(lines.map((l) => (JSON.parse(l) as { type: string }).type)).toContain(
+          'host_unreachable',
+        );
+      },
+      { timeout: 20_000, interval: 200 },
     );
     expect(await readdir(join(agent.dir, 'data', 'journal'))).toEqual([day]);
 

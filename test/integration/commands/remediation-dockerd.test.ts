@@ -253,7 +253,14 @@ describe('remediation against mosquitto and dockerd', () => {
   });
 
   it('a restart that does not come back is failed (exit code in the message)', async () => {
-    await new Promise((r) => setTimeout(r, 1500)); // crashy has exited by now
+    // crashy exits 3 a second after it starts: the engine answers this wait once it has.
+    const exited = await unixHttpJson<{ StatusCode: number }>(
+      dockerd.socketPath,
+      '/containers/crashy/wait?condition=not-running',
+      { method: 'POST', timeoutMs: 60_000 },
+    );
+    expect(exited.StatusCode).toBe(3);
+    expect((await startedAt('crashy')).Status).toBe('exited');
     const a = await client.request('restart_container', { target: 'local/crashy' });
     expect(a).toMatchObject({ ok: false, status: 'failed', error: { code: 'failed' } });
     expect(a.message).toMatch(/exit code 3|still exited/);

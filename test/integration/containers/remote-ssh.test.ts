@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   createHostCollector,
   type ContainerCollectorOutput,
@@ -215,10 +215,9 @@ describe('remote hosts over SSH', () => {
       expect(tracker.containerViews('odd')).toHaveLength(5); // last known state kept
       if (mode === 'hang') {
         // the KILL sent through SSH on the timeout reaches the hung engine process itself
-        for (let i = 0; i < 40 && (await fake.hungAlive()).length > 0; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        expect(await fake.hungAlive()).toEqual([]);
+        await vi.waitFor(async () => expect(await fake.hungAlive()).toEqual([]), {
+          timeout: 10_000,
+        });
       }
       await fake.setMode('normal');
       const good = rec.next(hostIs('odd', 'ok'), `odd ok after ${mode}`);

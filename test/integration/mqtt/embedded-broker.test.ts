@@ -10,7 +10,15 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { aclRules } from '../../../src/mqtt/acl.js';
 import type { MqttLinkOptions } from '../../../src/mqtt/client.js';
 import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
-import { Collector, link, observer, retained, waitUntil } from '../../helpers/mqtt.js';
+import {
+  Collector,
+  link,
+  observer,
+  retained,
+  retainedArrivals,
+  RetainedSentinel,
+  waitUntil,
+} from '../../helpers/mqtt.js';
 import { startOpenSslCa } from '../../helpers/openssl-ca.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -178,9 +186,16 @@ describe('embedded broker', () => {
     const { broker, url } = await startBroker(
       'broker: { listen: "127.0.0.1:0", drain_timeout: 300ms }',
     );
-    // A raw client that subscribes and then never reads its socket.
+    // A raw client that subscribes and then, once the SUBACK is in, never reads its socket.
     const frozen = netConnect(broker.port, '127.0.0.1');
     await new Promise<void>((r) => frozen.once('connect', () => r()));
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    const subscribed = new Promise<void>((resolve) =>
+      parser.on('packet', (p: { cmd: string }) => {
+        if (p.cmd === 'suback') resolve();
+      }),
+    );
+    frozen.on('data', (chunk: Buffer) => parser.parse(chunk));
     frozen.write(
       mqttPacket.generate({
         cmd: 'connect',
@@ -198,7 +213,8 @@ describe('embedded broker', () => {
         subscriptions: [{ topic: 'flood/#', qos: 0 }],
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await subscribed;
+    frozen.removeAllListeners('data');
     frozen.pause();
 
     const healthy = await observer(url);
@@ -309,10 +325,16 @@ describe('embedded broker retained messages racing live ones', () => {
     subscribers.forEach((s, i) =>
       s.on('message', (topic, payload) => last[i]!.set(topic, payload.toString())),
     );
+    // Each one's retained messages end with a sentinel of its own (RetainedSentinel).
+    const ends = await Promise.all(subscribers.map((s) => RetainedSentinel.store(s)));
     // They subscribe while every state changes, as Home Assistant may at any moment.
-    const subscribed = subscribers.map((s) => s.subscribeAsync('outpost/edge/hosts/#', { qos: 1 }));
+    const subscribed = subscribers.map((s, i) =>
+      s.subscribeAsync({ 'outpost/edge/hosts/#': { qos: 1 }, [ends[i]!.filter]: { qos: 1 } }),
+    );
     await publishAll('1');
     await Promise.all(subscribed);
+    // After it no retained copy can come, stale or not.
+    await waitUntil(() => ends.every((e) => e.arrived), 'the end of every retained stream');
 
     const stale = () =>
       last.flatMap((seen, i) =>
@@ -325,6 +347,7 @@ describe('embedded broker retained messages racing live ones', () => {
     );
     const left = stale();
     expect({ stale: left.length, first: left.slice(0, 3) }).toEqual({ stale: 0, first: [] });
+    for (const e of ends) await e.clear();
     await Promise.all(subscribers.map((s) => s.endAsync()));
     await agent.stop();
   });
@@ -375,18 +398,12 @@ describe('embedded broker retained store', () => {
     for (const t of topicsSent) await agent.publish(t, t, { qos: 1, retain: true });
     await agent.publish('outpost/edge/hosts/nas/containers/b', '', { qos: 1, retain: true });
     const sub = await observer(url);
-    const got: string[] = [];
-    sub.on('message', (topic, _p, packet) => {
-      if (packet.retain) got.push(topic);
-    });
-    // Overlapping filters: each retained message still comes once.
-    await sub.subscribeAsync({
-      'outpost/edge/hosts/+/containers/a': { qos: 1 },
-      'outpost/edge/hosts/nas/#': { qos: 1 },
-    });
-    await waitUntil(() => got.length >= 2, 'the retained messages');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(got.sort()).toEqual([
+    // Overlapping filters in one SUBSCRIBE: each retained message still comes once.
+    const got = await retainedArrivals(sub, [
+      'outpost/edge/hosts/+/containers/a',
+      'outpost/edge/hosts/nas/#',
+    ]);
+    expect(got.map((m) => m.topic).sort()).toEqual([
       'outpost/edge/hosts/local/containers/a',
       'outpost/edge/hosts/nas/containers/a',
     ]);

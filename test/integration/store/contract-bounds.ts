@@ -88,7 +88,7 @@ export function boundsContract(factory: HarnessFactory): void {
       await s.ack('a', 3);
       await s.ack('b', 2);
       h.clock.advance(30_000);
-      await new Promise((r) => setTimeout(r, 50));
+      await h.maintained();
       expect((await s.stats()).count).toBe(3);
       h.clock.advance(40_000);
       await vi.waitFor(async () => expect((await s.query()).map((e) => e.seq)).toEqual([3]));
@@ -103,7 +103,7 @@ export function boundsContract(factory: HarnessFactory): void {
       await s.ack('kept', 2);
       const again = await t.reopen();
       h.clock.advance(70_000);
-      await new Promise((r) => setTimeout(r, 50));
+      await h.maintained();
       // Nobody registered yet: nothing counts as acknowledged.
       expect((await again.stats()).count).toBe(2);
       await again.registerSink('kept');

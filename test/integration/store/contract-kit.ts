@@ -19,6 +19,11 @@ export interface StoreHarness {
   open(): Promise<EventStore>;
   /** Leaves the files as a kill -9 would right now and opens the store on them. */
   crash?(): Promise<EventStore>;
+  /**
+   * Resolves once every maintenance run the clock has started so far has finished (with a
+   * run of its own after them), so a test can see what maintenance did not do.
+   */
+  maintained(): Promise<void>;
   cleanup(): Promise<void>;
 }
 

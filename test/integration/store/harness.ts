@@ -59,6 +59,10 @@ export async function sqliteHarness(
     dir,
     open,
     current: () => stores.at(-1),
+    // maintain() queues behind the run in progress (MaintenanceSchedule runs one at a time).
+    async maintained() {
+      await stores.at(-1)?.maintain();
+    },
     async crash(crashOpts = {}) {
       const next = await makeTempDir('event-store');
       snapshotFiles(dir(), next);

@@ -9,7 +9,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { StoredEvent } from '../../../src/core/events.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { eventStoreContract, ev } from './contract.js';
@@ -130,11 +130,14 @@ describe('SqliteEventStore on disk', () => {
   });
 });
 
+/** The store's events once there are at least `n` (the reset event is appended after open). */
 async function waitForEvents(s: { query(): Promise<StoredEvent[]> }, n: number) {
-  for (let i = 0; i < 100; i++) {
-    const events = await s.query();
-    if (events.length >= n) return events;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`fewer than ${n} events after 1 s`);
+  return vi.waitFor(
+    async () => {
+      const events = await s.query();
+      expect(events.length).toBeGreaterThanOrEqual(n);
+      return events;
+    },
+    { timeout: 10_000 },
+  );
 }

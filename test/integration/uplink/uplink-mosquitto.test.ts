@@ -5,7 +5,7 @@ import { TopicMap } from '../../../bridges/uplink/topic-map.js';
 import { UplinkBridge, type UplinkBridgeOptions } from '../../../bridges/uplink/uplink-bridge.js';
 import type { NewEvent, StoredEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import type { MqttLinkOptions } from '../../../src/mqtt/client.js';
+import type { MqttLink, MqttLinkOptions } from '../../../src/mqtt/client.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
 import { link, retained, waitUntil } from '../../helpers/mqtt.js';
@@ -65,6 +65,9 @@ async function observe(): Promise<UpstreamObserver> {
   return o;
 }
 
+/** Each bridge's upstream link, for what a test sends or checks on the bridge's connection. */
+const upstreamLink = new WeakMap<UplinkBridge, MqttLink>();
+
 function makeBridge(
   store: SqliteEventStore,
   limits: RateLimits,
@@ -90,6 +93,7 @@ function makeBridge(
     log,
     ...extra,
   });
+  upstreamLink.set(b, up);
   cleanup.push(() => b.stop());
   return b;
 }
@@ -190,7 +194,7 @@ describe('uplink bridge between two real mosquittos', () => {
     await b.start();
     await waitUntil(() => central.received.length >= 1500, 'the drain under way', 20_000);
     await upstream.down();
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitUntil(() => !upstreamLink.get(b)!.connected, 'the bridge to see upstream gone');
     await upstream.up();
     const all = stored.map((e) => e.id);
     await waitUntil(() => central.has(all), 'every event after the restart', 40_000);
@@ -204,13 +208,22 @@ describe('uplink bridge between two real mosquittos', () => {
     const central = await observe();
     const b = makeBridge(store, UNLIMITED);
     await b.start();
-    await waitUntil(() => b.status().acked === 0 && central.received.length === 0, 'idle');
+    const up = upstreamLink.get(b)!;
+    await waitUntil(() => up.connected && central.received.length === 0, 'connected and idle');
     b.pause('watchdog: uplink down');
     const stored = await store.appendMany(events(20));
-    await new Promise((r) => setTimeout(r, 500));
-    expect(central.received.length).toBe(0);
+    // A bridge that did not hold would have published them by now, on its connection: the
+    // store calls its listeners before the append resolves, and from there to the publish
+    // is promise callbacks only, which all run before this next turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    // A sentinel on the same connection and topic comes after anything published before it.
+    const sentinel = { id: 'sentinel' };
+    await up.publish(MAP.events, JSON.stringify(sentinel), { qos: 1 });
+    await waitUntil(() => central.has([sentinel.id]), 'the sentinel');
+    expect(central.ids()).toEqual([sentinel.id]);
     b.resume();
     await waitUntil(() => central.has(stored.map((e) => e.id)), 'sent after resume');
+    expect(central.firstOccurrences()).toEqual([sentinel.id, ...stored.map((e) => e.id)]);
   });
 
   it('forwards the node state topics upstream, retained, with the uplink state among them', async () => {
