@@ -38,9 +38,10 @@ describe('the agent process', () => {
     const c = await new Collector(await observer(url)).subscribe('outpost/edge/availability');
     await c.waitFor(() => c.last('outpost/edge/availability') === 'online', 'online');
 
-    const { code, ms } = await a.stop('SIGTERM');
-    expect(code).toBe(0);
-    expect(ms).toBeLessThan(5000);
+    expect((await a.stop('SIGTERM')).code).toBe(0);
+    // A clean stop, not run.ts's deadline giving up on it.
+    expect(a.output()).toContain('"msg":"stopped"');
+    expect(a.output()).not.toContain('stop took too long');
     expect(c.messages.map((m) => m.payload)).toEqual(['online', 'offline']);
   });
 

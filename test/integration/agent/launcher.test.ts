@@ -73,7 +73,7 @@ describe('the launcher (bin/outpost)', () => {
     // The signal reached the agent, not a shell that would die of it: a clean exit 0.
     const stopped = await a.stop('SIGTERM');
     expect(stopped).toMatchObject({ code: 0, signal: null });
-    expect(stopped.ms).toBeLessThan(5_000);
+    expect(a.output()).not.toContain('stop took too long');
   });
 
   it('finds the agent through npm-style bin symlinks and passes arguments intact', async () => {

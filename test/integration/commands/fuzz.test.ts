@@ -79,7 +79,6 @@ describe('fuzzed commands over a real broker', () => {
 
   it(`answers ${RUNS} fuzzed payloads with an error each, runs nothing, stays up`, async () => {
     const samples: FuzzCommand[] = fc.sample(fuzzCommand, { numRuns: RUNS, seed: SEED });
-    const started = Date.now();
     for (let from = 0; from < samples.length; from += BATCH) {
       const batch = samples.slice(from, from + BATCH);
       await Promise.all(
@@ -99,7 +98,6 @@ describe('fuzzed commands over a real broker', () => {
         30_000,
       );
     }
-    const elapsed = Date.now() - started;
 
     const problems: string[] = [];
     samples.forEach((s, i) => {
@@ -130,7 +128,6 @@ describe('fuzzed commands over a real broker', () => {
     expect(events).toEqual([]);
     const actions = await retained(broker.url, 'outpost/n1/actions/#');
     expect([...actions.keys()]).toEqual([]);
-    expect(elapsed).toBeLessThan(45_000);
 
     // Still serving: a valid command after the storm runs.
     const corr = Buffer.from([0xff, 0xff, 0xff, 0xff]);

@@ -136,8 +136,6 @@ export function describeEngineCollector(name: string, start: () => Promise<Conta
       // init), answered once the container was already running.
       expect(STARTING).toContain(o.cause.action);
       expect(o.container).toMatchObject({ name: 'web', key: 'web', image: engine.imageRef });
-      // engine event → observation emitted, on a loaded 2-core machine
-      expect(Date.now() - o.cause.timeNano / 1e6).toBeLessThan(2_000);
     });
 
     it('reports stop, raises container_down only after down_after, recovers at once', async () => {

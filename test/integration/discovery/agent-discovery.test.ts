@@ -7,7 +7,7 @@ import { desiredDiscovery as desiredDiscoveryFor } from '../../../discovery/agen
 import type { Config } from '../../../src/config/schema.js';
 import { configuredEntities } from '../../../src/main.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
-import { Collector, observer, retained } from '../../helpers/mqtt.js';
+import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -50,12 +50,12 @@ describe('discovery of a running agent', () => {
     const a = await run(port, (d) => `${d}/data`, true);
     const url = `mqtt://127.0.0.1:${port}`;
     const expected = desiredDiscovery(parseConfig(yaml(port, '/x', true), { env: {} }).config);
-    let found = new Map<string, string>();
-    const t0 = Date.now();
-    while (Date.now() - t0 < 10_000) {
-      found = await retained(url, 'homeassistant/#');
-      if (found.size >= expected.length) break;
-    }
+    const found = await pollUntil(
+      () => retained(url, 'homeassistant/#'),
+      (m) => m.size >= expected.length,
+      'every expected config',
+      30_000,
+    );
     expect([...found.keys()].sort()).toEqual(expected.map((c) => c.topic).sort());
     const messages = [...found].map(([topic, payload]) => ({
       topic,
@@ -89,7 +89,6 @@ describe('discovery of a running agent', () => {
       'the retained set',
     );
     const before = col.messages.length;
-    const t0 = Date.now();
     await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
     // fresh (non-retained) copies of every config and state arrive after the birth
     const fresh = () => col.messages.slice(before).filter((m) => !m.retain);
@@ -100,7 +99,6 @@ describe('discovery of a running agent', () => {
       'every config and state again',
       10_000,
     );
-    expect(Date.now() - t0).toBeLessThan(10_000);
     const again = fresh();
     expect(
       new Set(again.filter((m) => m.topic.startsWith('homeassistant/')).map((m) => m.topic)).size,
@@ -116,11 +114,12 @@ describe('discovery of a running agent', () => {
     const port = await getFreePort();
     const url = `mqtt://127.0.0.1:${port}`;
     const a = await run(port, (d) => `${d}/data`, true);
-    let before = new Map<string, string>();
-    const t0 = Date.now();
-    while (Date.now() - t0 < 10_000 && ![...before.keys()].some((t) => t.includes('nas_host'))) {
-      before = await retained(url, 'homeassistant/#');
-    }
+    const before = await pollUntil(
+      () => retained(url, 'homeassistant/#'),
+      (m) => [...m.keys()].some((t) => t.includes('nas_host')),
+      'the nas host config',
+      30_000,
+    );
     expect([...before.keys()].filter((t) => t.includes('outpost_edge/nas_'))).not.toEqual([]);
     expect((await retained(url, 'outpost/#')).get('outpost/edge/hosts/lab/availability')).toBe(
       'online',
