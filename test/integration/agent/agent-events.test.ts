@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { main } from '../../../src/cli/dispatch.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
@@ -81,7 +82,7 @@ journal: { enabled: true }
   it('is in the journal and in outpost events', async () => {
     const day = new Date().toISOString().slice(0, 10);
     const file = join(agent.dir, 'data', 'journal', day, 'edge', 'events.jsonl');
-    await vi.waitFor(
+    await eventually(
       async () => {
         const lines = await readFile(file, 'utf8').then(
           (s) => s.trim().split('\n').filter(Boolean),

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import {
   createHostCollector,
   type ContainerCollectorOutput,
@@ -215,7 +216,7 @@ describe('remote hosts over SSH', () => {
       expect(tracker.containerViews('odd')).toHaveLength(5); // last known state kept
       if (mode === 'hang') {
         // the KILL sent through SSH on the timeout reaches the hung engine process itself
-        await vi.waitFor(async () => expect(await fake.hungAlive()).toEqual([]), {
+        await eventually(async () => expect(await fake.hungAlive()).toEqual([]), {
           timeout: 10_000,
         });
       }

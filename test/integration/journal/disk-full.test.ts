@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { StoredEvent } from '../../../src/core/events.js';
 import { Journal, journalSink } from '../../../src/sinks/journal.js';
@@ -61,7 +62,7 @@ describe.skipIf(noMount)('Journal on a full disk', () => {
     });
     await sink.start();
     const failed = (l: { msg: string }) => l.msg.startsWith('delivery failed');
-    await vi.waitFor(() => expect(lines.some(failed)).toBe(true));
+    await eventually(() => expect(lines.some(failed)).toBe(true));
 
     const file = join(journalDir, '2026-01-01', 'edge', 'events.jsonl');
     expect(lines.find(failed)?.err).toBe(
@@ -69,7 +70,7 @@ describe.skipIf(noMount)('Journal on a full disk', () => {
         '(disk full: retried until space is freed)',
     );
     // Every event the cursor passed is a whole line in the file.
-    await vi.waitFor(async () => expect(await store!.cursor('journal')).toBe(sink!.delivered));
+    await eventually(async () => expect(await store!.cursor('journal')).toBe(sink!.delivered));
     const cursor = await store.cursor('journal');
     expect(cursor).toBeGreaterThan(0);
     expect(cursor).toBeLessThan(events.length);
@@ -86,7 +87,7 @@ describe.skipIf(noMount)('Journal on a full disk', () => {
 
     await run('mount', ['-o', 'remount,size=2m', journalDir]);
     clock.advance(1_000);
-    await vi.waitFor(async () => expect(await store!.cursor('journal')).toBe(events.length));
+    await eventually(async () => expect(await store!.cursor('journal')).toBe(events.length));
     const all = linesOf(file);
     const good = parsed(all);
     // At most the one line torn by ENOSPC does not parse; the next append starts a new line.

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { NewEvent, StoredEvent } from '../../../src/core/events.js';
 import {
@@ -54,7 +55,7 @@ describe('Journal over a real event store', () => {
   };
   const caughtUp = async (store: SqliteEventStore) => {
     const { lastSeq } = await store.stats();
-    await vi.waitFor(async () => expect(await store.cursor('journal')).toBe(lastSeq));
+    await eventually(async () => expect(await store.cursor('journal')).toBe(lastSeq));
   };
 
   beforeEach(async () => {
@@ -146,7 +147,7 @@ describe('Journal over a real event store', () => {
     const file = join(journalDir, '2026-01-01', 'edge', 'events.jsonl');
     // The second batch is written but not synced: the cursor stays after the first batch.
     expect(linesOf(file)).toHaveLength(4);
-    await vi.waitFor(async () => expect(await store.cursor('journal')).toBe(events[1]!.seq));
+    await eventually(async () => expect(await store.cursor('journal')).toBe(events[1]!.seq));
 
     // Restart (the stalled sink is abandoned, as a killed process would be): the cursor on
     // disk is still after the first batch.
@@ -195,7 +196,7 @@ describe('Journal over a real event store', () => {
     const { sink, clock, lines } = sinkOf(store, { open: failingOpen });
     await sink.start();
     const failed = (l: { msg: string }) => l.msg.startsWith('delivery failed');
-    await vi.waitFor(() => expect(lines.some(failed)).toBe(true));
+    await eventually(() => expect(lines.some(failed)).toBe(true));
     expect(lines.find(failed)).toMatchObject({
       sink: 'journal',
       err: `journal ${file}: cannot append: EIO: i/o error, fsync`,

@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { payloadBytes } from '../../../src/store/event-store.js';
 import { ev, storeSession, type HarnessFactory } from './contract-kit.js';
 
@@ -70,7 +71,7 @@ export function boundsContract(factory: HarnessFactory): void {
         ev({ ts: now - 30_000 }),
       ]);
       h.clock.advance(10_000);
-      await vi.waitFor(async () => expect((await s.stats()).dropped.total).toBe(1));
+      await eventually(async () => expect((await s.stats()).dropped.total).toBe(1));
       const left = await s.query();
       expect(left.map((e) => e.type)).toEqual(['container_down', 'events_dropped']);
       expect(left[1]!.data).toMatchObject({
@@ -91,7 +92,7 @@ export function boundsContract(factory: HarnessFactory): void {
       await h.maintained();
       expect((await s.stats()).count).toBe(3);
       h.clock.advance(40_000);
-      await vi.waitFor(async () => expect((await s.query()).map((e) => e.seq)).toEqual([3]));
+      await eventually(async () => expect((await s.query()).map((e) => e.seq)).toEqual([3]));
       expect((await s.stats()).dropped.total).toBe(0);
     });
 
@@ -108,7 +109,7 @@ export function boundsContract(factory: HarnessFactory): void {
       expect((await again.stats()).count).toBe(2);
       await again.registerSink('kept');
       h.clock.advance(10_000);
-      await vi.waitFor(async () => expect((await again.stats()).count).toBe(0));
+      await eventually(async () => expect((await again.stats()).count).toBe(0));
       expect((await again.sinks()).find((x) => x.name === 'gone')).toEqual({
         name: 'gone',
         cursor: 0,

@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import { SEVERITIES, type NewEvent, type Severity } from '../../../src/core/events.js';
 import { payloadBytes, type AppendInfo } from '../../../src/store/event-store.js';
 import { boundsContract } from './contract-bounds.js';
@@ -77,7 +78,7 @@ export function eventStoreContract(name: string, factory: HarnessFactory): void 
         void s.query().then((all) => (readable ??= all.length));
       });
       const [a, b] = await Promise.all([s.append(ev()), s.append(ev())]);
-      await vi.waitFor(() => expect(readable).toBe(2));
+      await eventually(() => expect(readable).toBe(2));
       expect(seen).toEqual([{ lastSeq: 2, events: [a, b] }]);
       off();
       await s.append(ev());
@@ -102,7 +103,7 @@ export function eventStoreContract(name: string, factory: HarnessFactory): void 
       const [, last] = await s.appendMany([ev(), ev()]);
       await s.ack('a', last!.seq);
       h.clock.advance(2_000);
-      await vi.waitFor(async () => expect((await s.stats()).count).toBe(0));
+      await eventually(async () => expect((await s.stats()).count).toBe(0));
       const again = await t.reopen();
       expect((await again.append(ev())).seq).toBe(3);
     });

@@ -9,7 +9,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../helpers/eventually.js';
 import type { StoredEvent } from '../../../src/core/events.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { eventStoreContract, ev } from './contract.js';
@@ -132,7 +133,7 @@ describe('SqliteEventStore on disk', () => {
 
 /** The store's events once there are at least `n` (the reset event is appended after open). */
 async function waitForEvents(s: { query(): Promise<StoredEvent[]> }, n: number) {
-  return vi.waitFor(
+  return eventually(
     async () => {
       const events = await s.query();
       expect(events.length).toBeGreaterThanOrEqual(n);
