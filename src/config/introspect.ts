@@ -40,17 +40,49 @@ export function keysAt(schema: AnySchema, path: readonly PropertyKey[]): string[
 }
 
 /** Every key path the schema defines, e.g. `broker.tls.cert_file`, `hosts[].ssh.port`. */
-export function allKeyPaths(schema: AnySchema, prefix = ''): string[] {
+export function allKeyPaths(schema: AnySchema): string[] {
+  return fields(schema).map((f) => f.path);
+}
+
+/**
+ * Every key path whose field is, or wraps, a schema `match` accepts (e.g. the durations):
+ * the field's schema as declared, defaults and all, and the one that matched.
+ */
+export function fieldsWhere(
+  schema: AnySchema,
+  match: (s: AnySchema) => boolean,
+): { path: string; field: AnySchema; matched: AnySchema }[] {
+  return fields(schema).flatMap((f) => {
+    const matched = layers(f.field).find(match);
+    return matched ? [{ ...f, matched }] : [];
+  });
+}
+
+/** The schema and every schema it wraps, outermost first. */
+function layers(s: AnySchema): AnySchema[] {
+  const out = [s];
+  for (;;) {
+    const d = def(s);
+    const inner = d.innerType ?? (d.type === 'pipe' ? d.in : undefined);
+    if (!inner) return out;
+    out.push((s = inner));
+  }
+}
+
+/** Every key path with its field's schema; a path two union options share comes once. */
+function fields(schema: AnySchema, prefix = ''): { path: string; field: AnySchema }[] {
   const s = unwrap(schema);
   const d = def(s);
-  if (d.type === 'array' && d.element) return allKeyPaths(d.element, `${prefix}[]`);
-  if (d.type === 'union' && d.options)
-    return [...new Set(d.options.flatMap((o) => allKeyPaths(o, prefix)))];
+  if (d.type === 'array' && d.element) return fields(d.element, `${prefix}[]`);
+  if (d.type === 'union' && d.options) {
+    const byPath = new Map(d.options.flatMap((o) => fields(o, prefix)).map((f) => [f.path, f]));
+    return [...byPath.values()];
+  }
   if (d.type !== 'object' || !d.shape) return [];
-  const out: string[] = [];
+  const out: { path: string; field: AnySchema }[] = [];
   for (const [k, child] of Object.entries(d.shape)) {
     const p = prefix === '' ? k : `${prefix}.${k}`;
-    out.push(p, ...allKeyPaths(child, p));
+    out.push({ path: p, field: child }, ...fields(child, p));
   }
   return out;
 }

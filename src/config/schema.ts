@@ -102,7 +102,9 @@ const broker = z
     tls: brokerServerTls.optional(),
     allow_anonymous: z.boolean({ error: 'expected true or false' }).default(true),
     users: z.array(brokerUser, { error: 'expected a list of users' }).default([]),
-    drain_timeout: duration('10s').prefault('10s'),
+    // aedes arms this on its own Node timer (no chaining), and a client that has not read its
+    // socket for an hour is frozen: longer only lets it hold deliveries up for longer.
+    drain_timeout: duration('10s', '1h').prefault('10s'),
     persistence: z.boolean({ error: 'expected true or false' }).default(true),
     // external
     url: brokerUrl('mqtts://host:8883').optional(),
@@ -151,7 +153,8 @@ const mqtt = z.strictObject({
   base_topic: topicSegment('base topic').default('outpost'),
   discovery_prefix: topicSegment('discovery prefix').default('homeassistant'),
   client_id: z.string({ error: 'expected a client id' }).min(1).max(64).optional(),
-  keepalive: duration('30s').prefault('30s'),
+  // A 16-bit number of seconds on the wire (MQTT 3.1.1 and 5.0, §3.1.2.10 Keep Alive).
+  keepalive: duration('30s', '65535s').prefault('30s'),
   reconnect_min: duration('1s').prefault('1s'),
   reconnect_max: duration('60s').prefault('60s'),
   queue_limit: z

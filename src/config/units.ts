@@ -36,22 +36,36 @@ export function parseSize(text: string | number): number | undefined {
   return Math.round(Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()]!);
 }
 
-/** A duration field: a string with units, parsed to milliseconds. */
-export const duration = (example = '30s') =>
-  z
-    .string({ error: `expected a duration such as "${example}" (units ms, s, m, h, d)` })
-    .transform((s, ctx) => {
-      const ms = parseDuration(s);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration such as "${example}" (units ms, s, m, h, d)`,
-          input: s,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    });
+/**
+ * The longest any duration may be, 100 years: far past anything the agent waits for, and
+ * `now + duration` stays a safe integer and a valid date (an action's `expires_at`).
+ */
+export const DURATION_CEILING = '36500d';
+
+/** Every field built by duration(), with its maximum: a unit test walks them all. */
+export const durationFields = z.registry<{ max: string; maxMs: number }>();
+
+/**
+ * A duration field: a string with units, parsed to milliseconds. The agent honours any
+ * length up to `max` (its timers chain past Node's 24.8 days, see core/clock.ts); a key
+ * whose consumer cannot take more names its own, and check-config refuses past it.
+ */
+export const duration = (example = '30s', max = DURATION_CEILING) => {
+  const maxMs = parseDuration(max);
+  if (maxMs === undefined) throw new RangeError(`duration maximum ${max} is not a duration`);
+  const malformed = `expected a duration such as "${example}" (units ms, s, m, h, d)`;
+  const field = z.string({ error: malformed }).transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === undefined || ms > maxMs) {
+      const message = ms === undefined ? malformed : `expected at most ${max}`;
+      ctx.addIssue({ code: 'custom', message, input: s });
+      return z.NEVER;
+    }
+    return ms;
+  });
+  durationFields.add(field, { max, maxMs });
+  return field;
+};
 
 /** A size field: bytes, or a string such as "512MiB". */
 export const size = (example = '512MiB') =>
