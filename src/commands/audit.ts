@@ -1,14 +1,5 @@
-import {
-  closeSync,
-  createReadStream,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Clock } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Origin } from './command.js';
@@ -110,52 +101,4 @@ export class AuditLog {
       for (const b of batch) b.reject(e);
     }
   }
-}
-
-export interface AuditQuery {
-  since?: number;
-  until?: number;
-  action?: readonly string[];
-  target?: string;
-}
-
-/** Reads the audit log line by line; a damaged line is counted, not fatal. */
-export async function readAudit(
-  path: string,
-  q: AuditQuery = {},
-): Promise<{ entries: AuditEntry[]; damaged: number }> {
-  const entries: AuditEntry[] = [];
-  let damaged = 0;
-  if (!existsSync(path)) return { entries, damaged };
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    const e = parseLine(line);
-    if (!e) {
-      damaged++;
-      continue;
-    }
-    if (matches(e, q)) entries.push(e);
-  }
-  return { entries, damaged };
-}
-
-function parseLine(line: string): AuditEntry | undefined {
-  try {
-    const v = JSON.parse(line) as Partial<AuditEntry> | null;
-    if (typeof v?.ts !== 'string' || typeof v.kind !== 'string' || Number.isNaN(Date.parse(v.ts)))
-      return undefined;
-    return v as AuditEntry;
-  } catch {
-    return undefined;
-  }
-}
-
-function matches(e: AuditEntry, q: AuditQuery): boolean {
-  const t = Date.parse(e.ts);
-  if (q.since !== undefined && t < q.since) return false;
-  if (q.until !== undefined && t >= q.until) return false;
-  if (q.action && !q.action.includes(e.action)) return false;
-  if (q.target !== undefined && e.target !== q.target) return false;
-  return true;
 }
