@@ -1,13 +1,15 @@
 import { appendFile, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, type NewAuditEntry } from '../../../src/commands/audit.js';
+import { AuditLog, type AuditLimits, type NewAuditEntry } from '../../../src/commands/audit.js';
 import { readAudit } from '../../../src/commands/audit-read.js';
 import { buildAuditQuery } from '../../../src/cli/audit.js';
 import { main } from '../../../src/cli/dispatch.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+
+const limits: AuditLimits = { maxBytes: 10 * 1024 ** 2, keep: 5, maxAgeMs: 90 * 86_400_000 };
 
 const entry = (over: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
   kind: 'command',
@@ -31,7 +33,7 @@ describe('audit log', () => {
   it('appends JSON lines, one fsync per burst, never rewriting what is there', async () => {
     const path = join(dir, 'data', 'audit.jsonl');
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    const log = new AuditLog(path, clock);
+    const log = new AuditLog(path, clock, { limits });
     log.open();
     await Promise.all([
       log.append(entry()),
@@ -60,7 +62,7 @@ describe('audit log', () => {
   it('reads back with filters and counts damaged lines', async () => {
     const path = join(dir, 'audit.jsonl');
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    const log = new AuditLog(path, clock);
+    const log = new AuditLog(path, clock, { limits });
     log.open();
     await log.append(entry());
     clock.advance(3_600_000);
