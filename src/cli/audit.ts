@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { AUDIT_FILE, readAudit, type AuditEntry, type AuditQuery } from '../commands/audit.js';
+import { AUDIT_FILE, type AuditEntry } from '../commands/audit.js';
+import { readAudit, type AuditQuery, type AuditRead } from '../commands/audit-read.js';
 import { COMMAND_ACTIONS } from '../core/topics.js';
 import { configOption, parse, UsageError, commandConfig } from './args.js';
 import { parseWhen } from './events.js';
@@ -8,9 +9,11 @@ import type { Io } from './io.js';
 export const help = `usage: outpost audit [--since WHEN] [--until WHEN] [--action ACTION]... [--target TARGET]
                      [--json] [--config FILE]
 
-Prints the remediation audit log (<data_dir>/${AUDIT_FILE}), oldest first: every command
-received, every policy decision, approval, rejection, expiry and result, with who asked
-and the outcome. The agent only ever appends to the file; this only reads it.
+Prints the remediation audit log (<data_dir>/${AUDIT_FILE} and its rotated files
+audit.<n>.jsonl, the highest number the oldest), oldest first: every command received,
+every policy decision, approval, rejection, expiry and result, with who asked and the
+outcome. The agent only ever appends to the files; this only reads them. Exits 1 when a
+file could not be read, after printing what the others hold.
 
   --since WHEN      entries at or after WHEN: a duration back from now (30m, 1h, 2d)
                     or an ISO 8601 time (2024-05-01, 2024-05-01T12:00:00Z)
@@ -42,12 +45,23 @@ export async function audit(argv: string[], io: Io): Promise<number> {
   );
   const config = commandConfig(values, io.env);
   const file = join(config.data_dir, AUDIT_FILE);
-  const { entries, damaged } = await readAudit(file, query);
-  if (values.json) for (const e of entries) io.out(JSON.stringify(e));
-  else printTable(entries, io);
-  if (damaged > 0)
-    io.err(`(${damaged} damaged line${damaged === 1 ? '' : 's'} skipped in ${file})`);
-  return 0;
+  const read = await readAudit(file, query);
+  if (values.json) for (const e of read.entries) io.out(JSON.stringify(e));
+  else printTable(read.entries, io);
+  return reportFiles(read, io);
+}
+
+/** Damaged lines per file, and unreadable files with the ones that were read: exit 1. */
+function reportFiles(read: AuditRead, io: Io): number {
+  for (const f of read.files) {
+    if (f.damaged > 0)
+      io.err(`(${f.damaged} damaged line${f.damaged === 1 ? '' : 's'} skipped in ${f.path})`);
+  }
+  if (read.unreadable.length === 0) return 0;
+  for (const u of read.unreadable) io.err(`could not read ${u.path}: ${u.error}`);
+  const files = read.files.map((f) => f.path);
+  io.err(`the entries above are from ${files.length > 0 ? files.join(', ') : 'no file'} only`);
+  return 1;
 }
 
 interface AuditArgs {

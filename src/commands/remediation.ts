@@ -13,7 +13,7 @@ import { ulidGenerator } from '../store/ulid.js';
 import { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
 import type { ActionRecord } from './actions.js';
-import { AUDIT_FILE, AuditLog } from './audit.js';
+import { AUDIT_FILE, AuditLog, auditLimits } from './audit.js';
 import type { Answer } from './command.js';
 import { ControlCommands, SUPPRESSIONS_FILE } from './control.js';
 import { ExecutorRegistry } from './executors/registry.js';
@@ -92,7 +92,10 @@ export class Remediation implements Component {
     const log = deps.log.child({ component: 'remediation' });
     this.#d = deps;
     this.#store = store;
-    this.#audit = new AuditLog(join(config.data_dir, AUDIT_FILE), clock);
+    this.#audit = new AuditLog(join(config.data_dir, AUDIT_FILE), clock, {
+      limits: auditLimits(config.remediation.audit),
+      log,
+    });
     this.#executors = new ExecutorRegistry(deps.executors);
     const ps = policyState(config, clock, log, deps.random);
     this.#suppressions = ps.suppressions;

@@ -338,6 +338,19 @@ const remediation = z.strictObject({
     .prefault({}),
   quiet_after_restart: duration('5m').prefault('5m'),
   keep_finished: duration('7d').prefault('7d'),
+  /** Bounds of `<data_dir>/audit.jsonl` (issue 13, point 5): see src/commands/audit.ts. */
+  audit: z
+    .strictObject({
+      max_bytes: size('10MiB')
+        .prefault('10MiB')
+        .refine((n) => n >= 4096, { error: 'expected a size of 4KiB or more' }),
+      keep: z
+        .int({ error: 'expected a whole number of rotated files, 1 or more' })
+        .min(1, { error: 'expected a whole number of rotated files, 1 or more' })
+        .default(5),
+      max_age: duration('90d').prefault('90d'),
+    })
+    .prefault({}),
 });
 
 const http = z.strictObject({

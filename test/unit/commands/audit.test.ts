@@ -1,12 +1,15 @@
-import { readFile, stat, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditLog, readAudit, type NewAuditEntry } from '../../../src/commands/audit.js';
+import { AuditLog, type AuditLimits, type NewAuditEntry } from '../../../src/commands/audit.js';
+import { readAudit } from '../../../src/commands/audit-read.js';
 import { buildAuditQuery } from '../../../src/cli/audit.js';
 import { main } from '../../../src/cli/dispatch.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+
+const limits: AuditLimits = { maxBytes: 10 * 1024 ** 2, keep: 5, maxAgeMs: 90 * 86_400_000 };
 
 const entry = (over: Partial<NewAuditEntry> = {}): NewAuditEntry => ({
   kind: 'command',
@@ -30,7 +33,7 @@ describe('audit log', () => {
   it('appends JSON lines, one fsync per burst, never rewriting what is there', async () => {
     const path = join(dir, 'data', 'audit.jsonl');
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    const log = new AuditLog(path, clock);
+    const log = new AuditLog(path, clock, { limits });
     log.open();
     await Promise.all([
       log.append(entry()),
@@ -59,7 +62,7 @@ describe('audit log', () => {
   it('reads back with filters and counts damaged lines', async () => {
     const path = join(dir, 'audit.jsonl');
     const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    const log = new AuditLog(path, clock);
+    const log = new AuditLog(path, clock, { limits });
     log.open();
     await log.append(entry());
     clock.advance(3_600_000);
@@ -111,6 +114,62 @@ describe('audit log', () => {
     ]);
     expect(await main(['audit', '--action', 'reboot', '--config', config], io)).toBe(2);
     expect(err.join('\n')).toMatch(/--action "reboot": expected one of/);
+  });
+
+  it('outpost audit reads across rotated files, oldest first, and names what it read', async () => {
+    const t0 = Date.parse('2026-01-01T00:00:00Z');
+    const line = (n: number) =>
+      `${JSON.stringify({
+        ts: new Date(t0 + n * 60_000).toISOString(),
+        ...entry({ command_id: `c${n}`, target: n % 2 === 0 ? 'local/web' : 'local/db' }),
+      })}\n`;
+    // audit.4 and no audit.3: the gap a crash in the middle of a rotation leaves.
+    const files: [string, number[]][] = [
+      ['audit.4.jsonl', [0, 1]],
+      ['audit.2.jsonl', [2, 3]],
+      ['audit.1.jsonl', [4, 5]],
+      ['audit.jsonl', [6]],
+    ];
+    for (const [name, ns] of files) await writeFile(join(dir, name), ns.map(line).join(''));
+    await appendFile(join(dir, 'audit.2.jsonl'), 'torn\n');
+    const config = join(dir, 'config.yaml');
+    await writeFile(config, `node: { id: n1 }\ndata_dir: ${JSON.stringify(dir)}\n`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = {
+      out: (l: string) => void out.push(l),
+      err: (l: string) => void err.push(l),
+      env: {},
+    };
+    const run = async (...args: string[]) => {
+      out.length = 0;
+      err.length = 0;
+      const code = await main(['audit', '--json', '--config', config, ...args], io);
+      return { code, ids: out.map((l) => (JSON.parse(l) as { command_id: string }).command_id) };
+    };
+    const ids = (...ns: number[]) => ns.map((n) => `c${n}`);
+    expect(await run()).toEqual({ code: 0, ids: ids(0, 1, 2, 3, 4, 5, 6) });
+    expect(err).toEqual([`(1 damaged line skipped in ${join(dir, 'audit.2.jsonl')})`]);
+    const since = new Date(t0 + 120_000).toISOString();
+    expect(await run('--target', 'local/db', '--since', since)).toEqual({
+      code: 0,
+      ids: ids(3, 5),
+    });
+
+    // One file under two names, as the agent may rotate while this reads: read once.
+    await rm(join(dir, 'audit.4.jsonl'));
+    await link(join(dir, 'audit.jsonl'), join(dir, 'audit.4.jsonl'));
+    expect((await run()).ids).toEqual(ids(2, 3, 4, 5, 6));
+
+    // An unreadable file: what the others hold, which files those are, and exit 1.
+    await rm(join(dir, 'audit.4.jsonl'));
+    await rm(join(dir, 'audit.2.jsonl'));
+    await mkdir(join(dir, 'audit.2.jsonl'));
+    expect(await run()).toEqual({ code: 1, ids: ids(4, 5, 6) });
+    expect(err).toEqual([
+      `could not read ${join(dir, 'audit.2.jsonl')}: EISDIR: illegal operation on a directory, read`,
+      `the entries above are from ${join(dir, 'audit.1.jsonl')}, ${join(dir, 'audit.jsonl')} only`,
+    ]);
   });
 
   it('parses --since / --until / --action', () => {
