@@ -29,7 +29,7 @@ import { HealthApi } from './http/health-api.js';
 import { aclRules } from './mqtt/acl.js';
 import { MqttLink } from './mqtt/client.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
-import { linkOptions, topicRoot } from './mqtt/link-options.js';
+import { agentClientId, linkOptions, topicRoot } from './mqtt/link-options.js';
 import { useUncachedPacketNumbers } from './mqtt/packet-writer.js';
 import { StatePublisher } from './mqtt/state-publisher.js';
 import { Journal, journalSink, resolveJournalDir } from './sinks/journal.js';
@@ -70,7 +70,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     'outpost starting',
   );
   makeDataDir(config);
-  const broker = await startBroker(config, lifecycle, log);
+  const store = openStore(config, log);
+  if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
+  const broker = await startBroker(config, lifecycle, log, (e) => recordEvent(store, e, log));
   const link = new MqttLink(linkOptions(config, log, broker?.localEndpoint()));
   const states = new StatePublisher({
     mqtt: link,
@@ -78,8 +80,6 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     clock,
     heartbeatMs: config.discovery.heartbeat,
   });
-  const store = openStore(config, log);
-  if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
   const ctx = { config, root, bus, states, clock, log };
@@ -92,6 +92,8 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     log: log.child({ component: 'remediation' }),
     record: (e) => recordEvent(store, e, log),
     executors: capabilities.flatMap((c) => c.executors ?? []),
+    // On the embedded broker commands are heard in-process, with the sender's login.
+    ...(broker ? { commands: broker.messages() } : {}),
     bus,
   });
   // After remediation's own listener (self-healing hears every transition): an event is
@@ -195,6 +197,7 @@ async function startBroker(
   config: Config,
   lifecycle: Lifecycle,
   log: Logger,
+  record: (e: NewEvent) => void,
 ): Promise<EmbeddedBroker | undefined> {
   if (config.broker.mode !== 'embedded') return undefined;
   const broker = new EmbeddedBroker({
@@ -202,6 +205,15 @@ async function startBroker(
     dataDir: config.data_dir,
     acl: aclRules(config.mqtt.base_topic, config.node.id, config.mqtt.discovery_prefix),
     availabilityTopic: topics.availability(topicRoot(config)),
+    agentClientId: agentClientId(config),
+    // A refused connection is a security event: stored, forwarded, shown as an alert.
+    refused: (r) =>
+      record({
+        type: 'mqtt_client_refused',
+        severity: 'warning',
+        subject: `mqtt/${r.clientId}`,
+        data: { client_id: r.clientId, user: r.user, reason: r.reason },
+      }),
     log,
   });
   await lifecycle.start(broker, { essential: true });

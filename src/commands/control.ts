@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Answer, Command, Origin } from './command.js';
+import type { Answer, Command } from './command.js';
 import { commandError, errorAnswer } from './command.js';
 import type { FlapDetector } from './flap-detector.js';
 import { readJsonFile, writeJsonFile } from './json-file.js';
@@ -65,9 +65,9 @@ export class ControlCommands {
     return errorAnswer(cmd.action, cmd.id ?? null, err);
   }
 
-  apply(cmd: Command, origin: Origin): Answer {
+  /** `by`: who the channel says asked (never the payload's claim). */
+  apply(cmd: Command, by: string): Answer {
     const now = this.#d.clock.now();
-    const by = cmd.requestedBy ?? origin;
     const forMs = cmd.args.for as number | undefined;
     const base = { ok: true, id: cmd.id ?? null, action: cmd.action, target: cmd.target };
     switch (cmd.action) {

@@ -6,7 +6,7 @@ import { errorMessage } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
-import type { MqttPublisher } from '../mqtt/types.js';
+import type { MessageSource, MqttPublisher } from '../mqtt/types.js';
 import type { AgentBus } from '../state/bus-events.js';
 import type { ContainerView } from '../state/container-view.js';
 import { ulidGenerator } from '../store/ulid.js';
@@ -53,6 +53,11 @@ export interface RemediationDeps {
   log: Logger;
   /** Where remediation events go: the event store. */
   record(event: NewEvent): void;
+  /**
+   * Where commands come from: the embedded broker itself (each message with its sender's
+   * login) or, by default, the MQTT connection (an external broker: no sender).
+   */
+  commands?: MessageSource;
   /** Executors by action; actions without one answer `not_available`. */
   executors: readonly Executor[];
   /** The action store; default `<data_dir>/actions.jsonl`. */
@@ -119,6 +124,7 @@ export class Remediation implements Component {
       ...{ runner: this.#runner, controls: this.#controls, executors: this.#executors, store },
       ...{ audit: this.#audit, decide: ps.decide, clock, log },
       newId: () => newId(clock.now()),
+      approvers: { names: config.remediation.approvers, rules: config.policy },
     });
     this.api = {
       approve: (id, by, reason) => this.service.approve(id, by, reason),
@@ -129,6 +135,7 @@ export class Remediation implements Component {
     const discoveryPrefix = config.mqtt.discovery_prefix;
     this.router = new CommandRouter({
       mqtt,
+      source: deps.commands ?? mqtt,
       root,
       service: this.service,
       publisher,
@@ -137,7 +144,8 @@ export class Remediation implements Component {
     });
     this.selfHeal = new SelfHeal({
       rules: config.policy,
-      submit: (cmd, origin) => this.service.submit(cmd, origin),
+      // Self-healing's own commands name it as their sender: an in-process channel.
+      submit: (cmd, origin) => this.service.submit(cmd, origin, cmd.requestedBy),
       pendingFor: (target, action) => this.#runner.pendingFor(target, action),
       ...{ budgets: ps.budgets, flaps: ps.flaps, clock, log },
       record: (e) => {

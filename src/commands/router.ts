@@ -2,14 +2,17 @@ import { errorMessage } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { nodeRoot, topics, type TopicRoot } from '../core/topics.js';
-import type { IncomingMessage, MqttPublisher } from '../mqtt/types.js';
+import type { IncomingMessage, MessageSource, MqttPublisher } from '../mqtt/types.js';
 import { commandError, type Answer } from './command.js';
 import { parseCommand } from './payloads.js';
 import type { RemediationPublisher } from './publisher.js';
 import type { CommandService } from './service.js';
 
 export interface CommandRouterOptions {
+  /** Where answers go. */
   mqtt: MqttPublisher;
+  /** Where commands come from (the embedded broker tells who sent each one). */
+  source: MessageSource;
   root: TopicRoot;
   service: CommandService;
   publisher: RemediationPublisher;
@@ -40,8 +43,8 @@ export class CommandRouter implements Component {
   }
 
   start(): Promise<void> {
-    const { mqtt, root } = this.#opts;
-    this.#unsubscribe = mqtt.subscribe(topics.commandFilter(root), (msg) => this.#track(msg), {
+    const { source, root } = this.#opts;
+    this.#unsubscribe = source.subscribe(topics.commandFilter(root), (msg) => this.#track(msg), {
       qos: 1,
     });
     return Promise.resolve();
@@ -86,11 +89,11 @@ export class CommandRouter implements Component {
     if (msg.retain) {
       // A retained command would run again on every reconnect of every subscriber.
       const err = commandError('retained', null, 'expected a command published without retain');
-      return service.refuse(action, null, err, 'mqtt');
+      return service.refuse(action, null, err, 'mqtt', msg.sender);
     }
     const parsed = parseCommand(action, msg.payload);
-    if (!parsed.ok) return service.refuse(action, parsed.id, parsed.error, 'mqtt');
-    return service.submit(parsed.command, 'mqtt');
+    if (!parsed.ok) return service.refuse(action, parsed.id, parsed.error, 'mqtt', msg.sender);
+    return service.submit(parsed.command, 'mqtt', msg.sender);
   }
 
   /** MQTT 5 §3.3.2.3.5: a topic name, no wildcards; and never one of the agent's own. */

@@ -20,6 +20,7 @@ import type { ExecutorRegistry } from './executors/registry.js';
 import { decisionAnswer, notPending, recordAnswer } from './answers.js';
 import { fingerprint, IdempotencyCache } from './idempotency.js';
 import type { Decision, PolicyRequest } from './policy/index.js';
+import { approvalRefusal, rejectionRefusal, type Approvers } from './policy/approvers.js';
 
 export interface CommandServiceDeps {
   runner: ActionRunner;
@@ -32,6 +33,8 @@ export interface CommandServiceDeps {
   log: Logger;
   /** A fresh action id when the client gave none. */
   newId(): string;
+  /** Who may approve and reject held actions. */
+  approvers: Approvers;
 }
 
 /**
@@ -47,14 +50,19 @@ export class CommandService {
     this.#d = deps;
   }
 
-  /** Handles one parsed command; never throws (an internal failure is an error answer). */
-  submit(cmd: Command, origin: Origin): Promise<Answer> {
+  /**
+   * Handles one parsed command; never throws (an internal failure is an error answer).
+   * `sender` is who the channel says sent it (the embedded broker's login, the approval
+   * API's caller); undefined where the channel cannot tell (an external broker).
+   */
+  submit(cmd: Command, origin: Origin, sender?: string): Promise<Answer> {
     const fp = fingerprint(cmd);
+    const from: From = { origin, sender };
     if (cmd.id !== undefined) {
-      const again = this.#duplicate(cmd, origin, fp);
+      const again = this.#duplicate(cmd, from, fp);
       if (again) return again;
     }
-    const answer = this.#handle(cmd, origin, fp).catch((err: unknown) => {
+    const answer = this.#handle(cmd, from, fp).catch((err: unknown) => {
       this.#d.log.error({ action: cmd.action, err: errorMessage(err) }, 'command failed');
       return errorAnswer(
         cmd.action,
@@ -72,10 +80,11 @@ export class CommandService {
     id: string | null,
     error: CommandError,
     origin: Origin,
+    sender?: string,
   ): Promise<Answer> {
     await this.#audit({
       kind: 'command',
-      who: origin,
+      who: whoOf({ origin, sender }),
       origin,
       action: action.slice(0, 64),
       target: null,
@@ -103,15 +112,9 @@ export class CommandService {
     reason: string | undefined,
   ): Promise<Answer> {
     return this.submit(
-      {
-        action,
-        target: actionId,
-        args: {},
-        dryRun: false,
-        requestedBy: by,
-        ...(reason ? { reason } : {}),
-      },
+      { action, target: actionId, args: {}, dryRun: false, ...(reason ? { reason } : {}) },
       'api',
+      by,
     );
   }
 
@@ -119,13 +122,13 @@ export class CommandService {
     return this.#d.runner.pending();
   }
 
-  #duplicate(cmd: Command, origin: Origin, fp: string): Promise<Answer> | undefined {
+  #duplicate(cmd: Command, from: From, fp: string): Promise<Answer> | undefined {
     const id = cmd.id!;
     const seen = this.#seen.get(id);
     const stored = isExecAction(cmd.action) ? this.#d.store.get(id) : undefined;
     if (!seen && !stored) return undefined;
     const same = seen ? seen.fingerprint === fp : stored!.fingerprint === fp;
-    void this.#audit(this.#entry(cmd, origin, 'command', same ? 'duplicate' : 'id_conflict')).catch(
+    void this.#audit(this.#entry(cmd, from, 'command', same ? 'duplicate' : 'id_conflict')).catch(
       () => undefined,
     );
     if (!same) {
@@ -136,20 +139,21 @@ export class CommandService {
     return Promise.resolve({ ...recordAnswer(stored!, cmd.action, id), duplicate: true });
   }
 
-  async #handle(cmd: Command, origin: Origin, fp: string): Promise<Answer> {
-    await this.#audit(this.#entry(cmd, origin, 'command', 'received'));
-    if (isExecAction(cmd.action)) return this.#exec(cmd, cmd.action, origin, fp);
-    if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(cmd, origin);
-    return this.#control(cmd, origin);
+  async #handle(cmd: Command, from: From, fp: string): Promise<Answer> {
+    await this.#audit(this.#entry(cmd, from, 'command', 'received'));
+    if (isExecAction(cmd.action)) return this.#exec(cmd, cmd.action, from, fp);
+    if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(cmd, from);
+    return this.#control(cmd, from);
   }
 
-  async #exec(cmd: Command, action: ExecAction, origin: Origin, fp: string): Promise<Answer> {
+  async #exec(cmd: Command, action: ExecAction, from: From, fp: string): Promise<Answer> {
+    const { origin } = from;
     const id = cmd.id ?? this.#d.newId();
     const invalid = this.#d.executors
       .for(action)
       .validate({ actionId: id, action, target: cmd.target, args: cmd.args });
     if (invalid) {
-      await this.#audit(this.#entry(cmd, origin, 'decision', 'refused', invalid.message));
+      await this.#audit(this.#entry(cmd, from, 'decision', 'refused', invalid.message));
       return errorAnswer(action, cmd.id ?? null, invalid, { target: cmd.target });
     }
     if (!cmd.dryRun && !this.#d.runner.reserve(cmd.target)) {
@@ -160,7 +164,7 @@ export class CommandService {
     }
     let handedOver = false;
     try {
-      const decision = await this.#decide(cmd, origin);
+      const decision = await this.#decide(cmd, from);
       if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
       if (decision.verdict === 'deny')
         return decisionAnswer(cmd, decision, false, this.#d.clock.now());
@@ -170,7 +174,8 @@ export class CommandService {
         target: cmd.target,
         args: cmd.args,
         origin,
-        requestedBy: cmd.requestedBy ?? null,
+        // The channel's identity: a payload's requested_by is only a claim (audited).
+        requestedBy: from.sender ?? null,
         reason: cmd.reason ?? null,
         fingerprint: fp,
       };
@@ -183,7 +188,7 @@ export class CommandService {
     }
   }
 
-  async #approval(cmd: Command, origin: Origin): Promise<Answer> {
+  async #approval(cmd: Command, from: From): Promise<Answer> {
     const rec = this.#d.store.get(cmd.target);
     const id = cmd.id ?? null;
     if (!rec)
@@ -210,7 +215,20 @@ export class CommandService {
         message: `dry run: would ${cmd.action} ${rec.action} on ${rec.target}`,
       };
     }
-    const by = cmd.requestedBy ?? origin;
+    const refusal =
+      cmd.action === 'approve'
+        ? approvalRefusal(from.sender, rec, this.#d.approvers)
+        : rejectionRefusal(from.sender, rec, this.#d.approvers);
+    if (refusal !== undefined) {
+      // Refused, audited, and the action keeps waiting for someone who may decide it.
+      const kind = cmd.action === 'approve' ? 'approval' : 'rejection';
+      await this.#audit(this.#entry(cmd, from, kind, 'refused', refusal));
+      return errorAnswer(cmd.action, id, commandError('not_allowed', 'target', refusal), {
+        status: rec.status,
+      });
+    }
+    const by = from.sender!;
+    const { origin } = from;
     if (cmd.action === 'reject') {
       if (!this.#d.runner.claim(rec.id)) return notPending(cmd, rec);
       return recordAnswer(
@@ -230,10 +248,10 @@ export class CommandService {
     return recordAnswer(await this.#d.runner.approve(rec, by, origin), cmd.action, id);
   }
 
-  async #control(cmd: Command, origin: Origin): Promise<Answer> {
+  async #control(cmd: Command, from: From): Promise<Answer> {
     const invalid = this.#d.controls.validate(cmd);
     if (invalid) return invalid;
-    const decision = await this.#decide(cmd, origin);
+    const decision = await this.#decide(cmd, from);
     if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
     if (decision.verdict === 'deny')
       return decisionAnswer(cmd, decision, false, this.#d.clock.now());
@@ -243,23 +261,23 @@ export class CommandService {
         target: cmd.target,
       });
     }
-    const answer = this.#d.controls.apply(cmd, origin);
+    const answer = this.#d.controls.apply(cmd, whoOf(from));
     await this.#audit(
-      this.#entry(cmd, origin, cmd.action as NewAuditEntry['kind'], 'applied', answer.message),
+      this.#entry(cmd, from, cmd.action as NewAuditEntry['kind'], 'applied', answer.message),
     );
     return answer;
   }
 
   /** The policy's decision, audited before anything acts on it. */
-  async #decide(cmd: Command, origin: Origin): Promise<Decision> {
+  async #decide(cmd: Command, from: From): Promise<Decision> {
     const decision = this.#d.decide({
       action: cmd.action,
       target: cmd.target,
-      origin,
-      automatic: origin === 'self_heal',
+      origin: from.origin,
+      automatic: from.origin === 'self_heal',
     });
     await this.#audit({
-      ...this.#entry(cmd, origin, 'decision', decision.verdict, decision.message),
+      ...this.#entry(cmd, from, 'decision', decision.verdict, decision.message),
       detail: {
         code: decision.code,
         rule: decision.rule,
@@ -272,15 +290,20 @@ export class CommandService {
 
   #entry(
     cmd: Command,
-    origin: Origin,
+    from: From,
     kind: NewAuditEntry['kind'],
     outcome: string,
     message?: string,
   ): NewAuditEntry {
+    const detail = {
+      ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
+      // What the payload said about its sender: recorded, never believed.
+      ...(cmd.requestedBy !== undefined ? { claimed_by: cmd.requestedBy } : {}),
+    };
     return {
       kind,
-      who: cmd.requestedBy ?? origin,
-      origin,
+      who: whoOf(from),
+      origin: from.origin,
       action: cmd.action,
       target: cmd.target,
       command_id: cmd.id ?? null,
@@ -291,11 +314,23 @@ export class CommandService {
           : null,
       outcome,
       ...(message !== undefined ? { message } : {}),
-      ...(cmd.reason !== undefined ? { detail: { reason: cmd.reason } } : {}),
+      ...(Object.keys(detail).length > 0 ? { detail } : {}),
     };
   }
 
   #audit(entry: NewAuditEntry): Promise<void> {
     return this.#d.audit.append(entry);
   }
+}
+
+/** Where a command came from, and who the channel says sent it. */
+interface From {
+  readonly origin: Origin;
+  readonly sender: string | undefined;
+}
+
+/** The audit's `who`: the channel's identity; `unverified` where the channel has none. */
+function whoOf(from: From): string {
+  if (from.sender !== undefined) return from.sender;
+  return from.origin === 'mqtt' ? 'unverified' : from.origin;
 }

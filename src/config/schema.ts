@@ -273,6 +273,8 @@ const policyRule = z
     self_heal: z
       .enum(['off', 'ask', 'auto'], { error: 'expected off, ask or auto' })
       .default('off'),
+    /** The requester may approve its own request (a one-person site). */
+    self_approve: z.boolean({ error: 'expected true or false' }).default(false),
   })
   .superRefine((r, ctx) => {
     // approve / reject act on a pending action: its own rule already said a human decides.
@@ -306,7 +308,24 @@ const policyRule = z
   });
 
 /** Budgets, backoff and timeouts of remediation (issue 6), see src/commands/. */
+const approverError =
+  'expected a user name of the embedded broker (later also Home Assistant users and Telegram ids)';
 const remediation = z.strictObject({
+  /**
+   * Who may approve or reject a held action: identities taken from the channel (the
+   * embedded broker's user name), never from a payload. Anonymous can never approve.
+   */
+  approvers: z
+    .array(
+      z
+        .string({ error: approverError })
+        .min(1, { error: approverError })
+        .refine((u) => u !== 'anonymous', {
+          error: 'expected a named user: anonymous can never approve',
+        }),
+      { error: 'expected a list of user names' },
+    )
+    .default([]),
   approval_timeout: duration('30m').prefault('30m'),
   action_timeout: duration('60s').prefault('60s'),
   verify_timeout: duration('30s').prefault('30s'),
@@ -380,9 +399,23 @@ export const configSchema = z
     policy: z.array(policyRule, { error: 'expected a list of policy rules' }).default([]),
     remediation: remediation.prefault({}),
   })
-  .superRefine((c, ctx) =>
-    requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' }),
-  )
+  .superRefine((c, ctx) => {
+    requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' });
+    if (c.remediation.approvers.length > 0) return;
+    // A rule that holds actions for approval needs someone who may give it.
+    c.policy.forEach((r, i) => {
+      const key =
+        r.decision === 'approve' ? 'decision' : r.self_heal === 'ask' ? 'self_heal' : undefined;
+      if (!key) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', i, key],
+        message:
+          'expected remediation.approvers to name who may approve: with none, nothing held for approval could ever run',
+        input: r[key],
+      });
+    });
+  })
   .transform((c) => {
     const nodeId = c.node.id ?? slugifyId(hostname());
     return { ...c, node: { id: nodeId, name: c.node.name ?? nodeId } };

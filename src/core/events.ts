@@ -54,6 +54,8 @@ export const EVENT_TYPES = [
   'container_settled',
   'ha_websocket_dead',
   'ha_integration_failed',
+  // The embedded broker refused a connection (one taking the agent's client id).
+  'mqtt_client_refused',
   // The store's own: what its overflow policy dropped, and a corrupt database set aside.
   'events_dropped',
   'event_store_reset',

@@ -18,6 +18,8 @@ export interface AclRules {
 
 export interface ClientIdentity {
   agent: boolean;
+  /** The user name the connection logged in with; `anonymous` without one. */
+  user: string;
   publish?: readonly string[];
   subscribe?: readonly string[];
 }

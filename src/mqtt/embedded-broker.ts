@@ -4,16 +4,19 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
 import aedesPersistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import type { BrokerConfig } from '../config/schema.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Component } from '../core/lifecycle.js';
+import { ANONYMOUS } from '../core/identity.js';
+import { topicMatches } from '../core/topics.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
 import { orderPublishes } from './ordered-publish.js';
 import { RetainedStore } from './retained-store.js';
+import type { MessageSource } from './types.js';
 
 /** The user name the agent's own client logs in with; its password is made at each start. */
 export const AGENT_USER = 'outpost-agent';
@@ -24,7 +27,18 @@ export interface EmbeddedBrokerOptions {
   acl: AclRules;
   /** Set to `offline` (retained) before clients connect: the agent is not up yet. */
   availabilityTopic: string;
+  /** The client id the agent's own client uses: no other connection may take it. */
+  agentClientId: string;
+  /** A connection refused for what it tried (taking the agent's id): for the event store. */
+  refused?(r: RefusedConnection): void;
   log: Logger;
+}
+
+/** A connection the broker refused, and why. */
+export interface RefusedConnection {
+  readonly clientId: string;
+  readonly user: string;
+  readonly reason: string;
 }
 
 /** The address the agent's own client uses to reach this broker. */
@@ -204,16 +218,22 @@ export class EmbeddedBroker implements Component {
     const pw = password ?? Buffer.alloc(0);
     if (username === AGENT_USER) {
       if (safeEqual(pw, this.#agentPassword)) {
-        this.#identities.set(client, { agent: true });
+        this.#identities.set(client, { agent: true, user: AGENT_USER });
         return done(null, true);
       }
       return done(authError(4, 'bad user name or password'), null);
+    }
+    // The agent's session is the agent's: taking its client id would disconnect it
+    // (MQTT-3.1.4-2), so no other login may use it.
+    if (client.id === this.#opts.agentClientId) {
+      return this.#refuse(client, username || ANONYMOUS, "the agent's own client id", done);
     }
     if (username !== undefined && username !== '') {
       const user = cfg.users.find((u) => u.username === username);
       if (user && safeEqual(pw, user.password)) {
         this.#identities.set(client, {
           agent: false,
+          user: username,
           publish: user.publish,
           subscribe: user.subscribe,
         });
@@ -223,11 +243,47 @@ export class EmbeddedBroker implements Component {
       return done(authError(4, 'bad user name or password'), null);
     }
     if (cfg.allow_anonymous) {
-      this.#identities.set(client, { agent: false });
+      this.#identities.set(client, { agent: false, user: ANONYMOUS });
       return done(null, true);
     }
     this.#log.warn({ clientId: client.id }, 'anonymous login refused');
     return done(authError(5, 'not authorized'), null);
+  }
+
+  #refuse(
+    client: Client,
+    user: string,
+    reason: string,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    this.#log.warn({ clientId: client.id, user }, `connection refused: ${reason}`);
+    this.#opts.refused?.({ clientId: client.id, user, reason });
+    // CONNACK 0x02, "identifier rejected" (MQTT 3.1.1 §3.2.2.3).
+    done(authError(2, `identifier rejected: ${reason}`), null);
+  }
+
+  /**
+   * Messages published to `filter` by the broker's clients, with the user name each
+   * connection logged in with as `sender`: commands handled in the agent's own process
+   * carry an identity no payload can forge.
+   */
+  messages(): MessageSource {
+    return {
+      subscribe: (filter, handler) => {
+        const broker = this.#broker;
+        if (!broker) throw new OutpostError('INTERNAL', 'the embedded broker is not started');
+        const listener = (packet: AedesPublishPacket, client: Client | null) => {
+          if (!client || !topicMatches(filter, packet.topic)) return;
+          const sender = this.#identities.get(client)?.user ?? ANONYMOUS;
+          const payload = Buffer.isBuffer(packet.payload)
+            ? packet.payload
+            : Buffer.from(packet.payload);
+          handler({ topic: packet.topic, payload, retain: packet.retain, sender });
+        };
+        broker.on('publish', listener);
+        return () => broker.removeListener('publish', listener);
+      },
+    };
   }
 
   #publishRetained(topic: string, payload: string): Promise<void> {
@@ -283,7 +339,7 @@ function safeEqual(given: Readonly<Buffer>, expected: string): boolean {
   return given.length === e.length && timingSafeEqual(given, e);
 }
 
-function authError(code: 4 | 5, message: string): AuthenticateError {
+function authError(code: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code });
 }
 

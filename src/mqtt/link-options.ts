@@ -13,6 +13,11 @@ export function topicRoot(config: Config): TopicRoot {
  * The agent's MQTT connection: to its own embedded broker over loopback (3.1.1, the only
  * version aedes speaks), or to the configured external broker.
  */
+/** The client id of the agent's connection to its broker (`mqtt.client_id`, else `outpost-<node>`). */
+export function agentClientId(config: Config): string {
+  return config.mqtt.client_id ?? `outpost-${config.node.id}`;
+}
+
 export function linkOptions(
   config: Config,
   log: Logger,
@@ -20,7 +25,7 @@ export function linkOptions(
 ): MqttLinkOptions {
   const m = config.mqtt;
   const common = {
-    clientId: m.client_id ?? `outpost-${config.node.id}`,
+    clientId: agentClientId(config),
     availabilityTopic: topics.availability(topicRoot(config)),
     keepaliveS: Math.max(1, Math.round(m.keepalive / 1000)),
     reconnectMinMs: m.reconnect_min,

@@ -19,6 +19,18 @@ export interface IncomingMessage {
   responseTopic?: string;
   correlationData?: Buffer;
   userProperties?: Record<string, string | string[]>;
+  /**
+   * Who published it, as the broker authenticated the connection: a user name, or
+   * `anonymous`. Only the embedded broker can tell; from any other broker it is absent,
+   * and nothing in the payload stands in for it.
+   */
+  sender?: string;
+}
+
+/** Where messages of a topic filter come from: a broker connection, or the embedded broker itself. */
+export interface MessageSource {
+  /** Calls `handler` for every message matching `filter`; returns a function that stops it. */
+  subscribe(filter: string, handler: MessageHandler, opts?: { qos?: 0 | 1 }): () => void;
 }
 
 export type MessageHandler = (msg: IncomingMessage) => void;

@@ -62,7 +62,7 @@ describe('remediation against mosquitto and dockerd', () => {
         { action: 'restart_container', target: 'local/crashy', decision: 'allow' },
         { action: 'restart_container', target: 'nas/*', decision: 'allow' },
       ],
-      remediation: { verify_timeout: '20s' },
+      remediation: { verify_timeout: '20s', approvers: ['alice'] },
     });
 
   const startRemediation = async () => {
@@ -182,7 +182,7 @@ describe('remediation against mosquitto and dockerd', () => {
     expect(client.retained.has(actionTopic('dry2'))).toBe(false);
   });
 
-  it('approval end to end: pending, retained summary, approve over MQTT, restarted', async () => {
+  it('approval end to end: pending, retained summary, MQTT approval refused, approved by a person, restarted', async () => {
     const before = await startedAt('db');
     const held = await client.request('restart_container', {
       id: 'db-1',
@@ -195,12 +195,27 @@ describe('remediation against mosquitto and dockerd', () => {
       'pending summary',
     );
     expect(await startedAt('db')).toEqual(before);
-    const ok = await client.request('approve', { target: 'db-1', requested_by: 'alice' });
+    // An external broker cannot say who published: an approval over it is refused, and
+    // naming an approver in the payload changes nothing.
+    expect(
+      await client.request('approve', { target: 'db-1', requested_by: 'alice' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'not_allowed', message: expect.stringMatching(/cannot tell who published/) },
+    });
+    expect(rem.api.pending().map((r) => r.id)).toEqual(['db-1']);
+    // The channel that carries a person's identity (the HA / Telegram bridge's API).
+    const ok = await rem.api.approve('db-1', 'alice');
     expect(ok).toMatchObject({ ok: true, status: 'completed' });
     expect((await startedAt('db')).StartedAt).not.toBe(before.StartedAt);
     await waitUntil(
       () => client.retainedJson<{ pending: number }>(topics.pendingActions(ROOT))?.pending === 0,
       'summary back to 0',
+    );
+    // The API answered; the retained record reaches this client over the broker.
+    await waitUntil(
+      () => client.retainedJson<ActionRecord>(actionTopic('db-1'))?.status === 'completed',
+      'the completed record',
     );
     const rec = client.retainedJson<ActionRecord>(actionTopic('db-1'))!;
     expect(rec.history.map((h) => h.status)).toEqual([
@@ -247,7 +262,7 @@ describe('remediation against mosquitto and dockerd', () => {
     expect(events.filter((e) => e.type === 'remediation_pending').at(-1)).toMatchObject({
       data: { decision: 'over_budget', notify: true },
     });
-    expect(await client.request('reject', { target: over.action_id })).toMatchObject({
+    expect(await rem.api.reject(String(over.action_id), 'alice')).toMatchObject({
       status: 'rejected',
     });
   });

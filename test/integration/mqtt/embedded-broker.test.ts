@@ -40,6 +40,7 @@ async function startBroker(yaml: string, dataDir?: string) {
     dataDir: config.data_dir,
     acl: aclRules('outpost', 'edge', 'homeassistant'),
     availabilityTopic: 'outpost/edge/availability',
+    agentClientId: 'outpost-edge',
     log: silentLogger(),
   });
   await broker.start();

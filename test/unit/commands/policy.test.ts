@@ -15,6 +15,7 @@ const rule = (r: Partial<PolicyRule> & Pick<PolicyRule, 'decision'>): PolicyRule
   action: 'restart_container',
   target: '*',
   self_heal: 'off',
+  self_approve: false,
   ...r,
 });
 

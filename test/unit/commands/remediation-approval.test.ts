@@ -11,7 +11,10 @@ const allowLocal = {
 };
 const approveLocal = {
   policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+  remediation: { approvers: ['alice', 'telegram:bob'] },
 };
+/** As the embedded broker hands a message over: with the login that published it. */
+const as = (sender: string) => ({ sender });
 
 describe('remediation approvals, budgets and maintenance (in process)', () => {
   const r = remediationSession('remediation', START);
@@ -34,8 +37,8 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     const corr = Buffer.from([1, 2, 3]);
     const ok = await send(
       'approve',
-      { target: 'p1', requested_by: 'alice' },
-      { responseTopic: 'app/replies/1', correlationData: corr },
+      { target: 'p1' },
+      { responseTopic: 'app/replies/1', correlationData: corr, sender: 'alice' },
     );
     expect(ok).toMatchObject({ ok: true, status: 'completed', action_id: 'p1' });
     const reply = r.b!.wire.sent.find((m) => m.topic === 'app/replies/1')!;
@@ -113,12 +116,69 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     expect(r.b.rem.api.pending().map((r) => r.id)).toEqual(['keep']);
     expect(backing.get('cut')!.status).toBe('failed');
     expect(r.b.exec.runs).toEqual([]);
-    expect(await send('approve', { target: 'keep' })).toMatchObject({
+    expect(await send('approve', { target: 'keep' }, as('alice'))).toMatchObject({
       ok: true,
       status: 'completed',
     });
     r.clock.advance(30 * MIN);
     expect(backing.get('keep')!.status).toBe('completed');
+  });
+
+  it('takes who approves from the connection: anonymous, unknown, unverified and claims are refused', async () => {
+    await start(approveLocal);
+    await send('restart_container', { id: 'p4', target: 'local/web' }, as('mallory'));
+    const tries: [string, Partial<Parameters<typeof send>[2]>, RegExp][] = [
+      ['anonymous', as('anonymous'), /anonymous can never approve/],
+      ['no identity (external broker)', {}, /cannot tell who published/],
+      ['not an approver', as('mallory'), /mallory is not in remediation.approvers/],
+    ];
+    for (const [what, extra, why] of tries) {
+      // The payload names an approver: a claim, never believed.
+      const a = await send('approve', { target: 'p4', requested_by: 'alice' }, extra);
+      expect(a, what).toMatchObject({ ok: false, error: { code: 'not_allowed' } });
+      expect((a as { error: { message: string } }).error.message, what).toMatch(why);
+      expect(action('p4')!.status, what).toBe('pending');
+    }
+    expect(r.b!.exec.runs).toEqual([]);
+    const refused = (await audit()).filter((e) => e.kind === 'approval');
+    expect(refused.map((e) => [e.who, e.outcome])).toEqual([
+      ['anonymous', 'refused'],
+      ['unverified', 'refused'],
+      ['mallory', 'refused'],
+    ]);
+    expect(refused.every((e) => (e.detail as { claimed_by?: string }).claimed_by === 'alice')).toBe(
+      true,
+    );
+    // The requester was recorded from the connection.
+    expect(action('p4')!.requested_by).toBe('mallory');
+    expect(await send('approve', { target: 'p4' }, as('alice'))).toMatchObject({
+      ok: true,
+      status: 'completed',
+    });
+  });
+
+  it('refuses self-approval unless the rule allows it; a requester may withdraw its own', async () => {
+    await start(approveLocal);
+    await send('restart_container', { id: 'p5', target: 'local/web' }, as('alice'));
+    expect(await send('approve', { target: 'p5' }, as('alice'))).toMatchObject({
+      ok: false,
+      error: { code: 'not_allowed', message: expect.stringMatching(/self_approve/) },
+    });
+    expect(await send('reject', { target: 'p5' }, as('alice'))).toMatchObject({
+      status: 'rejected',
+    });
+    await r.b!.rem.stop();
+    r.b = undefined;
+    const selfOk = {
+      ...approveLocal,
+      policy: [{ ...approveLocal.policy[0]!, self_approve: true }],
+    };
+    await start(selfOk);
+    await send('restart_container', { id: 'p6', target: 'local/web' }, as('alice'));
+    expect(await send('approve', { target: 'p6' }, as('alice'))).toMatchObject({
+      ok: true,
+      status: 'completed',
+    });
   });
 
   it('restart budget through the service: backoff, then a human decides', async () => {
@@ -158,12 +218,11 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     expect(await send('maintenance', { target: 'mars', enabled: true })).toMatchObject({
       error: { code: 'not_found' },
     });
-    const on = await send('maintenance', {
-      target: 'nas',
-      enabled: true,
-      args: { for: '1h' },
-      requested_by: 'ops',
-    });
+    const on = await send(
+      'maintenance',
+      { target: 'nas', enabled: true, args: { for: '1h' }, requested_by: 'someone else' },
+      as('ops'),
+    );
     expect(on).toMatchObject({ ok: true });
     expect(r.b!.wire.retainedJson(topics.hostMaintenance(ROOT, 'nas'))).toEqual({
       maintenance: true,

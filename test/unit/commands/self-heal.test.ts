@@ -38,6 +38,7 @@ const rules = (selfHeal: 'off' | 'ask' | 'auto', decision = 'allow') => ({
     { action: 'restart_container', target: 'local/*', decision, self_heal: selfHeal },
     { action: 'maintenance', decision: 'allow' },
   ],
+  remediation: { approvers: ['telegram:alice'] },
 });
 
 describe('self-healing', () => {

@@ -76,6 +76,20 @@ mqtt: { base_topic: "a/b" }
     ]);
   });
 
+  it('refuses a rule held for approval when nobody may approve, and anonymous as an approver', () => {
+    const held =
+      'policy:\n  - { action: restart_container, decision: approve }\n' +
+      '  - { action: restart_container, target: "nas/*", decision: allow, self_heal: ask }';
+    expect(problems(held)).toEqual([
+      'policy[0].decision: expected remediation.approvers to name who may approve: with none, nothing held for approval could ever run, got "approve"',
+      'policy[1].self_heal: expected remediation.approvers to name who may approve: with none, nothing held for approval could ever run, got "ask"',
+    ]);
+    expect(problems(`${held}\nremediation: { approvers: [alice] }`)).toEqual([]);
+    expect(problems('remediation: { approvers: [alice, anonymous] }')).toEqual([
+      'remediation.approvers[1]: expected a named user: anonymous can never approve, got "anonymous"',
+    ]);
+  });
+
   it('reports duplicate host ids and YAML syntax errors', () => {
     expect(problems('hosts: [{ id: a }, { id: a }]')).toEqual([
       'hosts[1].id: expected a unique host id, got "a"',

@@ -5,11 +5,13 @@ const rules = aclRules('outpost', 'edge', 'homeassistant');
 
 describe('embedded broker ACL', () => {
   it('lets the agent publish anywhere', () => {
-    expect(mayPublish(rules, { agent: true }, 'homeassistant/sensor/x/config')).toBe(true);
+    expect(
+      mayPublish(rules, { agent: true, user: 'outpost-agent' }, 'homeassistant/sensor/x/config'),
+    ).toBe(true);
   });
 
   it('keeps the agent topics to the agent, but for commands and HA birth', () => {
-    const anon = { agent: false };
+    const anon = { agent: false, user: 'anonymous' };
     expect(mayPublish(rules, anon, 'outpost/edge/availability')).toBe(false);
     expect(mayPublish(rules, anon, 'homeassistant/sensor/outpost_edge/x/config')).toBe(false);
     expect(mayPublish(rules, anon, 'outpost/edge/cmd/restart_container')).toBe(true);
@@ -21,14 +23,14 @@ describe('embedded broker ACL', () => {
   });
 
   it('uses a user allowlist in place of the default one', () => {
-    const z2m = { agent: false, publish: ['homeassistant/#'] };
+    const z2m = { agent: false, user: 'u', publish: ['homeassistant/#'] };
     expect(mayPublish(rules, z2m, 'homeassistant/light/0x1/light/config')).toBe(true);
     expect(mayPublish(rules, z2m, 'outpost/edge/cmd/restart_container')).toBe(false);
   });
 
   it('restricts subscriptions only when a list is given', () => {
-    expect(maySubscribe({ agent: false }, '#')).toBe(true);
-    const u = { agent: false, subscribe: ['outpost/+/availability', 'zigbee2mqtt/#'] };
+    expect(maySubscribe({ agent: false, user: 'anonymous' }, '#')).toBe(true);
+    const u = { agent: false, user: 'u', subscribe: ['outpost/+/availability', 'zigbee2mqtt/#'] };
     expect(maySubscribe(u, 'outpost/edge/availability')).toBe(true);
     expect(maySubscribe(u, 'zigbee2mqtt/bridge/+')).toBe(true);
     expect(maySubscribe(u, 'outpost/#')).toBe(false);
