@@ -37,7 +37,7 @@ describe('a pending action with approval_timeout: 30d (real system clock)', () =
       clock: systemClock,
       config: {
         policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
-        remediation: { approval_timeout: '30d' },
+        remediation: { approval_timeout: '30d', approvers: ['alice'] },
       },
     });
     await b.rem.start();
