@@ -171,6 +171,17 @@ export function requireUnique<T>(
   });
 }
 
+/**
+ * A command as a list of words (`[systemctl, is-active, sshd]`), never one string: each
+ * word reaches the program (or the remote shell, quoted one by one) as it is, so nothing
+ * in it can be split or reinterpreted.
+ */
+export const argv = (what: string, example: string) => {
+  const error = `expected ${what} as a list of words such as ${example}`;
+  const word = z.string({ error }).min(1, { error: `expected a non-empty word in ${what}` });
+  return z.array(word, { error }).min(1, { error });
+};
+
 const ID = /^[a-zA-Z0-9_-]+$/;
 /** An id field (host, check, job …): letters, digits, `_` or `-`. */
 export const id = (what: string) =>

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { duration } from '../../config/units.js';
+import { argv, duration } from '../../config/units.js';
 
 /**
  * The containers capability's config: the `containers` section (hysteresis, cooldown,
  * polling) and, on each host, how its engine is reached and which containers matter.
  */
-
-const engineCommandError =
-  'expected the engine command as a list of words such as [sudo, /usr/local/bin/docker]';
 
 /** How the agent reaches a host's container engine (issue 5). */
 const engine = z.strictObject({
@@ -22,17 +19,7 @@ const engine = z.strictObject({
       error: 'expected an engine API URL such as "tcp://127.0.0.1:2375" or "https://host:2376"',
     })
     .optional(),
-  // A list, never one string: the words are quoted one by one before they reach the
-  // remote shell, so a path with spaces cannot be split or reinterpreted.
-  command: z
-    .array(
-      z
-        .string({ error: engineCommandError })
-        .min(1, { error: 'expected a non-empty word in the engine command' }),
-      { error: engineCommandError },
-    )
-    .min(1, { error: engineCommandError })
-    .optional(),
+  command: argv('the engine command', '[sudo, /usr/local/bin/docker]').optional(),
 });
 
 const containerPattern = z

@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { duration, hostPort, id, requireUnique } from '../../config/units.js';
+import { argv, duration, hostPort, id, requireUnique } from '../../config/units.js';
 
 /** The health-gated watchdog (issue 4): checks, the uplink gate, the hardware watchdog. */
-const checkCommandError =
-  'expected the command as a list of words such as [systemctl, is-active, sshd]';
 const CHECK_KINDS = ['tcp', 'http', 'command'] as const;
 const watchdogCheck = z
   .strictObject({
@@ -16,16 +14,7 @@ const watchdogCheck = z
         error: 'expected an http(s) URL such as "http://127.0.0.1:8123/"',
       })
       .optional(),
-    // A list, never one string: run without a shell, so nothing in it is reinterpreted.
-    command: z
-      .array(
-        z
-          .string({ error: checkCommandError })
-          .min(1, { error: 'expected a non-empty word in the command' }),
-        { error: checkCommandError },
-      )
-      .min(1, { error: checkCommandError })
-      .optional(),
+    command: argv('the command', '[systemctl, is-active, sshd]').optional(),
     class: z
       .enum(['local', 'uplink'], {
         error: 'expected local (counts toward healthy) or uplink (gates the uplink)',

@@ -92,13 +92,7 @@ describe('audit log', () => {
       ...entry({ kind: 'decision', outcome: 'deny', message: 'no policy rule allows it' }),
     };
     await writeFile(path, `${JSON.stringify(old)}\n${JSON.stringify(recent)}\n`);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = {
-      out: (l: string) => void out.push(l),
-      err: (l: string) => void err.push(l),
-      env: {},
-    };
+    const { out, err, io } = cliIo();
     expect(await main(['audit', '--since', '1h', '--config', config], io)).toBe(0);
     expect(out[0]).toMatch(/^TS +KIND +WHO +ACTION +TARGET +OUTCOME +MESSAGE$/);
     expect(out.slice(1)).toEqual([
@@ -134,13 +128,7 @@ describe('audit log', () => {
     await appendFile(join(dir, 'audit.2.jsonl'), 'torn\n');
     const config = join(dir, 'config.yaml');
     await writeFile(config, `node: { id: n1 }\ndata_dir: ${JSON.stringify(dir)}\n`);
-    const out: string[] = [];
-    const err: string[] = [];
-    const io = {
-      out: (l: string) => void out.push(l),
-      err: (l: string) => void err.push(l),
-      env: {},
-    };
+    const { out, err, io } = cliIo();
     const run = async (...args: string[]) => {
       out.length = 0;
       err.length = 0;
@@ -181,3 +169,15 @@ describe('audit log', () => {
     expect(() => buildAuditQuery({ since: 'yesterday' }, now)).toThrow(UsageError);
   });
 });
+
+/** What `outpost audit` prints, line by line, and the io to give it. */
+function cliIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = {
+    out: (l: string) => void out.push(l),
+    err: (l: string) => void err.push(l),
+    env: {},
+  };
+  return { out, err, io };
+}
