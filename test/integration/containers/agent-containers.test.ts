@@ -87,6 +87,16 @@ containers: { down_after: 1s, cooldown: 0s, reconcile_every: 1s }
       'exited, then critical down',
     );
 
+    // Started again: the outage ends (container_recovered, critical_down false).
+    await actions.post(id, 'start');
+    await pollUntil(
+      () => retained(url, 'outpost/edge/#'),
+      (m) =>
+        JSON.parse(m.get(webState) ?? '{}').state === 'running' &&
+        JSON.parse(m.get('outpost/edge/hosts/local') ?? '{}').critical_down === false,
+      'running again, no longer critical down',
+    );
+
     // A re-created container (new id, same compose labels) keeps its entities.
     await actions.remove(id);
     await actions.run('demo-web-1', { labels });
