@@ -5,7 +5,16 @@ import { COMMAND_ACTIONS } from '../core/topics.js';
 import { containersConfig } from '../capabilities/containers/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
-import { duration, id, listen, parseSize, port, requireUnique, size } from './units.js';
+import {
+  duration,
+  id,
+  listen,
+  parseSize,
+  port,
+  requireUnique,
+  size,
+  wholeNumber,
+} from './units.js';
 
 /**
  * Each capability's config (its section, its host fields): a new capability adds one entry.
@@ -331,10 +340,7 @@ const remediation = z.strictObject({
   verify_timeout: duration('30s').prefault('30s'),
   restarts: z
     .strictObject({
-      max: z
-        .int({ error: 'expected a whole number of restarts, 1 or more' })
-        .min(1, { error: 'expected a whole number of restarts, 1 or more' })
-        .default(3),
+      max: wholeNumber('restarts', 1).default(3),
       window: duration('30m').prefault('30m'),
       reset_after: duration('10m').prefault('10m'),
     })
@@ -348,10 +354,7 @@ const remediation = z.strictObject({
   grace: duration('2m').prefault('2m'),
   flapping: z
     .strictObject({
-      changes: z
-        .int({ error: 'expected a whole number of state changes, 2 or more' })
-        .min(2, { error: 'expected a whole number of state changes, 2 or more' })
-        .default(5),
+      changes: wholeNumber('state changes', 2).default(5),
       window: duration('10m').prefault('10m'),
     })
     .prefault({}),
@@ -363,10 +366,7 @@ const remediation = z.strictObject({
       max_bytes: size('10MiB')
         .prefault('10MiB')
         .refine((n) => n >= 4096, { error: 'expected a size of 4KiB or more' }),
-      keep: z
-        .int({ error: 'expected a whole number of rotated files, 1 or more' })
-        .min(1, { error: 'expected a whole number of rotated files, 1 or more' })
-        .default(5),
+      keep: wholeNumber('rotated files', 1).default(5),
       max_age: duration('90d').prefault('90d'),
     })
     .prefault({}),

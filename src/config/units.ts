@@ -182,6 +182,12 @@ export const argv = (what: string, example: string) => {
   return z.array(word, { error }).min(1, { error });
 };
 
+/** A whole number of `what`, at least `min`; one message for both checks. */
+export const wholeNumber = (what: string, min: number) => {
+  const error = `expected a whole number of ${what}, ${min} or more`;
+  return z.int({ error }).min(min, { error });
+};
+
 const ID = /^[a-zA-Z0-9_-]+$/;
 /** An id field (host, check, job …): letters, digits, `_` or `-`. */
 export const id = (what: string) =>

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { argv, duration, hostPort, id, requireUnique } from '../../config/units.js';
+import { argv, duration, hostPort, id, requireUnique, wholeNumber } from '../../config/units.js';
 
 /** The health-gated watchdog (issue 4): checks, the uplink gate, the hardware watchdog. */
 const CHECK_KINDS = ['tcp', 'http', 'command'] as const;
@@ -21,10 +21,7 @@ const watchdogCheck = z
       })
       .default('local'),
     timeout: duration('5s').prefault('5s'),
-    fail_after: z
-      .int({ error: 'expected a whole number of consecutive failures, 1 or more' })
-      .min(1, { error: 'expected a whole number of consecutive failures, 1 or more' })
-      .default(2),
+    fail_after: wholeNumber('consecutive failures', 1).default(2),
   })
   .superRefine((c, ctx) => {
     const kinds = CHECK_KINDS.filter((k) => c[k] !== undefined);

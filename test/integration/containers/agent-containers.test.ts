@@ -79,23 +79,11 @@ containers: { down_after: 1s, cooldown: 0s, reconcile_every: 1s }
 
     // Stop it: the state follows at once; the critical problem only after down_after.
     await actions.post(id, 'kill');
-    await pollUntil(
-      () => retained(url, 'outpost/edge/#'),
-      (m) =>
-        JSON.parse(m.get(webState) ?? '{}').state === 'exited' &&
-        JSON.parse(m.get('outpost/edge/hosts/local') ?? '{}').critical_down === true,
-      'exited, then critical down',
-    );
+    await webAndHost('exited', true, 'exited, then critical down');
 
     // Started again: the outage ends (container_recovered, critical_down false).
     await actions.post(id, 'start');
-    await pollUntil(
-      () => retained(url, 'outpost/edge/#'),
-      (m) =>
-        JSON.parse(m.get(webState) ?? '{}').state === 'running' &&
-        JSON.parse(m.get('outpost/edge/hosts/local') ?? '{}').critical_down === false,
-      'running again, no longer critical down',
-    );
+    await webAndHost('running', false, 'running again, no longer critical down');
 
     // A re-created container (new id, same compose labels) keeps its entities.
     await actions.remove(id);
@@ -154,6 +142,17 @@ containers: { down_after: 1s, cooldown: 0s, reconcile_every: 1s }
       await store.close();
     }
   });
+
+  /** Waits for the container's retained state and the host's critical_down to read so. */
+  function webAndHost(state: string, criticalDown: boolean, what: string) {
+    return pollUntil(
+      () => retained(url, 'outpost/edge/#'),
+      (m) =>
+        JSON.parse(m.get(webState) ?? '{}').state === state &&
+        JSON.parse(m.get('outpost/edge/hosts/local') ?? '{}').critical_down === criticalDown,
+      what,
+    );
+  }
 
   async function fetchIds(): Promise<string[]> {
     const list = await unixHttpJson<{ Id: string }[]>(
