@@ -273,8 +273,10 @@ export class EmbeddedBroker implements Component {
         const broker = this.#broker;
         if (!broker) throw new OutpostError('INTERNAL', 'the embedded broker is not started');
         const listener = (packet: AedesPublishPacket, client: Client | null) => {
-          if (!client || !topicMatches(filter, packet.topic)) return;
-          const sender = this.#identities.get(client)?.user ?? ANONYMOUS;
+          // Every publish passes here: the agent's own (its states) leave before any matching.
+          const who = client ? this.#identities.get(client) : undefined;
+          if (!client || who?.agent || !topicMatches(filter, packet.topic)) return;
+          const sender = who?.user ?? ANONYMOUS;
           const payload = Buffer.isBuffer(packet.payload)
             ? packet.payload
             : Buffer.from(packet.payload);
