@@ -133,6 +133,7 @@ export class ActionRunner {
         origin: rec.origin,
         automatic: false,
         approvedBy: by,
+        ...(rec.requested_by !== null ? { sender: rec.requested_by } : {}),
       });
       if (decision.verdict === 'deny') refusal = decision.message;
       await this.#audit(

@@ -43,6 +43,7 @@ export function policyState(
       decide(req, {
         now: clock.now(),
         rules: config.policy,
+        anonymousCommands: r.anonymous_commands,
         budget: budgets,
         flapping: flaps,
         suppression: suppressions,

@@ -275,6 +275,7 @@ export class CommandService {
       target: cmd.target,
       origin: from.origin,
       automatic: from.origin === 'self_heal',
+      ...(from.sender !== undefined ? { sender: from.sender } : {}),
     });
     await this.#audit({
       ...this.#entry(cmd, from, 'decision', decision.verdict, decision.message),

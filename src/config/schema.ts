@@ -335,6 +335,11 @@ const remediation = z.strictObject({
       { error: 'expected a list of user names' },
     )
     .default([]),
+  /**
+   * Whether anonymous logins on the embedded broker may command (issue 13, point 8): off,
+   * so a LAN client without credentials can read states but not restart or approve.
+   */
+  anonymous_commands: z.boolean({ error: 'expected true or false' }).default(false),
   approval_timeout: duration('30m').prefault('30m'),
   action_timeout: duration('60s').prefault('60s'),
   verify_timeout: duration('30s').prefault('30s'),

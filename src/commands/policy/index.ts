@@ -2,6 +2,7 @@ import { allowlist } from './allowlist.js';
 import { approval } from './approval.js';
 import { budget } from './budget.js';
 import { flapping } from './flapping.js';
+import { identity } from './identity.js';
 import { maintenance } from './maintenance.js';
 import { matchRule } from './rules.js';
 import type { Decision, PolicyContext, PolicyHook, PolicyRequest, TrailEntry } from './types.js';
@@ -17,8 +18,18 @@ export {
   type SelfHealMode,
 } from './rules.js';
 
-/** The fixed order (STYLE.md §5): who may, who must approve, how often, how stable, when. */
-export const HOOKS: readonly PolicyHook[] = [allowlist, approval, budget, flapping, maintenance];
+/**
+ * The fixed order (STYLE.md §5): who is asking, what may be done, who must approve, how
+ * often, how stable, when.
+ */
+export const HOOKS: readonly PolicyHook[] = [
+  identity,
+  allowlist,
+  approval,
+  budget,
+  flapping,
+  maintenance,
+];
 
 /**
  * Runs every hook in order. The first deny decides; otherwise any hook asking for a human

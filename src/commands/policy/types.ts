@@ -16,12 +16,16 @@ export interface PolicyRequest {
   readonly automatic: boolean;
   /** A human approved this very action (approve command, HA, Telegram). */
   readonly approvedBy?: string;
+  /** Who the channel says asked (the embedded broker's login); undefined where it cannot tell. */
+  readonly sender?: string;
 }
 
 /** What the hooks may read; all of it is state owned elsewhere, seen at `now`. */
 export interface PolicyContext {
   readonly now: number;
   readonly rules: readonly PolicyRule[];
+  /** `remediation.anonymous_commands`: anonymous logins may command. */
+  readonly anonymousCommands: boolean;
   readonly budget: { status(target: string, now: number): BudgetStatus };
   readonly flapping: { isFlapping(target: string, now: number): boolean };
   readonly suppression: { reason(target: string, now: number): string | undefined };

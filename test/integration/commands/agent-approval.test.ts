@@ -154,6 +154,44 @@ remediation: { approvers: [ha, ops] }
     ).toBe('ha');
   });
 
+  it('lets anonymous clients read states and discovery, never command', async () => {
+    const anon = await observer(url);
+    const configs = await retained(url, 'homeassistant/button/#');
+    const restart = JSON.parse(
+      configs.get('homeassistant/button/outpost_edge/local_container_db_restart/config')!,
+    ) as { command_topic: string; payload_press: string };
+    const answers = await new Collector(anon).subscribe('outpost/edge/cmd/+/result');
+    await press(anon, restart.command_topic, restart.payload_press);
+    await press(
+      anon,
+      'outpost/edge/cmd/maintenance',
+      JSON.stringify({ target: 'local', enabled: true }),
+    );
+    await answers.waitFor(() => answers.messages.length >= 2, 'two answers', 30_000);
+    for (const m of answers.messages) {
+      expect(JSON.parse(m.payload)).toMatchObject({
+        ok: false,
+        error: {
+          code: 'not_allowed',
+          message: expect.stringMatching(/anonymous clients may not command.*broker\.users/),
+        },
+      });
+    }
+    await anon.endAsync();
+    const audit = (await readFile(join(agent.dir, 'data', 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; who: string; outcome: string; action: string });
+    expect(
+      audit
+        .filter((e) => e.who === 'anonymous' && e.kind === 'decision')
+        .map((e) => [e.action, e.outcome]),
+    ).toEqual([
+      ['restart_container', 'deny'],
+      ['maintenance', 'deny'],
+    ]);
+  });
+
   it("refuses a client that takes the agent's client id, and the agent stays connected", async () => {
     const seen = await new Collector(await observer(url)).subscribe('outpost/edge/availability');
     await seen.waitFor(() => seen.last('outpost/edge/availability') === 'online', 'online');

@@ -19,7 +19,7 @@ const rule = (r: Partial<PolicyRule> & Pick<PolicyRule, 'decision'>): PolicyRule
   ...r,
 });
 
-function context(rules: PolicyRule[], now = 0) {
+function context(rules: PolicyRule[], now = 0, anonymousCommands = false) {
   const budget = new RestartBudgets({
     max: 3,
     windowMs: 30 * MIN,
@@ -31,7 +31,7 @@ function context(rules: PolicyRule[], now = 0) {
   });
   const flapping = new FlapDetector({ changes: 5, windowMs: 10 * MIN });
   const suppression = new Suppressions();
-  const ctx: PolicyContext = { now, rules, budget, flapping, suppression };
+  const ctx: PolicyContext = { now, rules, anonymousCommands, budget, flapping, suppression };
   return { ctx, budget, flapping, suppression };
 }
 
@@ -48,7 +48,24 @@ describe('policy', () => {
     const d = decide(restart, context([]).ctx);
     expect(d).toMatchObject({ verdict: 'deny', code: 'not_allowed', rule: null });
     expect(d.message).toMatch(/default deny/);
-    expect(d.trail).toEqual([expect.objectContaining({ hook: 'allowlist', result: 'deny' })]);
+    expect(d.trail).toEqual([
+      expect.objectContaining({ hook: 'identity', result: 'pass' }),
+      expect.objectContaining({ hook: 'allowlist', result: 'deny' }),
+    ]);
+  });
+
+  it('refuses anonymous MQTT logins unless anonymous_commands says so; others pass', () => {
+    const rules = [rule({ target: 'local/*', decision: 'allow' })];
+    const anon = { ...restart, sender: 'anonymous' };
+    const d = decide(anon, context(rules).ctx);
+    expect(d).toMatchObject({ verdict: 'deny', code: 'not_allowed', rule: 0 });
+    expect(d.message).toMatch(/anonymous clients may not command.*broker\.users/);
+    expect(decide(anon, context(rules, 0, true).ctx).verdict).toBe('allow');
+    expect(decide({ ...restart, sender: 'alice' }, context(rules).ctx).verdict).toBe('allow');
+    // An external broker cannot tell who published: its own ACL decides (README).
+    expect(decide(restart, context(rules).ctx).verdict).toBe('allow');
+    // Self-healing and the approval API are not MQTT logins.
+    expect(decide({ ...auto, sender: 'anonymous' }, context(rules).ctx).verdict).toBe('allow');
   });
 
   it('takes the first matching rule by action and target glob', () => {
@@ -121,6 +138,7 @@ describe('policy', () => {
     const d = decide({ ...auto, target: 'local/other' }, ctx);
     expect(d).toMatchObject({ verdict: 'deny', code: 'suppressed' });
     expect(d.trail.map((t) => t.hook)).toEqual([
+      'identity',
       'allowlist',
       'approval',
       'budget',
