@@ -56,7 +56,9 @@ export function discoveryModel(config: Config, entities: AgentEntities): Discove
     hosts: config.hosts.map((h) => ({
       id: h.id,
       name: h.name ?? h.id,
-      remote: h.ssh !== undefined || h.engine?.url !== undefined,
+      // A host without `ssh` is local whatever its engine (README, `hosts[].ssh`): only an
+      // SSH host's entities also wait for the host's own availability.
+      remote: h.ssh !== undefined,
       alsoOwns: [topics.hostMaintenance(root, h.id)],
     })),
     families: entities.families,
