@@ -15,6 +15,7 @@ import { groupByDevice } from './device-based.js';
 import { remediationFamily, type PendingAction } from './entities/remediation.js';
 import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
 import type { EntityFamily } from './family.js';
+import { hostDeviceName } from './host-name.js';
 import { agentScope } from './ids.js';
 import { desiredDevices, modelFingerprint, type DiscoveryModel } from './model.js';
 import { DiscoveryPublisher } from './publisher.js';
@@ -55,7 +56,7 @@ export function discoveryModel(config: Config, entities: AgentEntities): Discove
     },
     hosts: config.hosts.map((h) => ({
       id: h.id,
-      name: h.name ?? h.id,
+      name: hostDeviceName(h, config.hosts, hostname()),
       // A host without `ssh` is local whatever its engine (README, `hosts[].ssh`): only an
       // SSH host's entities also wait for the host's own availability.
       remote: h.ssh !== undefined,

@@ -1,5 +1,10 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { discoveryContext, discoveryModel } from '../../../discovery/agent-model.js';
+import {
+  desiredDiscovery,
+  discoveryContext,
+  discoveryModel,
+} from '../../../discovery/agent-model.js';
 import { hostDevice } from '../../../discovery/device.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
@@ -42,5 +47,54 @@ describe('the agent’s discovery model', () => {
       ['outpost/edge/availability'],
       ['outpost/edge/availability', 'outpost/edge/hosts/nas/availability'],
     ]);
+  });
+
+  it('names the machine’s own host after its hostname, an SSH host by its id, a set name first', () => {
+    const one = configOf(`node: { id: edge }
+hosts:
+  - id: local
+  - id: nas
+    ssh: { host: 127.0.0.1, user: ops, host_key: "${KEY}" }
+  - id: backup
+    name: Backup box
+    ssh: { host: 127.0.0.1, user: ops, host_key: "${KEY}" }
+  - id: far
+    engine: { url: "tcp://192.0.2.5:2375" }
+`);
+    const names = (c: Config) =>
+      discoveryModel(c, configuredEntities(c)).hosts.map((h) => [h.id, h.name]);
+    expect(names(one)).toEqual([
+      ['local', hostname()],
+      ['nas', 'nas'],
+      ['backup', 'Backup box'],
+      ['far', 'far'],
+    ]);
+    // Two engines on this machine (a loopback URL is this machine too): one name each.
+    expect(names(config)).toEqual([
+      ['local', `${hostname()} local`],
+      ['podman', `${hostname()} podman`],
+      ['tcp', `${hostname()} tcp`],
+      ['nas', 'nas'],
+    ]);
+  });
+
+  it('renames only the device: identifiers, unique ids and topics still come from the id', () => {
+    const c = configOf('node: { id: edge }\nhosts: [{ id: local }]');
+    const reachable = desiredDiscovery(c, configuredEntities(c)).find(
+      (x) => x.deviceId === 'outpost_edge_local',
+    )!;
+    expect(reachable.topic).toBe(
+      'homeassistant/binary_sensor/outpost_edge/local_host_reachable/config',
+    );
+    expect(reachable.payload).toMatchObject({
+      unique_id: 'outpost_edge_local_host_reachable',
+      default_entity_id: 'binary_sensor.edge_local_host_reachable',
+      state_topic: 'outpost/edge/hosts/local/availability',
+      device: {
+        identifiers: ['outpost_edge_local'],
+        name: hostname(),
+        via_device: 'outpost_edge',
+      },
+    });
   });
 });
