@@ -139,12 +139,9 @@ export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
         c.withRestart ?? null,
       ]),
     ]),
-    host(ctx, device, host) {
-      const containers = byHost.get(host);
-      if (!containers) return [];
-      const out = hostContainerEntities(ctx, device, host);
-      for (const c of containers) out.push(...containerEntities(ctx, device, { ...c, host }));
-      return out;
-    },
+    hostWide: (ctx, device, host) =>
+      byHost.has(host) ? hostContainerEntities(ctx, device, host) : [],
+    host: (ctx, device, host) =>
+      (byHost.get(host) ?? []).flatMap((c) => containerEntities(ctx, device, { ...c, host })),
   };
 }

@@ -8,7 +8,8 @@ import {
 import { hostDevice } from '../../../discovery/device.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
-import { configuredEntities } from '../../../src/main.js';
+import { agentEntities, configuredEntities } from '../../../src/main.js';
+import { containersFamily } from '../../../discovery/entities/containers.js';
 
 const KEY = `SHA256:${'A'.repeat(43)}`;
 const HOSTS = `node: { id: edge }
@@ -96,5 +97,33 @@ hosts:
         via_device: 'outpost_edge',
       },
     });
+  });
+
+  it('lists a host’s entities in a fixed order: the host, what is about it, then each subject', () => {
+    const c = configOf(`node: { id: edge }
+hosts: [{ id: local, engine: { socket: /run/docker.sock } }]
+policy: [{ action: maintenance, target: local, decision: allow }]
+`);
+    // The families as the agent composes them, with two containers observed.
+    const observed = containersFamily([
+      { id: 'local', containers: [{ name: 'web' }, { name: 'db' }] },
+    ]);
+    const entities = agentEntities(c, [observed]);
+    const local = desiredDiscovery(c, entities)
+      .filter((x) => x.deviceId === 'outpost_edge_local')
+      .map((x) => x.uniqueId.slice('outpost_edge_local_'.length));
+    expect(local).toEqual([
+      'host_reachable',
+      'host_critical_container_down',
+      'host_containers_running',
+      'host_containers_stopped',
+      'host_containers_unhealthy',
+      'host_maintenance',
+      ...['web', 'db'].flatMap((n) =>
+        ['running', 'state', 'health', 'restart_count', 'started_at', 'restart'].map(
+          (k) => `container_${n}_${k}`,
+        ),
+      ),
+    ]);
   });
 });
