@@ -17,6 +17,7 @@ export type ValueKind =
   | 'button_restart'
   | 'button_run'
   | 'maintenance_switch'
+  | 'silence_switch'
   | 'event_alert';
 
 export type EntityCategory = 'config' | 'diagnostic';
@@ -110,6 +111,13 @@ export const METADATA: Readonly<Record<ValueKind, KindMetadata>> = {
     device_class: 'switch',
     entity_category: 'config',
     icon: 'mdi:wrench',
+    doc: HA_DOCS.switchMqtt,
+  },
+  silence_switch: {
+    platform: 'switch',
+    device_class: 'switch',
+    entity_category: 'config',
+    icon: 'mdi:bell-off',
     doc: HA_DOCS.switchMqtt,
   },
   event_alert: { platform: 'event', icon: 'mdi:alert-circle', doc: HA_DOCS.eventMqtt },

@@ -201,6 +201,61 @@ hosts:
   }, 180_000); // dockerd starts its own containerd first: slow on a loaded machine
 });
 
+describe('the Alerts silenced switch of a running agent', () => {
+  it('silences the host when Home Assistant turns it on, shows it, and ends it when off', async () => {
+    const port = await getFreePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const a = await spawnAgent(
+      (dir) =>
+        `${yaml(port, `${dir}/data`, false)}policy: [{ action: silence, target: local, decision: allow }]\n`,
+    );
+    agents.push(a);
+    await a.running(15_000);
+    const switchTopic = 'homeassistant/switch/outpost_edge/local_host_silence/config';
+    const stateTopic = 'outpost/edge/hosts/local/silence';
+    const stateNow = async () =>
+      JSON.parse((await retained(url, stateTopic)).get(stateTopic) ?? '{}') as Record<
+        string,
+        unknown
+      >;
+    const found = await eventually(async () => {
+      const m = await retained(url, '#');
+      expect([m.has(switchTopic), m.has(stateTopic)]).toEqual([true, true]);
+      return m;
+    });
+    const configs = [...found]
+      .filter(([topic]) => topic.startsWith('homeassistant/'))
+      .map(([topic, payload]) => ({ topic, payload }));
+    expect(validateDiscovery(configs)).toEqual([]);
+    const sw = JSON.parse(found.get(switchTopic)!) as Record<string, string>;
+    expect(JSON.parse(found.get(stateTopic)!)).toMatchObject({ silenced: false });
+    const ha = await observer(url);
+    try {
+      // As Home Assistant does: the switch's payload on its command topic.
+      await ha.publishAsync(sw.command_topic!, sw.payload_on!, { qos: 1 });
+      const on = await eventually(async () => {
+        const state = await stateNow();
+        expect(state).toMatchObject({ silenced: true, by: 'anonymous' });
+        return state;
+      });
+      // remediation.silence_for: an hour from when it was turned on.
+      expect(Date.parse(on.until as string) - Date.now()).toBeGreaterThan(30 * 60_000);
+      await ha.publishAsync(sw.command_topic!, sw.payload_off!, { qos: 1 });
+      await eventually(async () => {
+        expect(await stateNow()).toEqual({
+          silenced: false,
+          until: null,
+          by: null,
+          containers: {},
+        });
+      });
+    } finally {
+      await ha.endAsync();
+    }
+    expect((await a.stop()).code).toBe(0);
+  });
+});
+
 describe('outpost discovery cleanup', () => {
   it('removes stale configs under this node only, and keeps what the agent produces', async () => {
     const broker = await startMosquitto({ listeners: ['anonymous'] });

@@ -102,7 +102,9 @@ hosts:
   it('lists a host’s entities in a fixed order: the host, what is about it, then each subject', () => {
     const c = configOf(`node: { id: edge }
 hosts: [{ id: local, engine: { socket: /run/docker.sock } }]
-policy: [{ action: maintenance, target: local, decision: allow }]
+policy:
+  - { action: maintenance, target: local, decision: allow }
+  - { action: silence, target: "local*", decision: allow }
 `);
     // The families as the agent composes them, with two containers observed.
     const observed = containersFamily([
@@ -119,6 +121,7 @@ policy: [{ action: maintenance, target: local, decision: allow }]
       'host_containers_stopped',
       'host_containers_unhealthy',
       'host_maintenance',
+      'host_silence',
       ...['web', 'db'].flatMap((n) =>
         ['running', 'state', 'health', 'restart_count', 'started_at', 'restart'].map(
           (k) => `container_${n}_${k}`,

@@ -11,7 +11,9 @@ import {
   maintenanceEntities,
   remediationEntities,
 } from '../../../discovery/entities/remediation.js';
+import { silenceEntities } from '../../../discovery/entities/silence.js';
 import { watchdogEntities } from '../../../discovery/entities/watchdog.js';
+import { parseCommand } from '../../../src/commands/payloads.js';
 import {
   CONTAINER_HEALTH,
   CONTAINER_RUN_STATES,
@@ -335,6 +337,56 @@ describe('agent, host, watchdog, backups, remediation', () => {
       entity_category: 'config',
     });
     expect(sw!.payload).not.toHaveProperty('state_topic');
+  });
+});
+
+describe('silence', () => {
+  it('builds the Alerts silenced switch exactly, on the silence command and its state', () => {
+    const stateTopic = 'outpost/chelsty-infra/hosts/nas/silence';
+    const [sw, ...rest] = silenceEntities(ctx, nas, { host: 'nas', stateTopic, forMs: 5_400_000 });
+    expect(rest).toEqual([]);
+    expect([sw!.topic, sw!.retain, sw!.qos]).toEqual([
+      `${PREFIX}switch/${NODE}/nas_host_silence/config`,
+      true,
+      1,
+    ]);
+    expect(sw!.payload).toEqual({
+      name: 'Alerts silenced',
+      unique_id: 'outpost_chelsty-infra_nas_host_silence',
+      default_entity_id: 'switch.chelsty_infra_nas_host_silence',
+      device: nas.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+      state_topic: stateTopic,
+      value_template: `{{ 'ON' if value_json.get('silenced') else 'OFF' }}`,
+      json_attributes_topic: stateTopic,
+      command_topic: 'outpost/chelsty-infra/cmd/silence',
+      device_class: 'switch',
+      entity_category: 'config',
+      icon: 'mdi:bell-off',
+      payload_on: '{"target":"nas","enabled":true,"args":{"for":5400}}',
+      payload_off: '{"target":"nas","enabled":false}',
+      state_on: 'ON',
+      state_off: 'OFF',
+      qos: 1,
+    });
+    expect(sw!.stateTopics).toEqual([stateTopic]);
+    expect(sw!.observed).toBe(false);
+  });
+
+  it('sends what the silence command parses, so the switch acts as it shows', () => {
+    const stateTopic = 'outpost/chelsty-infra/hosts/nas/silence';
+    const [sw] = silenceEntities(ctx, nas, { host: 'nas', stateTopic, forMs: 5_400_000 });
+    const parsed = (payload: unknown) => parseCommand('silence', payload as string);
+    expect(parsed(sw!.payload.payload_on)).toMatchObject({
+      ok: true,
+      command: { target: 'nas', enabled: true, args: { for: 5_400_000 } },
+    });
+    expect(parsed(sw!.payload.payload_off)).toMatchObject({
+      ok: true,
+      command: { target: 'nas', enabled: false },
+    });
   });
 });
 
