@@ -13,8 +13,10 @@ import type { StatePublisher } from '../src/mqtt/state-publisher.js';
 import type { MqttPublisher } from '../src/mqtt/types.js';
 import { groupByDevice } from './device-based.js';
 import { remediationFamily, type PendingAction } from './entities/remediation.js';
+import { silenceFamily } from './entities/silence.js';
 import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
 import type { EntityFamily } from './family.js';
+import { hostDeviceName } from './host-name.js';
 import { agentScope } from './ids.js';
 import { desiredDevices, modelFingerprint, type DiscoveryModel } from './model.js';
 import { DiscoveryPublisher } from './publisher.js';
@@ -55,9 +57,11 @@ export function discoveryModel(config: Config, entities: AgentEntities): Discove
     },
     hosts: config.hosts.map((h) => ({
       id: h.id,
-      name: h.name ?? h.id,
-      remote: h.ssh !== undefined || h.engine?.url !== undefined,
-      alsoOwns: [topics.hostMaintenance(root, h.id)],
+      name: hostDeviceName(h, config.hosts, hostname()),
+      // A host without `ssh` is local whatever its engine (README, `hosts[].ssh`): only an
+      // SSH host's entities also wait for the host's own availability.
+      remote: h.ssh !== undefined,
+      alsoOwns: [topics.hostMaintenance(root, h.id), topics.hostSilence(root, h.id)],
     })),
     families: entities.families,
     alerts: entities.alerts,
@@ -77,6 +81,20 @@ export function remediationEntityFamily(
     .filter((h) => offersAction(config.policy, 'maintenance', h.id))
     .map((h) => ({ host: h.id, stateTopic: topics.hostMaintenance(root, h.id) }));
   return remediationFamily({ pendingTopic: topics.pendingActions(root), pending }, maintenance);
+}
+
+/** An "Alerts silenced" switch on each host where the policy would act on a silence of it. */
+export function silenceEntityFamily(config: Config): EntityFamily {
+  const root = topicRoot(config);
+  return silenceFamily(
+    config.hosts
+      .filter((h) => offersAction(config.policy, 'silence', h.id))
+      .map((h) => ({
+        host: h.id,
+        stateTopic: topics.hostSilence(root, h.id),
+        forMs: config.remediation.silence_for,
+      })),
+  );
 }
 
 /**

@@ -95,3 +95,20 @@ export function fieldTemplate(name: string): string {
 export function onOffTemplate(condition: string): string {
   return `{{ 'ON' if ${condition} else 'OFF' }}`;
 }
+
+/**
+ * The state of an enum sensor: the field when it is one of `options`, else `fallback` (one
+ * of them too) or HA's `None` (unknown). HA's MQTT sensor drops any other value with a
+ * warning and keeps showing the last one (HA_DOCS.sensorMqtt, `options`), so nothing outside
+ * the list may reach it. A missing or null field renders `None` as fieldTemplate does.
+ */
+export function enumTemplate(name: string, options: readonly string[], fallback?: string): string {
+  if (fallback !== undefined && !options.includes(fallback)) {
+    throw new Error(`enum fallback ${JSON.stringify(fallback)} is not one of its options`);
+  }
+  const other = fallback === undefined ? 'None' : JSON.stringify(fallback);
+  return (
+    `{% set v = value_json.get(${JSON.stringify(name)}) %}` +
+    `{{ None if v is none else (v if v in ${JSON.stringify(options)} else ${other}) }}`
+  );
+}

@@ -14,6 +14,12 @@ export interface EntityFamily {
   readonly key: unknown;
   /** Its configs on the agent's device. */
   agent?(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[];
-  /** Its configs on a host's device. */
+  /**
+   * Its configs about a host as a whole (totals, controls such as maintenance). They lead
+   * the host's device, after Reachable and before any family's `host` configs, so a long
+   * list of containers never pushes them down.
+   */
+  hostWide?(ctx: DiscoveryContext, hostDevice: DeviceRef, host: string): DiscoveryConfig[];
+  /** Its configs per subject on a host's device (each container, disk, job). */
   host?(ctx: DiscoveryContext, hostDevice: DeviceRef, host: string): DiscoveryConfig[];
 }

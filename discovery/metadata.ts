@@ -10,13 +10,14 @@ export type ValueKind =
   | 'timestamp'
   | 'count'
   | 'duration_s'
-  | 'state_text'
-  | 'health_text'
+  | 'run_state'
+  | 'health'
   | 'level'
   | 'status'
   | 'button_restart'
   | 'button_run'
   | 'maintenance_switch'
+  | 'silence_switch'
   | 'event_alert';
 
 export type EntityCategory = 'config' | 'diagnostic';
@@ -77,9 +78,20 @@ export const METADATA: Readonly<Record<ValueKind, KindMetadata>> = {
     state_class: 'measurement',
     doc: HA_DOCS.sensorClasses,
   },
-  state_text: { platform: 'sensor', icon: 'mdi:state-machine', doc: HA_DOCS.sensorMqtt },
-  health_text: { platform: 'sensor', icon: 'mdi:heart-pulse', doc: HA_DOCS.sensorMqtt },
-  // `enum` needs `options` and forbids unit and state class (HA sensor.mqtt validation).
+  // `enum` needs `options` and forbids unit and state class (HA sensor.mqtt validation); it
+  // gives HA state triggers and colours per value, which free text cannot (issue #14).
+  run_state: {
+    platform: 'sensor',
+    device_class: 'enum',
+    icon: 'mdi:state-machine',
+    doc: HA_DOCS.sensorClasses,
+  },
+  health: {
+    platform: 'sensor',
+    device_class: 'enum',
+    icon: 'mdi:heart-pulse',
+    doc: HA_DOCS.sensorClasses,
+  },
   level: {
     platform: 'sensor',
     device_class: 'enum',
@@ -99,6 +111,13 @@ export const METADATA: Readonly<Record<ValueKind, KindMetadata>> = {
     device_class: 'switch',
     entity_category: 'config',
     icon: 'mdi:wrench',
+    doc: HA_DOCS.switchMqtt,
+  },
+  silence_switch: {
+    platform: 'switch',
+    device_class: 'switch',
+    entity_category: 'config',
+    icon: 'mdi:bell-off',
     doc: HA_DOCS.switchMqtt,
   },
   event_alert: { platform: 'event', icon: 'mdi:alert-circle', doc: HA_DOCS.eventMqtt },

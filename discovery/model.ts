@@ -43,7 +43,10 @@ export function* desiredDevices(
 
   for (const h of model.hosts) {
     const device = hostDevice(ctx.root, model.agent, h);
+    // A fixed order: the host itself, then what families say about it as a whole, then
+    // their subjects (a family's place in the list must not move maintenance below them).
     const out = hostEntities(ctx, device, agent, h.id, h.alsoOwns ?? []);
+    for (const f of model.families) if (f.hostWide) out.push(...f.hostWide(ctx, device, h.id));
     for (const f of model.families) if (f.host) out.push(...f.host(ctx, device, h.id));
     yield out;
   }

@@ -5,6 +5,7 @@ import {
   discoveryPublisher,
   type AgentEntities,
   remediationEntityFamily,
+  silenceEntityFamily,
   removeStaleDiscovery,
 } from '../discovery/agent-model.js';
 import type { PendingAction } from '../discovery/entities/remediation.js';
@@ -148,7 +149,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
 
 /**
  * Everything the agent shows in Home Assistant: the capabilities' entity families,
- * remediation's and the uplink's, and every alert type a capability raises.
+ * remediation's, the silence switches, the uplink's, and every alert type raised.
  */
 export function agentEntities(
   config: Config,
@@ -159,6 +160,7 @@ export function agentEntities(
     families: [
       ...fromCapabilities,
       remediationEntityFamily(config, pending),
+      silenceEntityFamily(config),
       ...(config.uplink ? [uplinkFamily] : []),
     ],
     alerts: CAPABILITIES.flatMap((m) => m.events),

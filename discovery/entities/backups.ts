@@ -1,5 +1,5 @@
 import { topics } from '../../src/core/topics.js';
-import { buildEntity, fieldTemplate } from '../entity-builder.js';
+import { buildEntity, enumTemplate, fieldTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
 
 /** A configured backup job. */
@@ -35,7 +35,7 @@ export function backupEntities(
       kind: 'status',
       key: 'status',
       name: `${label} status`,
-      valueTemplate: fieldTemplate(BACKUP_FIELDS.status),
+      valueTemplate: enumTemplate(BACKUP_FIELDS.status, BACKUP_STATUSES),
       options: { options: [...BACKUP_STATUSES] },
       jsonAttributesTopic: stateTopic,
     },

@@ -1,6 +1,13 @@
 import { COMPOSE_SERVICE, containerKey } from '../../src/collectors/containers/identity.js';
+import { CONTAINER_HEALTH, CONTAINER_RUN_STATES } from '../../src/collectors/containers/types.js';
 import { topics } from '../../src/core/topics.js';
-import { buildEntity, field, fieldTemplate, onOffTemplate } from '../entity-builder.js';
+import {
+  buildEntity,
+  enumTemplate,
+  field,
+  fieldTemplate,
+  onOffTemplate,
+} from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
 import type { EntityFamily } from '../family.js';
 import { hostContainerEntities } from './host.js';
@@ -31,6 +38,14 @@ export const CONTAINER_FIELDS = {
   startedAt: 'started_at',
 } as const;
 
+/**
+ * What a word outside the lists reads as: the collectors' own rule (normalize.ts), applied
+ * again in the template for a state that did not come from them (an older agent's retained
+ * message), so Home Assistant is never handed a value it would drop.
+ */
+const UNKNOWN_STATE = 'dead';
+const UNKNOWN_HEALTH = 'none';
+
 /** Running, state, health, restarts, started-at and a restart button for one container. */
 export function containerEntities(
   ctx: DiscoveryContext,
@@ -53,17 +68,19 @@ export function containerEntities(
     },
     {
       ...base,
-      kind: 'state_text',
+      kind: 'run_state',
       key: 'state',
       name: `${label} state`,
-      valueTemplate: fieldTemplate(CONTAINER_FIELDS.state),
+      valueTemplate: enumTemplate(CONTAINER_FIELDS.state, CONTAINER_RUN_STATES, UNKNOWN_STATE),
+      options: { options: [...CONTAINER_RUN_STATES] },
     },
     {
       ...base,
-      kind: 'health_text',
+      kind: 'health',
       key: 'health',
       name: `${label} health`,
-      valueTemplate: fieldTemplate(CONTAINER_FIELDS.health),
+      valueTemplate: enumTemplate(CONTAINER_FIELDS.health, CONTAINER_HEALTH, UNKNOWN_HEALTH),
+      options: { options: [...CONTAINER_HEALTH] },
     },
     {
       ...base,
@@ -122,12 +139,9 @@ export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
         c.withRestart ?? null,
       ]),
     ]),
-    host(ctx, device, host) {
-      const containers = byHost.get(host);
-      if (!containers) return [];
-      const out = hostContainerEntities(ctx, device, host);
-      for (const c of containers) out.push(...containerEntities(ctx, device, { ...c, host }));
-      return out;
-    },
+    hostWide: (ctx, device, host) =>
+      byHost.has(host) ? hostContainerEntities(ctx, device, host) : [],
+    host: (ctx, device, host) =>
+      (byHost.get(host) ?? []).flatMap((c) => containerEntities(ctx, device, { ...c, host })),
   };
 }

@@ -1,5 +1,5 @@
 import { topics } from '../../src/core/topics.js';
-import { buildEntity, fieldTemplate } from '../entity-builder.js';
+import { buildEntity, enumTemplate, fieldTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
 
 /** A mounted filesystem on a host. */
@@ -46,7 +46,7 @@ export function diskEntities(
       kind: 'level',
       key: 'level',
       name: `${label} level`,
-      valueTemplate: fieldTemplate(DISK_FIELDS.level),
+      valueTemplate: enumTemplate(DISK_FIELDS.level, DISK_LEVELS),
       options: { options: [...DISK_LEVELS] },
     },
   ];

@@ -141,7 +141,7 @@ export function remediationFamily(
     name: 'remediation',
     key: { r, maintenance },
     agent: (ctx, device) => remediationEntities(ctx, device, r),
-    host(ctx, device, host) {
+    hostWide(ctx, device, host) {
       const m = byHost.get(host);
       return m ? maintenanceEntities(ctx, device, m) : [];
     },

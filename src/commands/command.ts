@@ -35,7 +35,7 @@ export interface Command {
   readonly dryRun: boolean;
   readonly reason?: string;
   readonly requestedBy?: string;
-  /** `maintenance` only: on or off. */
+  /** `maintenance` and `silence`: on or off. */
   readonly enabled?: boolean;
 }
 

@@ -47,7 +47,7 @@ export class ControlCommands {
     this.suppressions = suppressions;
   }
 
-  /** Publishes every host's maintenance state (retained), so the HA switches show it. */
+  /** Publishes every host's maintenance and silence state (retained), for the HA switches. */
   start(): void {
     this.#publishAll();
   }
@@ -81,6 +81,11 @@ export class ControlCommands {
         return { ...base, message: msg };
       }
       case 'silence': {
+        if (cmd.enabled === false) {
+          this.suppressions.unsilence(cmd.target);
+          this.#changed();
+          return { ...base, message: `silence of ${cmd.target} off` };
+        }
         this.suppressions.silence(cmd.target, now + forMs!, by);
         this.#changed();
         return { ...base, message: `${cmd.target} silenced until ${iso(now + forMs!)}` };
@@ -113,14 +118,16 @@ export class ControlCommands {
     this.#publishAll();
   }
 
-  /** Every host's state, and a timer for the next timed maintenance to end. */
+  /** Every host's state, and a timer for the next timed maintenance or silence to end. */
   #publishAll(): void {
     const now = this.#d.clock.now();
+    const s = this.suppressions;
     for (const host of this.#d.hosts) {
-      this.#d.publisher.maintenance(host, this.suppressions.maintenance(host, now));
+      this.#d.publisher.maintenance(host, s.maintenance(host, now));
+      this.#d.publisher.silence(host, s.silenced(host, now), s.containerSilences(host, now));
     }
     this.stop();
-    const next = this.suppressions.nextMaintenanceEnd(now);
+    const next = s.nextEnd(now);
     if (next !== undefined) {
       this.#timer = this.#d.clock.setTimeout(() => this.#publishAll(), next - now);
     }

@@ -94,10 +94,32 @@ const SCHEMAS = {
   disk_cleanup: envelope(HOST_TARGET, argsObject.default({})),
   approve: envelope(ACTION_ID_TARGET, noArgs.default({})),
   reject: envelope(ACTION_ID_TARGET, noArgs.default({})),
-  silence: envelope(
-    HOST_OR_CONTAINER_TARGET,
-    z.strictObject({ for: durationArg }, { error: 'expected args { "for": "1h" }' }),
-  ),
+  // Set and cleared like maintenance (the HA switch sends enabled false to end it early);
+  // without `enabled` it is a silence, as it always was.
+  silence: z
+    .strictObject(
+      {
+        ...common,
+        target: HOST_OR_CONTAINER_TARGET,
+        enabled: z.boolean({ error: 'expected enabled: true or false' }).default(true),
+        args: z
+          .strictObject({ for: durationArg.optional() }, { error: 'expected args { "for": "1h" }' })
+          .default({}),
+      },
+      { error: 'expected a JSON object' },
+    )
+    .superRefine((p, ctx) => {
+      const timed = p.args.for !== undefined;
+      if (p.enabled === timed) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['args', 'for'],
+        input: p.args.for,
+        message: p.enabled
+          ? 'expected how long to silence, such as "30m", "2h" or a number of seconds'
+          : 'expected no duration with enabled false: that ends the silence now',
+      });
+    }),
   maintenance: z.strictObject(
     {
       ...common,

@@ -43,13 +43,30 @@ export class RemediationPublisher {
     this.#pendingChanged?.();
   }
 
-  maintenance(host: string, on: { until: number | null; by: string | null } | undefined): void {
+  maintenance(host: string, on: Suppression | undefined): void {
     const payload = {
       maintenance: on !== undefined,
-      until: on?.until != null ? new Date(on.until).toISOString() : null,
+      until: on ? isoOrNull(on.until) : null,
       by: on?.by ?? null,
     };
     this.#send(topics.hostMaintenance(this.#root, host), JSON.stringify(payload), true);
+  }
+
+  /** The host's own silence and its containers', as the HA switch and its attributes read them. */
+  silence(
+    host: string,
+    own: Suppression | undefined,
+    containers: ReadonlyMap<string, Suppression>,
+  ): void {
+    const payload = {
+      silenced: own !== undefined,
+      until: own ? isoOrNull(own.until) : null,
+      by: own?.by ?? null,
+      containers: Object.fromEntries(
+        [...containers].map(([name, e]) => [name, { until: isoOrNull(e.until), by: e.by }]),
+      ),
+    };
+    this.#send(topics.hostSilence(this.#root, host), JSON.stringify(payload), true);
   }
 
   /** An answer to a command: QoS 1, not retained, MQTT 5 properties when given. */
@@ -69,4 +86,14 @@ export class RemediationPublisher {
       this.#log.warn({ topic, err: errorMessage(err) }, 'remediation state not published');
     });
   }
+}
+
+/** A maintenance or a silence: until when (null: until switched off) and who asked. */
+interface Suppression {
+  readonly until: number | null;
+  readonly by: string | null;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -50,6 +50,27 @@ export class Suppressions {
     this.#silences.set(target, { until, by });
   }
 
+  /** Ends the target's own silence now (not its host's, nor its containers'). */
+  unsilence(target: string): void {
+    this.#silences.delete(target);
+  }
+
+  /** The silence of exactly this target (a host or `<host>/<container>`) at `now`, if on. */
+  silenced(target: string, now: number): Entry | undefined {
+    return live(this.#silences, target, now);
+  }
+
+  /** The silences of the host's containers at `now`, by container name. */
+  containerSilences(host: string, now: number): Map<string, Entry> {
+    const out = new Map<string, Entry>();
+    for (const target of [...this.#silences.keys()]) {
+      const e =
+        hostOf(target) === host && target !== host ? live(this.#silences, target, now) : undefined;
+      if (e) out.set(target.slice(host.length + 1), e);
+    }
+    return out;
+  }
+
   /** Quiet after a planned restart, start or stop of the target, until `until`. */
   quiet(target: string, until: number): void {
     this.#quiet.set(target, Math.max(until, this.#quiet.get(target) ?? 0));
@@ -76,10 +97,10 @@ export class Suppressions {
     return out;
   }
 
-  /** The next time a timed maintenance ends (its state must be republished then). */
-  nextMaintenanceEnd(now: number): number | undefined {
+  /** The next time a timed maintenance or a silence ends (its state is republished then). */
+  nextEnd(now: number): number | undefined {
     let next: number | undefined;
-    for (const e of this.#maintenance.values()) {
+    for (const e of [...this.#maintenance.values(), ...this.#silences.values()]) {
       if (e.until !== null && e.until > now && (next === undefined || e.until < next))
         next = e.until;
     }

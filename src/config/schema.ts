@@ -364,6 +364,14 @@ const remediation = z.strictObject({
     })
     .prefault({}),
   quiet_after_restart: duration('5m').prefault('5m'),
+  // How long Home Assistant's "Alerts silenced" switch silences a host: a silence command
+  // takes 1s to 30d (src/commands/payloads.ts).
+  silence_for: duration('1h', '30d')
+    .prefault('1h')
+    .check((c) => {
+      if (c.value >= 1000) return;
+      c.issues.push({ code: 'custom', message: 'expected at least 1s', input: `${c.value}ms` });
+    }),
   keep_finished: duration('7d').prefault('7d'),
   /** Bounds of `<data_dir>/audit.jsonl` (issue 13, point 5): see src/commands/audit.ts. */
   audit: z

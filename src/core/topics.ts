@@ -62,6 +62,8 @@ export const topics = {
   /** A host's maintenance mode: retained `{ maintenance, until }` (issue 6). */
   hostMaintenance: (t: TopicRoot, host: string) =>
     `${nodeRoot(t)}/hosts/${slugify(host)}/maintenance`,
+  /** Silences of a host and of its containers: retained `{ silenced, until, by, containers }`. */
+  hostSilence: (t: TopicRoot, host: string) => `${nodeRoot(t)}/hosts/${slugify(host)}/silence`,
 } as const;
 
 /** MQTT topic filter match (`+` one level, `#` the rest), per MQTT 3.1.1 §4.7. */

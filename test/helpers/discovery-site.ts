@@ -9,6 +9,7 @@ import {
   remediationFamily,
   type RemediationDescription,
 } from '../../discovery/entities/remediation.js';
+import { silenceFamily } from '../../discovery/entities/silence.js';
 import { watchdogFamily } from '../../discovery/entities/watchdog.js';
 import type { EntityFamily } from '../../discovery/family.js';
 import type { DiscoveryModel } from '../../discovery/model.js';
@@ -23,6 +24,8 @@ export interface HostSpec extends HostInfo {
   readonly containers?: readonly Omit<ContainerDescription, 'host'>[];
   readonly disks?: readonly Omit<DiskDescription, 'host'>[];
   readonly maintenanceStateTopic?: string;
+  /** The "Alerts silenced" switch, reading this topic (silencing for an hour). */
+  readonly silenceStateTopic?: string;
   /** The maintenance switch: only where the policy would act on it (default true). */
   readonly offersMaintenance?: boolean;
   readonly watchesContainers?: boolean;
@@ -72,6 +75,12 @@ export function modelOf(site: SiteSpec): DiscoveryModel {
       .filter((h) => h.offersMaintenance !== false)
       .map((h) => ({ host: h.id, stateTopic: h.maintenanceStateTopic }));
     families.push(remediationFamily(site.remediation, maintenance));
+    const silences = site.hosts.flatMap((h) =>
+      h.silenceStateTopic
+        ? [{ host: h.id, stateTopic: h.silenceStateTopic, forMs: 3_600_000 }]
+        : [],
+    );
+    families.push(silenceFamily(silences));
   }
   return {
     agent: site.agent,
@@ -79,7 +88,9 @@ export function modelOf(site: SiteSpec): DiscoveryModel {
       id: h.id,
       name: h.name,
       remote: h.remote,
-      alsoOwns: site.remediation && h.maintenanceStateTopic ? [h.maintenanceStateTopic] : undefined,
+      alsoOwns: site.remediation
+        ? [h.maintenanceStateTopic, h.silenceStateTopic].filter((t) => t !== undefined)
+        : undefined,
     })),
     families,
   };

@@ -4,11 +4,23 @@
  * the state engine (src/state/container-tracker.ts) decides what changed.
  */
 
-/** A container's run state, the same words for docker and podman. */
-export type ContainerRunState = 'running' | 'exited' | 'paused' | 'restarting' | 'dead' | 'created';
+/**
+ * A container's run state, the same words for docker and podman (normalize.ts maps every
+ * other word onto these). Listed, because Home Assistant's state sensor offers exactly them.
+ */
+export const CONTAINER_RUN_STATES = [
+  'created',
+  'running',
+  'paused',
+  'restarting',
+  'exited',
+  'dead',
+] as const;
+export type ContainerRunState = (typeof CONTAINER_RUN_STATES)[number];
 
 /** A container's healthcheck result; `none` when it has no healthcheck. */
-export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting' | 'none';
+export const CONTAINER_HEALTH = ['healthy', 'unhealthy', 'starting', 'none'] as const;
+export type ContainerHealth = (typeof CONTAINER_HEALTH)[number];
 
 /** One container as the engine reported it at `observedAt`. */
 export interface ContainerObservation {

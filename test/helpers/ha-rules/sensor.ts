@@ -1,3 +1,4 @@
+import { parseEnumGuard } from './enum-state.js';
 import {
   NON_NUMERIC_SENSOR_CLASSES,
   SENSOR_DEVICE_CLASS_UNITS,
@@ -86,5 +87,25 @@ function checkOptions(
   if (dc !== 'enum') report('options', 'only with device_class enum');
   if (unit !== undefined || sc !== undefined) {
     report('options', 'not allowed with unit_of_measurement or state_class');
+  }
+  if (dc === 'enum' && Array.isArray(options)) checkEnumGuard(p.value_template, options, report);
+}
+
+/** HA drops a state outside `options`: the template must keep every state inside them. */
+function checkEnumGuard(template: unknown, options: readonly unknown[], report: Report): void {
+  const guard = parseEnumGuard(template);
+  if (!guard) {
+    report('value_template', 'an enum sensor must map every state onto its options (enumTemplate)');
+    return;
+  }
+  const listed = JSON.stringify(options);
+  if (JSON.stringify(guard.options) !== listed) {
+    report(
+      'value_template',
+      `lets ${JSON.stringify(guard.options)} through, options are ${listed}`,
+    );
+  }
+  if (guard.fallback !== null && !options.includes(guard.fallback)) {
+    report('value_template', `falls back to ${JSON.stringify(guard.fallback)}, not an option`);
   }
 }

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { renderEnumState } from '../../helpers/ha-rules/enum-state.js';
 import { validateDiscovery } from '../../helpers/ha-rules/rules.js';
 import { main } from '../../../src/cli/dispatch.js';
 import { parseConfig } from '../../../src/config/load.js';
@@ -7,10 +8,13 @@ import { desiredDiscovery as desiredDiscoveryFor } from '../../../discovery/agen
 import type { Config } from '../../../src/config/schema.js';
 import { configuredEntities } from '../../../src/main.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { startDockerd } from '../../helpers/container-engines.js';
+import { eventually } from '../../helpers/eventually.js';
 import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { startMosquitto } from '../../helpers/mosquitto.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { EngineActions } from '../containers/helpers.js';
 
 /** What the agent publishes for a config before anything is observed. */
 const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredEntities(c));
@@ -145,6 +149,110 @@ describe('discovery of a running agent', () => {
     expect(after.has('homeassistant/binary_sensor/outpost_edge/local_host_reachable/config')).toBe(
       true,
     );
+  });
+});
+
+describe('container entities of a running agent', () => {
+  it('make the state an enum sensor whose published state is one of its options', async () => {
+    const engine = await startDockerd();
+    try {
+      const port = await getFreePort();
+      const url = `mqtt://127.0.0.1:${port}`;
+      const a = await spawnAgent(
+        (dir) => `node: { id: edge }
+data_dir: ${dir}/data
+broker: { listen: "127.0.0.1:${port}" }
+hosts:
+  - id: local
+    engine: { socket: ${engine.socketPath} }
+`,
+      );
+      agents.push(a);
+      await a.running(20_000);
+      await new EngineActions(engine.socketPath, engine.imageRef).run('web');
+      const configTopic = 'homeassistant/sensor/outpost_edge/local_container_web_state/config';
+      const stateTopic = 'outpost/edge/hosts/local/containers/web';
+      const found = await eventually(
+        async () => {
+          const m = await retained(url, '#');
+          expect(m.has(configTopic) && m.has(stateTopic)).toBe(true);
+          return m;
+        },
+        { timeout: 60_000 },
+      );
+      const config = JSON.parse(found.get(configTopic)!) as Record<string, unknown>;
+      expect(config).toMatchObject({
+        device_class: 'enum',
+        options: ['created', 'running', 'paused', 'restarting', 'exited', 'dead'],
+        state_topic: stateTopic,
+      });
+      const configs = [...found]
+        .filter(([topic]) => topic.startsWith('homeassistant/'))
+        .map(([topic, payload]) => ({ topic, payload }));
+      expect(validateDiscovery(configs)).toEqual([]);
+      // The state as published, and as Home Assistant shows it through the config's template.
+      const published = JSON.parse(found.get(stateTopic)!) as { state: string };
+      expect(config.options).toContain(published.state);
+      expect(renderEnumState(config.value_template, found.get(stateTopic)!)).toBe(published.state);
+      expect((await a.stop()).code).toBe(0);
+    } finally {
+      await engine.stop();
+    }
+  }, 180_000); // dockerd starts its own containerd first: slow on a loaded machine
+});
+
+describe('the Alerts silenced switch of a running agent', () => {
+  it('silences the host when Home Assistant turns it on, shows it, and ends it when off', async () => {
+    const port = await getFreePort();
+    const url = `mqtt://127.0.0.1:${port}`;
+    const a = await spawnAgent(
+      (dir) =>
+        `${yaml(port, `${dir}/data`, false)}policy: [{ action: silence, target: local, decision: allow }]\n`,
+    );
+    agents.push(a);
+    await a.running(15_000);
+    const switchTopic = 'homeassistant/switch/outpost_edge/local_host_silence/config';
+    const stateTopic = 'outpost/edge/hosts/local/silence';
+    const stateNow = async () =>
+      JSON.parse((await retained(url, stateTopic)).get(stateTopic) ?? '{}') as Record<
+        string,
+        unknown
+      >;
+    const found = await eventually(async () => {
+      const m = await retained(url, '#');
+      expect([m.has(switchTopic), m.has(stateTopic)]).toEqual([true, true]);
+      return m;
+    });
+    const configs = [...found]
+      .filter(([topic]) => topic.startsWith('homeassistant/'))
+      .map(([topic, payload]) => ({ topic, payload }));
+    expect(validateDiscovery(configs)).toEqual([]);
+    const sw = JSON.parse(found.get(switchTopic)!) as Record<string, string>;
+    expect(JSON.parse(found.get(stateTopic)!)).toMatchObject({ silenced: false });
+    const ha = await observer(url);
+    try {
+      // As Home Assistant does: the switch's payload on its command topic.
+      await ha.publishAsync(sw.command_topic!, sw.payload_on!, { qos: 1 });
+      const on = await eventually(async () => {
+        const state = await stateNow();
+        expect(state).toMatchObject({ silenced: true, by: 'anonymous' });
+        return state;
+      });
+      // remediation.silence_for: an hour from when it was turned on.
+      expect(Date.parse(on.until as string) - Date.now()).toBeGreaterThan(30 * 60_000);
+      await ha.publishAsync(sw.command_topic!, sw.payload_off!, { qos: 1 });
+      await eventually(async () => {
+        expect(await stateNow()).toEqual({
+          silenced: false,
+          until: null,
+          by: null,
+          containers: {},
+        });
+      });
+    } finally {
+      await ha.endAsync();
+    }
+    expect((await a.stop()).code).toBe(0);
   });
 });
 

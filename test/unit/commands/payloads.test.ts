@@ -54,6 +54,21 @@ describe('command payloads', () => {
     expect(ok('silence', { target: 'nas', args: { for: 90 } }).args).toEqual({ for: 90_000 });
   });
 
+  it('parses the HA silence switch payloads: on for a time, off at once', () => {
+    expect(ok('silence', { target: 'nas', enabled: true, args: { for: 3600 } })).toMatchObject({
+      target: 'nas',
+      enabled: true,
+      args: { for: 3_600_000 },
+    });
+    expect(ok('silence', { target: 'nas', enabled: false })).toMatchObject({
+      target: 'nas',
+      enabled: false,
+      args: {},
+    });
+    // Without `enabled`, a silence is on, as before.
+    expect(ok('silence', { target: 'nas', args: { for: '1h' } }).enabled).toBe(true);
+  });
+
   it.each([
     ['restart_container', '{not json', 'bad_json', null],
     ['restart_container', '[]', 'invalid', null],
@@ -71,6 +86,9 @@ describe('command payloads', () => {
     ['maintenance', { target: 'nas' }, 'invalid', 'enabled'],
     ['silence', { target: 'nas', args: { for: '100d' } }, 'invalid', 'args.for'],
     ['silence', { target: 'nas', args: {} }, 'invalid', 'args.for'],
+    ['silence', { target: 'nas' }, 'invalid', 'args.for'],
+    ['silence', { target: 'nas', enabled: false, args: { for: '1h' } }, 'invalid', 'args.for'],
+    ['silence', { target: 'nas', enabled: 'off', args: { for: '1h' } }, 'invalid', 'enabled'],
     ['approve', { target: 'x', args: { now: true } }, 'invalid', 'args.now'],
     ['reboot', { target: 'local' }, 'unknown_action', 'action'],
   ])('%s %j → %s at %s', (action, payload, code, field) => {

@@ -248,6 +248,46 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     expect((await audit()).filter((e) => e.kind === 'maintenance')).toHaveLength(1);
   });
 
+  it('silence: state retained per host with its containers’, ended early or on time', async () => {
+    await start({ policy: [{ action: 'silence', target: 'nas*', decision: 'allow' }] });
+    const state = () => r.b!.wire.retainedJson(topics.hostSilence(ROOT, 'nas'));
+    expect(state()).toEqual({ silenced: false, until: null, by: null, containers: {} });
+    const on = { target: 'nas', enabled: true, args: { for: 3600 } };
+    expect(await send('silence', on, as('ops'))).toMatchObject({ ok: true });
+    expect(await send('silence', { target: 'nas/radarr', args: { for: '2h' } })).toMatchObject({
+      ok: true,
+    });
+    expect(state()).toEqual({
+      silenced: true,
+      until: '2026-01-01T01:00:00.000Z',
+      by: 'ops',
+      containers: { radarr: { until: '2026-01-01T02:00:00.000Z', by: 'unverified' } },
+    });
+    const down = (name: string) => ({
+      type: 'container_down',
+      severity: 'critical' as const,
+      subject: `nas/${name}`,
+      data: { host: 'nas', name },
+    });
+    expect(r.b!.rem.filterAlert(down('sonarr'))).toBeUndefined();
+    // The switch turned off: the host's silence ends now, the container's keeps running.
+    expect(await send('silence', { target: 'nas', enabled: false })).toMatchObject({
+      ok: true,
+      message: 'silence of nas off',
+    });
+    expect(state()).toMatchObject({ silenced: false, until: null, by: null });
+    expect(r.b!.rem.filterAlert(down('sonarr'))).toBeDefined();
+    expect(r.b!.rem.filterAlert(down('radarr'))).toBeUndefined();
+    // The container's silence ends on time, and the state says so without a command.
+    r.clock.advance(2 * 60 * MIN);
+    expect(state()).toEqual({ silenced: false, until: null, by: null, containers: {} });
+    expect(r.b!.rem.filterAlert(down('radarr'))).toBeDefined();
+    expect(await send('silence', { target: 'local', enabled: false })).toMatchObject({
+      error: { code: 'not_allowed' },
+    });
+    expect((await audit()).filter((e) => e.kind === 'silence')).toHaveLength(3);
+  });
+
   it('maintenance and silences survive a restart of the agent', async () => {
     const policy = {
       policy: [

@@ -116,4 +116,16 @@ mqtt: { base_topic: "a/b" }
     );
     expect(loaded.secrets).toEqual(['hunter22', 'pass-phrase']);
   });
+
+  it('keeps the silence switch’s duration within what the silence command takes', () => {
+    expect(parseConfig('node: { id: n }', { env: {} }).config.remediation.silence_for).toBe(
+      3_600_000,
+    );
+    expect(problems('remediation: { silence_for: 500ms }')).toEqual([
+      'remediation.silence_for: expected at least 1s, got "500ms"',
+    ]);
+    expect(problems('remediation: { silence_for: 31d }')).toEqual([
+      'remediation.silence_for: expected at most 30d, got "31d"',
+    ]);
+  });
 });

@@ -11,7 +11,14 @@ import {
   maintenanceEntities,
   remediationEntities,
 } from '../../../discovery/entities/remediation.js';
+import { silenceEntities } from '../../../discovery/entities/silence.js';
 import { watchdogEntities } from '../../../discovery/entities/watchdog.js';
+import { parseCommand } from '../../../src/commands/payloads.js';
+import {
+  CONTAINER_HEALTH,
+  CONTAINER_RUN_STATES,
+} from '../../../src/collectors/containers/types.js';
+import { renderEnumState } from '../../helpers/ha-rules/enum-state.js';
 import { agent, ctx, fullModel } from './fixtures.js';
 
 const PREFIX = 'homeassistant/';
@@ -106,14 +113,73 @@ describe('containers', () => {
     expect(running.deviceTopic).toBe(`${PREFIX}device/${NODE}/host_nas/config`);
   });
 
-  it('reads state, health, restarts and start time from the JSON state', () => {
-    expect(byKey(radarr, '_state').payload).toMatchObject({
-      value_template: `{{ value_json["state"] if value_json["state"] is defined and value_json["state"] is not none else None }}`,
+  it('builds the state sensor exactly: an enum of the run states, never a word outside them', () => {
+    const state = byKey(radarr, '_state');
+    expect([state.topic, state.retain, state.qos]).toEqual([
+      `${PREFIX}sensor/${NODE}/nas_container_radarr_state/config`,
+      true,
+      1,
+    ]);
+    const states = '["created","running","paused","restarting","exited","dead"]';
+    expect(state.payload).toEqual({
+      name: 'radarr state',
+      unique_id: 'outpost_chelsty-infra_nas_container_radarr_state',
+      default_entity_id: 'sensor.chelsty_infra_nas_container_radarr_state',
+      device: nas.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+      state_topic: 'outpost/chelsty-infra/hosts/nas/containers/radarr',
+      value_template: `{% set v = value_json.get("state") %}{{ None if v is none else (v if v in ${states} else "dead") }}`,
+      device_class: 'enum',
+      options: ['created', 'running', 'paused', 'restarting', 'exited', 'dead'],
       icon: 'mdi:state-machine',
+      qos: 1,
     });
-    expect(byKey(radarr, '_health').topic).toBe(
+  });
+
+  it('builds the health sensor exactly: an enum of the healthcheck results', () => {
+    const health = byKey(radarr, '_health');
+    expect([health.topic, health.retain, health.qos]).toEqual([
       `${PREFIX}sensor/${NODE}/nas_container_radarr_health/config`,
-    );
+      true,
+      1,
+    ]);
+    const results = '["healthy","unhealthy","starting","none"]';
+    expect(health.payload).toEqual({
+      name: 'radarr health',
+      unique_id: 'outpost_chelsty-infra_nas_container_radarr_health',
+      default_entity_id: 'sensor.chelsty_infra_nas_container_radarr_health',
+      device: nas.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+      state_topic: 'outpost/chelsty-infra/hosts/nas/containers/radarr',
+      value_template: `{% set v = value_json.get("health") %}{{ None if v is none else (v if v in ${results} else "none") }}`,
+      device_class: 'enum',
+      options: ['healthy', 'unhealthy', 'starting', 'none'],
+      icon: 'mdi:heart-pulse',
+      qos: 1,
+    });
+  });
+
+  it('shows every state the collectors publish as itself, anything else as a listed value', () => {
+    const template = byKey(radarr, '_state').payload.value_template;
+    for (const s of CONTAINER_RUN_STATES) {
+      expect(renderEnumState(template, JSON.stringify({ state: s }))).toBe(s);
+    }
+    // Docker's "removing" (normalize.ts reads it as exited) from an older agent's message.
+    expect(renderEnumState(template, '{"state":"removing"}')).toBe('dead');
+    expect(renderEnumState(template, '{"state":null}')).toBeNull();
+    expect(renderEnumState(template, '{}')).toBeNull();
+    const health = byKey(radarr, '_health').payload.value_template;
+    for (const h of CONTAINER_HEALTH) {
+      expect(renderEnumState(health, JSON.stringify({ health: h }))).toBe(h);
+    }
+    expect(renderEnumState(health, '{"health":"checking"}')).toBe('none');
+  });
+
+  it('reads restarts and start time from the JSON state', () => {
     expect(byKey(radarr, '_restart_count').payload).toMatchObject({
       state_class: 'measurement',
       entity_category: 'diagnostic',
@@ -271,6 +337,56 @@ describe('agent, host, watchdog, backups, remediation', () => {
       entity_category: 'config',
     });
     expect(sw!.payload).not.toHaveProperty('state_topic');
+  });
+});
+
+describe('silence', () => {
+  it('builds the Alerts silenced switch exactly, on the silence command and its state', () => {
+    const stateTopic = 'outpost/chelsty-infra/hosts/nas/silence';
+    const [sw, ...rest] = silenceEntities(ctx, nas, { host: 'nas', stateTopic, forMs: 5_400_000 });
+    expect(rest).toEqual([]);
+    expect([sw!.topic, sw!.retain, sw!.qos]).toEqual([
+      `${PREFIX}switch/${NODE}/nas_host_silence/config`,
+      true,
+      1,
+    ]);
+    expect(sw!.payload).toEqual({
+      name: 'Alerts silenced',
+      unique_id: 'outpost_chelsty-infra_nas_host_silence',
+      default_entity_id: 'switch.chelsty_infra_nas_host_silence',
+      device: nas.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL, NAS_AVAIL],
+      availability_mode: 'all',
+      state_topic: stateTopic,
+      value_template: `{{ 'ON' if value_json.get('silenced') else 'OFF' }}`,
+      json_attributes_topic: stateTopic,
+      command_topic: 'outpost/chelsty-infra/cmd/silence',
+      device_class: 'switch',
+      entity_category: 'config',
+      icon: 'mdi:bell-off',
+      payload_on: '{"target":"nas","enabled":true,"args":{"for":5400}}',
+      payload_off: '{"target":"nas","enabled":false}',
+      state_on: 'ON',
+      state_off: 'OFF',
+      qos: 1,
+    });
+    expect(sw!.stateTopics).toEqual([stateTopic]);
+    expect(sw!.observed).toBe(false);
+  });
+
+  it('sends what the silence command parses, so the switch acts as it shows', () => {
+    const stateTopic = 'outpost/chelsty-infra/hosts/nas/silence';
+    const [sw] = silenceEntities(ctx, nas, { host: 'nas', stateTopic, forMs: 5_400_000 });
+    const parsed = (payload: unknown) => parseCommand('silence', payload as string);
+    expect(parsed(sw!.payload.payload_on)).toMatchObject({
+      ok: true,
+      command: { target: 'nas', enabled: true, args: { for: 5_400_000 } },
+    });
+    expect(parsed(sw!.payload.payload_off)).toMatchObject({
+      ok: true,
+      command: { target: 'nas', enabled: false },
+    });
   });
 });
 

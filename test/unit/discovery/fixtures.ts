@@ -50,6 +50,7 @@ export const fullSite: SiteSpec = {
       containers: [{ name: 'radarr' }],
       disks: [{ mount: '/volume1' }],
       maintenanceStateTopic: 'outpost/chelsty-infra/hosts/nas/maintenance',
+      silenceStateTopic: 'outpost/chelsty-infra/hosts/nas/silence',
     },
   ],
   watchdog: true,

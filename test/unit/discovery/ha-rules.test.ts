@@ -122,6 +122,28 @@ describe('ha-rules catches', () => {
     );
   });
 
+  it('enum sensors whose template could hand HA a state outside their options', () => {
+    const state = all.find((c) => c.uniqueId.endsWith('_container_radarr_state'))!;
+    const at = (message: string) => `${state.topic}: value_template: ${message}`;
+    expect(violations(state, (p) => (p.value_template = '{{ value_json.state }}'))).toContain(
+      at('an enum sensor must map every state onto its options (enumTemplate)'),
+    );
+    const fewer = violations(state, (p) => {
+      p.options = (p.options as string[]).filter((o) => o !== 'dead');
+    });
+    expect(fewer).toContain(
+      at(
+        'lets ["created","running","paused","restarting","exited","dead"] through, options are ["created","running","paused","restarting","exited"]',
+      ),
+    );
+    expect(fewer).toContain(at('falls back to "dead", not an option'));
+    const level = all.find((c) => c.uniqueId.endsWith('_level'))!;
+    const full = violations(level, (p) => {
+      p.value_template = (p.value_template as string).replace('else None', 'else "full"');
+    });
+    expect(full).toContain(`${level.topic}: value_template: falls back to "full", not an option`);
+  });
+
   it('wrong device classes and categories on other platforms', () => {
     expect(violations(first('binary_sensor'), (p) => (p.device_class = 'temperature'))[0]).toMatch(
       /device_class: not a binary_sensor device class/,
