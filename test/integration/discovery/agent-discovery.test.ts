@@ -207,7 +207,10 @@ describe('the Alerts silenced switch of a running agent', () => {
     const url = `mqtt://127.0.0.1:${port}`;
     const a = await spawnAgent(
       (dir) =>
-        `${yaml(port, `${dir}/data`, false)}policy: [{ action: silence, target: local, decision: allow }]\n`,
+        `${yaml(port, `${dir}/data`, false).replace(
+          'broker: { listen',
+          'broker: { users: [{ username: ha, password: ha-secret }], listen',
+        )}policy: [{ action: silence, target: local, decision: allow }]\n`,
     );
     agents.push(a);
     await a.running(15_000);
@@ -229,13 +232,13 @@ describe('the Alerts silenced switch of a running agent', () => {
     expect(validateDiscovery(configs)).toEqual([]);
     const sw = JSON.parse(found.get(switchTopic)!) as Record<string, string>;
     expect(JSON.parse(found.get(stateTopic)!)).toMatchObject({ silenced: false });
-    const ha = await observer(url);
+    const ha = await observer(url, { username: 'ha', password: 'ha-secret' });
     try {
-      // As Home Assistant does: the switch's payload on its command topic.
+      // As Home Assistant does, logged in: the switch's payload on its command topic.
       await ha.publishAsync(sw.command_topic!, sw.payload_on!, { qos: 1 });
       const on = await eventually(async () => {
         const state = await stateNow();
-        expect(state).toMatchObject({ silenced: true, by: 'anonymous' });
+        expect(state).toMatchObject({ silenced: true, by: 'ha' });
         return state;
       });
       // remediation.silence_for: an hour from when it was turned on.
