@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
 import type { ActionRecord, NewAction } from './actions.js';
+import { resolveTarget, selectCommand, type ApprovalSelection } from './approval-selection.js';
 import type { NewAuditEntry } from './audit.js';
 import {
   commandError,
@@ -35,6 +36,8 @@ export interface CommandServiceDeps {
   newId(): string;
   /** Who may approve and reject held actions. */
   approvers: Approvers;
+  /** The action chosen in the select, for `approve` / `reject` with `selected: true`. */
+  selection: ApprovalSelection;
 }
 
 /**
@@ -140,7 +143,17 @@ export class CommandService {
     return Promise.resolve({ ...recordAnswer(stored!, cmd.action, id), duplicate: true });
   }
 
-  async #handle(cmd: Command, from: From, fp: string): Promise<Answer> {
+  async #handle(received: Command, from: From, fp: string): Promise<Answer> {
+    // `oldest`, `selected` and a select's option name an action as of now: found first,
+    // so the audit names the action that was decided.
+    const found = resolveTarget(received, this.#d.runner.pending(), this.#d.selection);
+    if (!found.ok) {
+      await this.#audit(
+        this.#entry({ cmd: received, from, actionId: null }, 'command', 'received'),
+      );
+      return errorAnswer(received.action, received.id ?? null, found.error);
+    }
+    const { cmd } = found;
     // The id an action will have is made before anything is audited, so every line of
     // its story (received, decision, approval, result) carries it (issue 14).
     const actionId = isExecAction(cmd.action) ? (cmd.id ?? this.#d.newId()) : namedActionId(cmd);
@@ -148,6 +161,7 @@ export class CommandService {
     await this.#audit(this.#entry(req, 'command', 'received'));
     if (isExecAction(cmd.action)) return this.#exec(req, cmd.action, fp);
     if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(req);
+    if (cmd.action === 'select') return this.#select(req);
     return this.#control(req);
   }
 
@@ -255,6 +269,15 @@ export class CommandService {
     return recordAnswer(await this.#d.runner.approve(rec, by, origin), cmd.action, id);
   }
 
+  /** Chooses the action `Approve selected` / `Reject selected` act on; approvers only. */
+  #select(req: Req): Promise<Answer> {
+    const { store, approvers, selection } = this.#d;
+    return selectCommand(req.cmd, req.from.sender, {
+      ...{ store, approvers, selection },
+      audit: (outcome, message) => this.#audit(this.#entry(req, 'selection', outcome, message)),
+    });
+  }
+
   async #control(req: Req): Promise<Answer> {
     const { cmd, from } = req;
     const invalid = this.#d.controls.validate(cmd);
@@ -307,13 +330,17 @@ export class CommandService {
       ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
       // What the payload said about its sender: recorded, never believed.
       ...(cmd.requestedBy !== undefined ? { claimed_by: cmd.requestedBy } : {}),
+      // How the action was named, when not by its id (`Approve oldest` / `selected`).
+      ...(cmd.pick !== undefined ? { pick: cmd.pick } : {}),
+      ...(cmd.option !== undefined ? { option: cmd.option } : {}),
     };
     return {
       kind,
       who: whoOf(from),
       origin: from.origin,
       action: cmd.action,
-      target: cmd.target,
+      // Empty only while a pick or an option is not found (no target was ever named).
+      target: cmd.target === '' ? null : cmd.target,
       command_id: cmd.id ?? null,
       action_id: actionId,
       outcome,
@@ -340,10 +367,11 @@ interface Req {
   readonly actionId: string | null;
 }
 
-/** The action id a command names itself: its client id for an exec action, the target of a decision. */
+/** The action id a command names itself: its client id for an exec action, else its target. */
 function namedActionId(cmd: Command): string | null {
   if (isExecAction(cmd.action)) return cmd.id ?? null;
-  return cmd.action === 'approve' || cmd.action === 'reject' ? cmd.target : null;
+  const names = cmd.action === 'approve' || cmd.action === 'reject' || cmd.action === 'select';
+  return names && cmd.target !== '' ? cmd.target : null;
 }
 
 /** The audit's `who`: the channel's identity; `unverified` where the channel has none. */
