@@ -18,6 +18,7 @@ export const HA_DOCS = {
   buttonMqtt: 'https://www.home-assistant.io/integrations/button.mqtt/',
   switchMqtt: 'https://www.home-assistant.io/integrations/switch.mqtt/',
   eventMqtt: 'https://www.home-assistant.io/integrations/event.mqtt/',
+  selectMqtt: 'https://www.home-assistant.io/integrations/select.mqtt/',
   entityCategory: 'https://developers.home-assistant.io/docs/core/entity/#generic-properties',
   // HA 2025.10 deprecates `object_id` in favour of `default_entity_id` (removed in 2026.4):
   // https://github.com/SAIC-iSmart-API/saic-python-mqtt-gateway/issues/376 quotes the repair.
@@ -25,5 +26,12 @@ export const HA_DOCS = {
 } as const;
 
 /** The MQTT platforms outpost publishes. */
-export const PLATFORMS = ['sensor', 'binary_sensor', 'button', 'switch', 'event'] as const;
+export const PLATFORMS = [
+  'sensor',
+  'binary_sensor',
+  'button',
+  'switch',
+  'event',
+  'select',
+] as const;
 export type Platform = (typeof PLATFORMS)[number];

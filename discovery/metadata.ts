@@ -18,7 +18,8 @@ export type ValueKind =
   | 'button_run'
   | 'maintenance_switch'
   | 'silence_switch'
-  | 'event_alert';
+  | 'event_alert'
+  | 'choice';
 
 export type EntityCategory = 'config' | 'diagnostic';
 
@@ -121,4 +122,6 @@ export const METADATA: Readonly<Record<ValueKind, KindMetadata>> = {
     doc: HA_DOCS.switchMqtt,
   },
   event_alert: { platform: 'event', icon: 'mdi:alert-circle', doc: HA_DOCS.eventMqtt },
+  // `options` is required and lists every value the state may take (HA select.mqtt).
+  choice: { platform: 'select', icon: 'mdi:format-list-checks', doc: HA_DOCS.selectMqtt },
 };

@@ -1,3 +1,4 @@
+import { approvalOption, NO_SELECTION } from '../../src/commands/actions.js';
 import { topics } from '../../src/core/topics.js';
 import { buildEntity, fieldTemplate } from '../entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from '../entity.js';
@@ -11,9 +12,18 @@ export interface RemediationDescription {
    * (`topics.pendingActions`); the sensor is only made when a topic is given.
    */
   readonly pendingTopic?: string;
-  /** Actions awaiting approval: each gets an approve and a reject button while it waits. */
+  /**
+   * Actions awaiting approval, oldest first: the select lists them, and each gets an
+   * approve and a reject button of its own while it waits.
+   */
   readonly pending?: readonly PendingAction[];
 }
+
+/** Options the select lists at most (the oldest actions): its config stays a few KiB. */
+export const MAX_SELECT_OPTIONS = 100;
+
+/** What a button press of the fixed approval entities claims about its sender (audited). */
+const FROM_HA = 'home-assistant';
 
 /** One action awaiting a human decision. */
 export interface PendingAction {
@@ -55,10 +65,59 @@ export function remediationEntities(
         icon: 'mdi:account-clock',
         ownedStateTopics: [r.pendingTopic],
       }),
+      ...fixedApprovalEntities(ctx, agentDevice, r.pendingTopic, r.pending ?? []),
     );
   }
   for (const p of r.pending ?? []) out.push(...approvalButtons(ctx, agentDevice, p));
   return out;
+}
+
+/**
+ * Entities whose ids never change (issue 14), so a dashboard or an automation can pin
+ * them: `Approve oldest` / `Reject oldest`, a select of the pending actions, and
+ * `Approve selected` / `Reject selected`. A press is a command like any other approval:
+ * the same policy, the same approver rules (who pressed is HA's broker login), the same
+ * audit, which names the action the press decided.
+ */
+function fixedApprovalEntities(
+  ctx: DiscoveryContext,
+  agentDevice: DeviceRef,
+  pendingTopic: string,
+  pending: readonly PendingAction[],
+): DiscoveryConfig[] {
+  const button = (verdict: 'approve' | 'reject', pick: 'oldest' | 'selected') =>
+    buildEntity(ctx, agentDevice, {
+      kind: 'button_run',
+      domain: 'remediation',
+      key: `${verdict}_${pick}`,
+      name: `${verdict === 'approve' ? 'Approve' : 'Reject'} ${pick}`,
+      commandTopic: topics.command(ctx.root, verdict),
+      icon: verdict === 'approve' ? 'mdi:check-decagram' : 'mdi:close-octagon',
+      options: { payload_press: JSON.stringify({ [pick]: true, requested_by: FROM_HA }) },
+    });
+  const none = JSON.stringify(NO_SELECTION);
+  const select = buildEntity(ctx, agentDevice, {
+    kind: 'choice',
+    domain: 'remediation',
+    key: 'selected',
+    name: 'Pending action',
+    // The pending summary's `selected`, while that action is pending; else the "none" option.
+    stateTopic: pendingTopic,
+    valueTemplate: `{{ value_json['selected']['option'] if value_json.get('selected') else ${none} }}`,
+    commandTopic: topics.command(ctx.root, 'select'),
+    options: {
+      // Option texts carry the action id: the agent finds the action by its text.
+      options: [NO_SELECTION, ...pending.slice(0, MAX_SELECT_OPTIONS).map(approvalOption)],
+      command_template: `{{ {'option': value, 'requested_by': '${FROM_HA}'} | tojson }}`,
+    },
+  });
+  return [
+    button('approve', 'oldest'),
+    button('reject', 'oldest'),
+    select,
+    button('approve', 'selected'),
+    button('reject', 'selected'),
+  ];
 }
 
 /**
@@ -128,8 +187,8 @@ export function maintenanceEntities(
 }
 
 /**
- * The remediation family: the pending-actions sensor, its approve and reject buttons and
- * the outcome event on the agent's device; a maintenance switch on each host in
+ * The remediation family: the pending-actions sensor, the fixed approval entities, each
+ * pending action's approve and reject buttons and the outcome event on the agent's device; a maintenance switch on each host in
  * `maintenance` (where the policy would act on one).
  */
 export function remediationFamily(

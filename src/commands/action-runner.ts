@@ -7,6 +7,7 @@ import type { ActionStore } from './action-store.js';
 import {
   isFinal,
   newRecord,
+  oldestFirst,
   transition,
   type ActionRecord,
   type ActionStatus,
@@ -90,8 +91,9 @@ export class ActionRunner {
       .find((r) => r.status === 'pending' && r.target === target && r.action === action);
   }
 
+  /** The actions awaiting approval, oldest first. */
   pending(): ActionRecord[] {
-    return this.#d.store.list().filter((r) => r.status === 'pending');
+    return oldestFirst(this.#d.store.list().filter((r) => r.status === 'pending'));
   }
 
   /** Holds an action for a human; it expires after `approval_timeout`. */

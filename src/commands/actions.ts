@@ -92,7 +92,21 @@ export function transition(
   };
 }
 
-/** The retained summary behind the pending-actions sensor: count, and the list as attributes. */
+/** What the pending-actions select shows when none is chosen; choosing it clears the choice. */
+export const NO_SELECTION = '(none)';
+
+/**
+ * How a pending action appears among the select's options: what, on what, and its id, so
+ * no two options are alike and the option names the action it approves.
+ */
+export function approvalOption(a: { id: string; action: string; target: string }): string {
+  return `${a.action.replace(/_/g, ' ')} ${a.target} (${a.id})`;
+}
+
+/**
+ * The retained summary behind the pending-actions sensor and select: count, the list as
+ * attributes, and the action chosen in the select while it is pending.
+ */
 export interface PendingSummary {
   pending: number;
   actions: {
@@ -105,23 +119,33 @@ export interface PendingSummary {
     created_at: string;
     expires_at: string | null;
   }[];
+  selected: { id: string; option: string } | null;
 }
 
-export function pendingSummary(records: Iterable<ActionRecord>): PendingSummary {
-  const actions = [...records]
-    .filter((r) => r.status === 'pending')
-    .sort((a, b) => a.created_at.localeCompare(b.created_at))
-    .map((r) => ({
-      id: r.id,
-      action: r.action,
-      target: r.target,
-      requested_by: r.requested_by,
-      reason: r.reason,
-      why: r.decision.message,
-      created_at: r.created_at,
-      expires_at: r.expires_at,
-    }));
-  return { pending: actions.length, actions };
+export function pendingSummary(
+  records: Iterable<ActionRecord>,
+  selectedId?: string,
+): PendingSummary {
+  const actions = oldestFirst([...records].filter((r) => r.status === 'pending')).map((r) => ({
+    id: r.id,
+    action: r.action,
+    target: r.target,
+    requested_by: r.requested_by,
+    reason: r.reason,
+    why: r.decision.message,
+    created_at: r.created_at,
+    expires_at: r.expires_at,
+  }));
+  const chosen = actions.find((a) => a.id === selectedId);
+  const selected = chosen ? { id: chosen.id, option: approvalOption(chosen) } : null;
+  return { pending: actions.length, actions, selected };
+}
+
+/** Oldest first (ids, which sort by time, break ties): the order `oldest` picks from. */
+export function oldestFirst(records: readonly ActionRecord[]): ActionRecord[] {
+  return [...records].sort(
+    (a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id),
+  );
 }
 
 /** The published form: the record without its internal fingerprint. */

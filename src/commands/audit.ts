@@ -23,6 +23,7 @@ export type AuditKind =
   | 'decision'
   | 'approval'
   | 'rejection'
+  | 'selection'
   | 'result'
   | 'expiry'
   | 'maintenance'

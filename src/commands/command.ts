@@ -37,6 +37,13 @@ export interface Command {
   readonly requestedBy?: string;
   /** `maintenance` and `silence`: on or off. */
   readonly enabled?: boolean;
+  /**
+   * `approve` / `reject` only: the action is the oldest pending one, or the one chosen in
+   * the select, found when the command arrives (`target` is empty until then).
+   */
+  readonly pick?: 'oldest' | 'selected';
+  /** `select` only: the chosen option as the select lists it (`target` empty until found). */
+  readonly option?: string;
 }
 
 /** Stable error codes of a command answer; a caller can switch on them. */

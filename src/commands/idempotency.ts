@@ -35,6 +35,9 @@ export function fingerprint(cmd: Command): string {
     args: cmd.args,
     dry_run: cmd.dryRun,
     enabled: cmd.enabled ?? null,
+    // Only when given: fingerprints stored before these fields existed stay the same.
+    ...(cmd.pick !== undefined ? { pick: cmd.pick } : {}),
+    ...(cmd.option !== undefined ? { option: cmd.option } : {}),
   });
 }
 

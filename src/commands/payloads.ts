@@ -86,14 +86,73 @@ const common = {
 const envelope = <T extends z.ZodType, A extends z.ZodType>(target: T, args: A) =>
   z.strictObject({ ...common, target, args }, { error: 'expected a JSON object' });
 
+/** The fields of which a payload names exactly one (`keys[0]` is the one reported missing). */
+function exactlyOne(keys: readonly string[], expected: string) {
+  return (p: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>) => {
+    const given = keys.filter((k) => p[k] !== undefined);
+    if (given.length === 1) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: [given[1] ?? keys[0]!],
+      message:
+        given.length === 0
+          ? `expected ${expected}`
+          : `expected only one of ${keys.join(', ')}, got ${given.join(' and ')}`,
+      input: p,
+    });
+  };
+}
+
+/**
+ * approve / reject (issue 14): one action by its id, or the oldest pending one, or the one
+ * chosen in the select (Home Assistant's fixed `Approve oldest` / `Approve selected`).
+ */
+const decision = z
+  .strictObject(
+    {
+      ...common,
+      target: ACTION_ID_TARGET.optional(),
+      oldest: z.literal(true, { error: 'expected oldest: true (or no oldest)' }).optional(),
+      selected: z.literal(true, { error: 'expected selected: true (or no selected)' }).optional(),
+      args: noArgs.default({}),
+    },
+    { error: 'expected a JSON object' },
+  )
+  .superRefine(
+    exactlyOne(
+      ['target', 'oldest', 'selected'],
+      'target (an action id as answered in action_id), oldest: true or selected: true',
+    ),
+  );
+
+/** select: the pending action `selected: true` means, by its id or as the select lists it. */
+const select = z
+  .strictObject(
+    {
+      ...common,
+      target: ACTION_ID_TARGET.optional(),
+      option: z
+        .string({ error: 'expected an option of the pending-actions select, as text' })
+        .min(1, { error: 'expected an option of the pending-actions select, as text' })
+        .max(300, { error: 'expected an option of at most 300 characters' })
+        .optional(),
+      args: noArgs.default({}),
+    },
+    { error: 'expected a JSON object' },
+  )
+  .superRefine(
+    exactlyOne(['target', 'option'], 'target (an action id) or option (as the select lists it)'),
+  );
+
 const SCHEMAS = {
   restart_container: envelope(CONTAINER_TARGET, argsObject.default({})),
   start_container: envelope(CONTAINER_TARGET, argsObject.default({})),
   stop_container: envelope(CONTAINER_TARGET, argsObject.default({})),
   run_backup: envelope(JOB_TARGET, argsObject.default({})),
   disk_cleanup: envelope(HOST_TARGET, argsObject.default({})),
-  approve: envelope(ACTION_ID_TARGET, noArgs.default({})),
-  reject: envelope(ACTION_ID_TARGET, noArgs.default({})),
+  approve: decision,
+  reject: decision,
+  select,
   // Set and cleared like maintenance (the HA switch sends enabled false to end it early);
   // without `enabled` it is a silence, as it always was.
   silence: z
@@ -161,13 +220,18 @@ export function parseCommand(action: string, payload: Buffer | string): ParseRes
     return { ok: false, id, error: commandError('unknown_action', 'action', msg) };
   }
   const parsed = SCHEMAS[action].safeParse(value);
-  if (!parsed.success) return { ok: false, id, error: fromIssue(parsed.error.issues[0]) };
+  if (!parsed.success)
+    return { ok: false, id, error: fromIssue(parsed.error.issues[0], knownFields(action)) };
   return { ok: true, command: toCommand(action, parsed.data) };
 }
 
 interface ParsedPayload {
   id?: string | undefined;
-  target: string;
+  /** Absent only where another field names the action (approve / reject / select). */
+  target?: string | undefined;
+  oldest?: true | undefined;
+  selected?: true | undefined;
+  option?: string | undefined;
   args: Record<string, unknown>;
   dry_run: boolean;
   reason?: string | undefined;
@@ -176,15 +240,19 @@ interface ParsedPayload {
 }
 
 function toCommand(action: CommandAction, p: ParsedPayload): Command {
+  const pick = p.oldest ? 'oldest' : p.selected ? 'selected' : undefined;
   return {
     action,
-    target: p.target,
+    // Empty until the service finds the action a pick or an option means.
+    target: p.target ?? '',
     args: p.args,
     dryRun: p.dry_run,
     ...(p.id !== undefined ? { id: p.id } : {}),
     ...(p.reason !== undefined ? { reason: p.reason } : {}),
     ...(p.requested_by !== undefined ? { requestedBy: p.requested_by } : {}),
     ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+    ...(pick !== undefined ? { pick } : {}),
+    ...(p.option !== undefined ? { option: p.option } : {}),
   };
 }
 
@@ -195,14 +263,19 @@ function idOf(value: unknown): string | null {
   return typeof id === 'string' && COMMAND_ID.test(id) ? id : null;
 }
 
-function fromIssue(issue: z.core.$ZodIssue | undefined): CommandError {
+/** The top-level fields an action's payload takes, for "unknown field" errors. */
+function knownFields(action: CommandAction): string {
+  return Object.keys(SCHEMAS[action].shape).join(', ');
+}
+
+function fromIssue(issue: z.core.$ZodIssue | undefined, known: string): CommandError {
   if (!issue) return commandError('invalid', null, 'expected a valid command');
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
     const field = [...path, excerpt(key, 64, false)].join('.');
-    const known = path.length === 0 ? ' (id, target, args, dry_run, reason, requested_by)' : '';
-    return commandError('invalid', field, `unknown field${known}`);
+    const expected = path.length === 0 ? ` (${known})` : '';
+    return commandError('invalid', field, `unknown field${expected}`);
   }
   const field = path.length > 0 ? path.map((p) => excerpt(p, 64, false)).join('.') : null;
   // Every schema above names what it expects; zod's own wording is the fallback.

@@ -17,12 +17,21 @@ export class RemediationPublisher {
   #lastSummary: string | undefined;
 
   readonly #pendingChanged: (() => void) | undefined;
+  readonly #selected: (() => string | undefined) | undefined;
 
-  constructor(mqtt: MqttPublisher, root: TopicRoot, log: Logger, pendingChanged?: () => void) {
+  /** `selected`: the id chosen in the pending-actions select, shown while it is pending. */
+  constructor(
+    mqtt: MqttPublisher,
+    root: TopicRoot,
+    log: Logger,
+    pendingChanged?: () => void,
+    selected?: () => string | undefined,
+  ) {
     this.#mqtt = mqtt;
     this.#root = root;
     this.#log = log;
     this.#pendingChanged = pendingChanged;
+    this.#selected = selected;
   }
 
   action(rec: ActionRecord): void {
@@ -36,7 +45,7 @@ export class RemediationPublisher {
 
   /** The pending summary, published only when it changed. */
   pending(records: Iterable<ActionRecord>): void {
-    const json = JSON.stringify(pendingSummary(records));
+    const json = JSON.stringify(pendingSummary(records, this.#selected?.()));
     if (json === this.#lastSummary) return;
     this.#lastSummary = json;
     this.#send(topics.pendingActions(this.#root), json, true);

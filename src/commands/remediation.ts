@@ -13,6 +13,7 @@ import { ulidGenerator } from '../store/ulid.js';
 import { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
 import type { ActionRecord } from './actions.js';
+import { ApprovalSelection } from './approval-selection.js';
 import { AUDIT_FILE, AuditLog, auditLimits } from './audit.js';
 import type { Answer } from './command.js';
 import { ControlCommands, SUPPRESSIONS_FILE } from './control.js';
@@ -104,8 +105,14 @@ export class Remediation implements Component {
     this.#executors = new ExecutorRegistry(deps.executors);
     const ps = policyState(config, clock, log, deps.random);
     this.#suppressions = ps.suppressions;
-    const publisher = new RemediationPublisher(deps.mqtt, deps.root, log, () =>
-      deps.bus?.emit('observed', { complete: false }),
+    // A new choice in the select is published with the pending summary it belongs to.
+    const selection = new ApprovalSelection(() => publisher.pending(store.list()));
+    const publisher = new RemediationPublisher(
+      deps.mqtt,
+      deps.root,
+      log,
+      () => deps.bus?.emit('observed', { complete: false }),
+      () => selection.id,
     );
     const file = join(config.data_dir, SUPPRESSIONS_FILE);
     const hosts = config.hosts.map((h) => h.id);
@@ -125,6 +132,7 @@ export class Remediation implements Component {
       ...{ audit: this.#audit, decide: ps.decide, clock, log },
       newId: () => newId(clock.now()),
       approvers: { names: config.remediation.approvers, rules: config.policy },
+      selection,
     });
     this.api = {
       approve: (id, by, reason) => this.service.approve(id, by, reason),

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
 import type { ActionRecord, NewAction } from './actions.js';
+import { resolveTarget, selectCommand, type ApprovalSelection } from './approval-selection.js';
 import type { NewAuditEntry } from './audit.js';
 import {
   commandError,
@@ -35,6 +36,8 @@ export interface CommandServiceDeps {
   newId(): string;
   /** Who may approve and reject held actions. */
   approvers: Approvers;
+  /** The action chosen in the select, for `approve` / `reject` with `selected: true`. */
+  selection: ApprovalSelection;
 }
 
 /**
@@ -59,7 +62,7 @@ export class CommandService {
     const fp = fingerprint(cmd);
     const from: From = { origin, sender };
     if (cmd.id !== undefined) {
-      const again = this.#duplicate(cmd, from, fp);
+      const again = this.#duplicate({ cmd, from, actionId: namedActionId(cmd) }, fp);
       if (again) return again;
     }
     const answer = this.#handle(cmd, from, fp).catch((err: unknown) => {
@@ -122,13 +125,14 @@ export class CommandService {
     return this.#d.runner.pending();
   }
 
-  #duplicate(cmd: Command, from: From, fp: string): Promise<Answer> | undefined {
+  #duplicate(req: Req, fp: string): Promise<Answer> | undefined {
+    const { cmd } = req;
     const id = cmd.id!;
     const seen = this.#seen.get(id);
     const stored = isExecAction(cmd.action) ? this.#d.store.get(id) : undefined;
     if (!seen && !stored) return undefined;
     const same = seen ? seen.fingerprint === fp : stored!.fingerprint === fp;
-    void this.#audit(this.#entry(cmd, from, 'command', same ? 'duplicate' : 'id_conflict')).catch(
+    void this.#audit(this.#entry(req, 'command', same ? 'duplicate' : 'id_conflict')).catch(
       () => undefined,
     );
     if (!same) {
@@ -139,21 +143,37 @@ export class CommandService {
     return Promise.resolve({ ...recordAnswer(stored!, cmd.action, id), duplicate: true });
   }
 
-  async #handle(cmd: Command, from: From, fp: string): Promise<Answer> {
-    await this.#audit(this.#entry(cmd, from, 'command', 'received'));
-    if (isExecAction(cmd.action)) return this.#exec(cmd, cmd.action, from, fp);
-    if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(cmd, from);
-    return this.#control(cmd, from);
+  async #handle(received: Command, from: From, fp: string): Promise<Answer> {
+    // `oldest`, `selected` and a select's option name an action as of now: found first,
+    // so the audit names the action that was decided.
+    const found = resolveTarget(received, this.#d.runner.pending(), this.#d.selection);
+    if (!found.ok) {
+      await this.#audit(
+        this.#entry({ cmd: received, from, actionId: null }, 'command', 'received'),
+      );
+      return errorAnswer(received.action, received.id ?? null, found.error);
+    }
+    const { cmd } = found;
+    // The id an action will have is made before anything is audited, so every line of
+    // its story (received, decision, approval, result) carries it (issue 14).
+    const actionId = isExecAction(cmd.action) ? (cmd.id ?? this.#d.newId()) : namedActionId(cmd);
+    const req: Req = { cmd, from, actionId };
+    await this.#audit(this.#entry(req, 'command', 'received'));
+    if (isExecAction(cmd.action)) return this.#exec(req, cmd.action, fp);
+    if (cmd.action === 'approve' || cmd.action === 'reject') return this.#approval(req);
+    if (cmd.action === 'select') return this.#select(req);
+    return this.#control(req);
   }
 
-  async #exec(cmd: Command, action: ExecAction, from: From, fp: string): Promise<Answer> {
+  async #exec(req: Req, action: ExecAction, fp: string): Promise<Answer> {
+    const { cmd, from } = req;
     const { origin } = from;
-    const id = cmd.id ?? this.#d.newId();
+    const id = req.actionId!;
     const invalid = this.#d.executors
       .for(action)
       .validate({ actionId: id, action, target: cmd.target, args: cmd.args });
     if (invalid) {
-      await this.#audit(this.#entry(cmd, from, 'decision', 'refused', invalid.message));
+      await this.#audit(this.#entry(req, 'decision', 'refused', invalid.message));
       return errorAnswer(action, cmd.id ?? null, invalid, { target: cmd.target });
     }
     if (!cmd.dryRun && !this.#d.runner.reserve(cmd.target)) {
@@ -164,7 +184,7 @@ export class CommandService {
     }
     let handedOver = false;
     try {
-      const decision = await this.#decide(cmd, from);
+      const decision = await this.#decide(req);
       if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
       if (decision.verdict === 'deny')
         return decisionAnswer(cmd, decision, false, this.#d.clock.now());
@@ -188,7 +208,8 @@ export class CommandService {
     }
   }
 
-  async #approval(cmd: Command, from: From): Promise<Answer> {
+  async #approval(req: Req): Promise<Answer> {
+    const { cmd, from } = req;
     const rec = this.#d.store.get(cmd.target);
     const id = cmd.id ?? null;
     if (!rec)
@@ -222,7 +243,7 @@ export class CommandService {
     if (refusal !== undefined) {
       // Refused, audited, and the action keeps waiting for someone who may decide it.
       const kind = cmd.action === 'approve' ? 'approval' : 'rejection';
-      await this.#audit(this.#entry(cmd, from, kind, 'refused', refusal));
+      await this.#audit(this.#entry(req, kind, 'refused', refusal));
       return errorAnswer(cmd.action, id, commandError('not_allowed', 'target', refusal), {
         status: rec.status,
       });
@@ -248,10 +269,20 @@ export class CommandService {
     return recordAnswer(await this.#d.runner.approve(rec, by, origin), cmd.action, id);
   }
 
-  async #control(cmd: Command, from: From): Promise<Answer> {
+  /** Chooses the action `Approve selected` / `Reject selected` act on; approvers only. */
+  #select(req: Req): Promise<Answer> {
+    const { store, approvers, selection } = this.#d;
+    return selectCommand(req.cmd, req.from.sender, {
+      ...{ store, approvers, selection },
+      audit: (outcome, message) => this.#audit(this.#entry(req, 'selection', outcome, message)),
+    });
+  }
+
+  async #control(req: Req): Promise<Answer> {
+    const { cmd, from } = req;
     const invalid = this.#d.controls.validate(cmd);
     if (invalid) return invalid;
-    const decision = await this.#decide(cmd, from);
+    const decision = await this.#decide(req);
     if (cmd.dryRun) return decisionAnswer(cmd, decision, true, this.#d.clock.now());
     if (decision.verdict === 'deny')
       return decisionAnswer(cmd, decision, false, this.#d.clock.now());
@@ -263,13 +294,14 @@ export class CommandService {
     }
     const answer = this.#d.controls.apply(cmd, whoOf(from));
     await this.#audit(
-      this.#entry(cmd, from, cmd.action as NewAuditEntry['kind'], 'applied', answer.message),
+      this.#entry(req, cmd.action as NewAuditEntry['kind'], 'applied', answer.message),
     );
     return answer;
   }
 
   /** The policy's decision, audited before anything acts on it. */
-  async #decide(cmd: Command, from: From): Promise<Decision> {
+  async #decide(req: Req): Promise<Decision> {
+    const { cmd, from } = req;
     const decision = this.#d.decide({
       action: cmd.action,
       target: cmd.target,
@@ -278,7 +310,7 @@ export class CommandService {
       ...(from.sender !== undefined ? { sender: from.sender } : {}),
     });
     await this.#audit({
-      ...this.#entry(cmd, from, 'decision', decision.verdict, decision.message),
+      ...this.#entry(req, 'decision', decision.verdict, decision.message),
       detail: {
         code: decision.code,
         rule: decision.rule,
@@ -290,8 +322,7 @@ export class CommandService {
   }
 
   #entry(
-    cmd: Command,
-    from: From,
+    { cmd, from, actionId }: Req,
     kind: NewAuditEntry['kind'],
     outcome: string,
     message?: string,
@@ -300,19 +331,19 @@ export class CommandService {
       ...(cmd.reason !== undefined ? { reason: cmd.reason } : {}),
       // What the payload said about its sender: recorded, never believed.
       ...(cmd.requestedBy !== undefined ? { claimed_by: cmd.requestedBy } : {}),
+      // How the action was named, when not by its id (`Approve oldest` / `selected`).
+      ...(cmd.pick !== undefined ? { pick: cmd.pick } : {}),
+      ...(cmd.option !== undefined ? { option: cmd.option } : {}),
     };
     return {
       kind,
       who: whoOf(from),
       origin: from.origin,
       action: cmd.action,
-      target: cmd.target,
+      // Empty only while a pick or an option is not found (no target was ever named).
+      target: cmd.target === '' ? null : cmd.target,
       command_id: cmd.id ?? null,
-      action_id: isExecAction(cmd.action)
-        ? (cmd.id ?? null)
-        : cmd.action === 'approve' || cmd.action === 'reject'
-          ? cmd.target
-          : null,
+      action_id: actionId,
       outcome,
       ...(message !== undefined ? { message } : {}),
       ...(Object.keys(detail).length > 0 ? { detail } : {}),
@@ -328,6 +359,20 @@ export class CommandService {
 interface From {
   readonly origin: Origin;
   readonly sender: string | undefined;
+}
+
+/** One command being handled: what, from whom, and the id of the action it makes or names. */
+interface Req {
+  readonly cmd: Command;
+  readonly from: From;
+  readonly actionId: string | null;
+}
+
+/** The action id a command names itself: its client id for an exec action, else its target. */
+function namedActionId(cmd: Command): string | null {
+  if (isExecAction(cmd.action)) return cmd.id ?? null;
+  const names = cmd.action === 'approve' || cmd.action === 'reject' || cmd.action === 'select';
+  return names && cmd.target !== '' ? cmd.target : null;
 }
 
 /** The audit's `who`: the channel's identity; `unverified` where the channel has none. */

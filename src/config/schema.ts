@@ -286,8 +286,9 @@ const policyRule = z
     self_approve: z.boolean({ error: 'expected true or false' }).default(false),
   })
   .superRefine((r, ctx) => {
-    // approve / reject act on a pending action: its own rule already said a human decides.
-    if (r.action === 'approve' || r.action === 'reject') {
+    // approve / reject act on a pending action: its own rule already said a human decides;
+    // select only chooses one of them, for approvers.
+    if (r.action === 'approve' || r.action === 'reject' || r.action === 'select') {
       ctx.addIssue({
         code: 'custom',
         path: ['action'],

@@ -21,6 +21,8 @@ export const COMMAND_ACTIONS = [
   'disk_cleanup',
   'approve',
   'reject',
+  /** Chooses the pending action `approve` / `reject` with `selected: true` act on. */
+  'select',
   'silence',
   'maintenance',
   'ack',

@@ -35,6 +35,8 @@ export const containersModule: CapabilityModule = {
           clock: ctx.clock,
           log: ctx.log,
           runnerFor: (host) => monitoring.runnerFor(host),
+          // A command on a container not last seen there is refused at once (issue 14).
+          observed: (host) => monitoring.observedNames(host),
         }),
       ],
       health: { path: 'services', report: () => monitoring.tracker.servicesReport() },

@@ -24,6 +24,8 @@ export class ContainerMonitoring {
   readonly tracker: ContainerTracker;
   readonly components: Component[];
   readonly #ctx: CapabilityContext;
+  /** Hosts whose containers were listed at least once: only their lists are complete. */
+  readonly #listed = new Set<string>();
 
   constructor(ctx: CapabilityContext) {
     const { config, root, states, bus } = ctx;
@@ -61,8 +63,10 @@ export class ContainerMonitoring {
     });
     const sink = (o: ContainerCollectorOutput) => {
       this.tracker.apply(o);
-      if (o.kind === 'snapshot') bus.emit('observed', { complete: true });
-      else if (o.kind !== 'host') bus.emit('observed', { complete: false });
+      if (o.kind === 'snapshot') {
+        this.#listed.add(o.host);
+        bus.emit('observed', { complete: true });
+      } else if (o.kind !== 'host') bus.emit('observed', { complete: false });
     };
     this.components = createContainerCollectors(config, { clock: ctx.clock, log: ctx.log, sink });
   }
@@ -76,6 +80,15 @@ export class ContainerMonitoring {
       // Only where the policy lets a restart through: no button that can only be refused.
       withRestart: offersRestart(policy, host, v.observation.name),
     }));
+  }
+
+  /**
+   * The names of the containers last observed on a host (running or not), or undefined
+   * before its first complete listing: until then nobody can say a container is not there.
+   */
+  observedNames(host: string): string[] | undefined {
+    if (!this.#listed.has(host)) return undefined;
+    return this.tracker.containerViews(host).map((v) => v.observation.name);
   }
 
   /**

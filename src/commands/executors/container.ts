@@ -17,7 +17,16 @@ export interface ContainerExecutorOptions {
   pollMs?: number;
   /** How long a (re)started container must stay up to count as running again; default 3 s. */
   settleMs?: number;
+  /**
+   * The container names last observed on a host, or undefined while it has not been
+   * listed yet (then nothing is refused for being unknown). Without it, an unknown
+   * container fails only when the action runs.
+   */
+  observed?: (host: string) => readonly string[] | undefined;
 }
+
+/** How many names an error lists before it says how many more there are. */
+const LISTED = 20;
 
 const VERBS: Record<string, ControlVerb> = {
   restart_container: 'restart',
@@ -56,9 +65,19 @@ export class ContainerExecutor implements Executor {
   }
 
   validate(req: ExecutionRequest): CommandError | undefined {
-    const host = req.target.slice(0, req.target.indexOf('/'));
+    const slash = req.target.indexOf('/');
+    const host = req.target.slice(0, slash);
     if (!this.#opts.controls.has(host)) {
-      return commandError('not_found', 'target', `host ${host} has no container engine configured`);
+      const known = listed([...this.#opts.controls.keys()]);
+      const msg = `no host ${host} with a container engine configured (hosts with one: ${known})`;
+      return commandError('not_found', 'target', msg);
+    }
+    // Refused now rather than parked for approval and failed after someone approved it.
+    const names = this.#opts.observed?.(host);
+    const name = req.target.slice(slash + 1);
+    if (names !== undefined && !names.includes(name)) {
+      const msg = `no container ${name} on ${host} as last observed (it has: ${listed(names)})`;
+      return commandError('not_found', 'target', msg);
     }
     const parsed = argsSchema.safeParse(req.args);
     if (parsed.success) return undefined;
@@ -146,6 +165,14 @@ export class ContainerExecutor implements Executor {
     const why = lastError ?? `${state} after ${Math.round(verifyTimeoutMs / 1000)} s`;
     return { ok: false, message: `${target} did not ${verb}: ${why}`, data: dataOf(last) };
   }
+}
+
+/** Names for an error message: sorted, at most LISTED of them, `none` for none. */
+function listed(names: readonly string[]): string {
+  if (names.length === 0) return 'none';
+  const sorted = [...names].sort();
+  const more = sorted.length - LISTED;
+  return sorted.slice(0, LISTED).join(', ') + (more > 0 ? ` and ${more} more` : '');
 }
 
 /** Where the container is, seen from what was asked. */

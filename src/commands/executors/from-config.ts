@@ -21,7 +21,13 @@ import { ApiEngineControl, type EngineControl } from './engine-control.js';
  */
 export function containerExecutor(
   config: Pick<Config, 'hosts' | 'containers' | 'remediation'>,
-  deps: { clock: Clock; log: Logger; runnerFor?: (host: string) => CommandRunner | undefined },
+  deps: {
+    clock: Clock;
+    log: Logger;
+    runnerFor?: (host: string) => CommandRunner | undefined;
+    /** The container names last observed on a host (ContainerExecutorOptions.observed). */
+    observed?: (host: string) => readonly string[] | undefined;
+  },
 ): ContainerExecutor {
   const controls = new Map<string, EngineControl>();
   const timeoutMs = config.containers.timeout;
@@ -73,6 +79,7 @@ export function containerExecutor(
     clock: deps.clock,
     actionTimeoutMs: config.remediation.action_timeout,
     verifyTimeoutMs: config.remediation.verify_timeout,
+    ...(deps.observed ? { observed: deps.observed } : {}),
   });
 }
 

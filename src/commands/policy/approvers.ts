@@ -48,6 +48,14 @@ export function rejectionRefusal(
   return namedApprover(who, a);
 }
 
+/**
+ * Why `who` may not choose the selected action: only approvers may, so nobody else can
+ * change what an approver's `Approve selected` acts on.
+ */
+export function selectionRefusal(who: string | undefined, a: Approvers): string | undefined {
+  return namedApprover(who, a);
+}
+
 function namedApprover(who: string | undefined, a: Approvers): string | undefined {
   if (who === undefined) return NO_IDENTITY;
   if (who === ANONYMOUS) return 'anonymous can never approve or reject';

@@ -209,13 +209,20 @@ function checkPlatform(platform: Platform, p: Obj, report: Report): void {
       report('state_on', 'set state_on/state_off when payload_on/payload_off are set');
     }
   }
-  if (platform === 'event') {
-    const types = p.event_types;
-    const ok =
-      Array.isArray(types) &&
-      types.length > 0 &&
-      types.every((t) => typeof t === 'string' && t !== '') &&
-      new Set(types).size === types.length;
-    if (!ok) report('event_types', 'expected a non-empty list of distinct strings');
+  if (platform === 'event' && !distinctStrings(p.event_types)) {
+    report('event_types', 'expected a non-empty list of distinct strings');
   }
+  // HA_DOCS.selectMqtt: a state that is not one of `options` is refused with an error log.
+  if (platform === 'select' && !distinctStrings(p.options)) {
+    report('options', 'expected a non-empty list of distinct strings');
+  }
+}
+
+function distinctStrings(list: unknown): boolean {
+  return (
+    Array.isArray(list) &&
+    list.length > 0 &&
+    list.every((t) => typeof t === 'string' && t !== '') &&
+    new Set(list).size === list.length
+  );
 }

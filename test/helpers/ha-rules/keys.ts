@@ -73,6 +73,16 @@ export const PLATFORM_KEYS: Readonly<Record<Platform, ReadonlySet<string>>> = {
     'retain',
   ]),
   event: new Set([...COMMON, 'state_topic', 'value_template', 'device_class', 'event_types']),
+  select: new Set([
+    ...COMMON,
+    'command_topic',
+    'command_template',
+    'state_topic',
+    'value_template',
+    'options',
+    'optimistic',
+    'retain',
+  ]),
 };
 
 export const REQUIRED_KEYS: Readonly<Record<Platform, readonly string[]>> = {
@@ -81,6 +91,7 @@ export const REQUIRED_KEYS: Readonly<Record<Platform, readonly string[]>> = {
   button: ['command_topic'],
   switch: ['command_topic'],
   event: ['state_topic', 'event_types'],
+  select: ['command_topic', 'options'],
 };
 
 export const DEVICE_KEYS: ReadonlySet<string> = new Set([

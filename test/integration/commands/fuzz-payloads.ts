@@ -115,6 +115,7 @@ function validBase(a: string): Record<string, unknown> {
       return { target: 'local' };
     case 'approve':
     case 'reject':
+    case 'select':
       return { target: 'act1' };
     case 'silence':
       return { target: 'local', args: { for: '1h' } };

@@ -90,12 +90,62 @@ describe('command payloads', () => {
     ['silence', { target: 'nas', enabled: false, args: { for: '1h' } }, 'invalid', 'args.for'],
     ['silence', { target: 'nas', enabled: 'off', args: { for: '1h' } }, 'invalid', 'enabled'],
     ['approve', { target: 'x', args: { now: true } }, 'invalid', 'args.now'],
+    ['approve', {}, 'invalid', 'target'],
+    ['approve', { oldest: false }, 'invalid', 'oldest'],
+    ['reject', { selected: 'yes' }, 'invalid', 'selected'],
+    ['select', {}, 'invalid', 'target'],
+    ['select', { option: '' }, 'invalid', 'option'],
+    ['select', { target: 'a/b' }, 'invalid', 'target'],
     ['reboot', { target: 'local' }, 'unknown_action', 'action'],
   ])('%s %j → %s at %s', (action, payload, code, field) => {
     const r = err(action, payload);
     expect(r.error.code).toBe(code);
     expect(r.error.field).toBe(field);
     expect(r.error.message.length).toBeGreaterThan(5);
+  });
+
+  it('approve / reject name one action: by id, the oldest, or the selected one', () => {
+    expect(ok('approve', { target: 'a1' })).toEqual({
+      action: 'approve',
+      target: 'a1',
+      args: {},
+      dryRun: false,
+    });
+    expect(ok('approve', { oldest: true, requested_by: 'home-assistant' })).toMatchObject({
+      target: '',
+      pick: 'oldest',
+      requestedBy: 'home-assistant',
+    });
+    expect(ok('reject', { selected: true })).toMatchObject({ target: '', pick: 'selected' });
+    expect(err('approve', { target: 'a1', oldest: true }).error).toEqual({
+      code: 'invalid',
+      field: 'oldest',
+      message: 'expected only one of target, oldest, selected, got target and oldest',
+    });
+    expect(err('approve', { dry_run: true }).error).toEqual({
+      code: 'invalid',
+      field: 'target',
+      message:
+        'expected target (an action id as answered in action_id), oldest: true or selected: true',
+    });
+    expect(err('approve', { oldest: true, newest: true }).error).toEqual({
+      code: 'invalid',
+      field: 'newest',
+      message: 'unknown field (id, dry_run, reason, requested_by, target, oldest, selected, args)',
+    });
+  });
+
+  it('select names an action by id or by its option, never both', () => {
+    expect(ok('select', { target: 'a1' })).toMatchObject({ action: 'select', target: 'a1' });
+    expect(ok('select', { option: 'restart container local/db (a1)' })).toMatchObject({
+      target: '',
+      option: 'restart container local/db (a1)',
+    });
+    expect(err('select', { target: 'a1', option: 'x' }).error).toEqual({
+      code: 'invalid',
+      field: 'option',
+      message: 'expected only one of target, option, got target and option',
+    });
   });
 
   it('refuses an oversized payload before parsing it', () => {

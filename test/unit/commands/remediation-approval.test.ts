@@ -51,7 +51,7 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
       ['running', 'agent'],
       ['completed', 'agent'],
     ]);
-    expect(pending()).toEqual({ pending: 0, actions: [] });
+    expect(pending()).toEqual({ pending: 0, actions: [], selected: null });
     expect(await send('approve', { target: 'p1' })).toMatchObject({
       ok: false,
       error: { code: 'not_pending' },

@@ -61,6 +61,19 @@ describe('remediation commands (in process)', () => {
     expect((await audit()).map((e) => e.kind)).toEqual(['command', 'decision', 'result']);
   });
 
+  it('a command without an id gets its action id before it is audited (a button press)', async () => {
+    await start(allowLocal);
+    const a = await send('restart_container', { target: 'local/web' }, { sender: 'ha' });
+    expect(a).toMatchObject({ ok: true, status: 'completed' });
+    const id = a.action_id!;
+    expect(id).toMatch(/^[0-9A-Z]{26}$/);
+    expect((await audit()).map((e) => [e.kind, e.outcome, e.command_id, e.action_id])).toEqual([
+      ['command', 'received', null, id],
+      ['decision', 'allow', null, id],
+      ['result', 'completed', null, id],
+    ]);
+  });
+
   it('the same id twice runs once and answers twice; another command with it is refused', async () => {
     await start(allowLocal);
     let release!: () => void;

@@ -94,6 +94,16 @@ describe('self-healing', () => {
       status: 'completed',
     });
     expect(r.b!.exec.runs).toHaveLength(1);
+    // Every line of the action's story names it, from the first (issue 14).
+    expect((await r.audit()).map((e) => [e.kind, e.who, e.outcome, e.action_id === p!.id])).toEqual(
+      [
+        ['command', 'self-heal', 'received', true],
+        ['decision', 'self-heal', 'approve', true],
+        ['command', 'telegram:alice', 'received', true],
+        ['approval', 'telegram:alice', 'approved', true],
+        ['result', 'agent', 'completed', true],
+      ],
+    );
   });
 
   it('auto: retries with backoff within the budget, then leaves it to a human', async () => {

@@ -88,6 +88,10 @@ mqtt: { base_topic: "a/b" }
     expect(problems('remediation: { approvers: [alice, anonymous] }')).toEqual([
       'remediation.approvers[1]: expected a named user: anonymous can never approve, got "anonymous"',
     ]);
+    // Choosing a pending action is for approvers, as deciding it is: no rule governs it.
+    expect(problems('policy: [{ action: select, decision: allow }]')).toEqual([
+      'policy[0].action: expected an action the policy decides: select is allowed for every pending action, got "select"',
+    ]);
   });
 
   it('reports duplicate host ids and YAML syntax errors', () => {

@@ -438,3 +438,88 @@ describe('approval buttons', () => {
     expect(configs.every((c) => !c.observed)).toBe(true); // gone as soon as decided
   });
 });
+
+describe('fixed approval entities', () => {
+  const PENDING = 'outpost/chelsty-infra/remediation/pending';
+  const build = (pending: { id: string; action: string; target: string }[]) =>
+    remediationEntities(ctx, agentDev, { pendingTopic: PENDING, pending });
+
+  it('publishes approve / reject oldest and selected and a select, with ids that never change', () => {
+    const none = build([]);
+    const two = build([
+      { id: '01A', action: 'restart_container', target: 'local/db' },
+      { id: '01B', action: 'stop_container', target: 'nas/radarr' },
+    ]);
+    const fixed = (configs: DiscoveryConfig[]) =>
+      configs.filter((c) => !/_01[AB]_/.test(c.uniqueId)).map((c) => c.topic);
+    expect(fixed(none)).toEqual([
+      `${PREFIX}event/${NODE}/remediation_outcome/config`,
+      `${PREFIX}sensor/${NODE}/remediation_pending/config`,
+      `${PREFIX}button/${NODE}/remediation_approve_oldest/config`,
+      `${PREFIX}button/${NODE}/remediation_reject_oldest/config`,
+      `${PREFIX}select/${NODE}/remediation_selected/config`,
+      `${PREFIX}button/${NODE}/remediation_approve_selected/config`,
+      `${PREFIX}button/${NODE}/remediation_reject_selected/config`,
+    ]);
+    expect(fixed(two)).toEqual(fixed(none));
+    expect(byKey(two, '_approve_oldest').payload).toMatchObject({
+      name: 'Approve oldest',
+      unique_id: `${NODE}_remediation_approve_oldest`,
+      default_entity_id: 'button.chelsty_infra_remediation_approve_oldest',
+      command_topic: 'outpost/chelsty-infra/cmd/approve',
+      payload_press: '{"oldest":true,"requested_by":"home-assistant"}',
+      availability: [AGENT_AVAIL],
+      qos: 1,
+    });
+    expect(byKey(two, '_reject_oldest').payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/reject',
+      payload_press: '{"oldest":true,"requested_by":"home-assistant"}',
+    });
+    expect(byKey(two, '_approve_selected').payload).toMatchObject({
+      name: 'Approve selected',
+      command_topic: 'outpost/chelsty-infra/cmd/approve',
+      payload_press: '{"selected":true,"requested_by":"home-assistant"}',
+    });
+    expect(byKey(two, '_reject_selected').payload).toMatchObject({
+      command_topic: 'outpost/chelsty-infra/cmd/reject',
+      payload_press: '{"selected":true,"requested_by":"home-assistant"}',
+    });
+    expect(two.every((c) => c.retain && c.qos === 1 && !c.observed)).toBe(true);
+  });
+
+  it('lists the pending actions as the select options, reading the choice from the summary', () => {
+    const select = byKey(
+      build([
+        { id: '01A', action: 'restart_container', target: 'local/db' },
+        { id: '01B', action: 'stop_container', target: 'nas/radarr' },
+      ]),
+      '_remediation_selected',
+    );
+    expect(select.platform).toBe('select');
+    expect(select.payload).toEqual({
+      name: 'Pending action',
+      unique_id: `${NODE}_remediation_selected`,
+      default_entity_id: 'select.chelsty_infra_remediation_selected',
+      device: agentDev.payload,
+      origin: ORIGIN,
+      availability: [AGENT_AVAIL],
+      availability_mode: 'all',
+      state_topic: PENDING,
+      value_template: `{{ value_json['selected']['option'] if value_json.get('selected') else "(none)" }}`,
+      command_topic: 'outpost/chelsty-infra/cmd/select',
+      command_template: "{{ {'option': value, 'requested_by': 'home-assistant'} | tojson }}",
+      options: ['(none)', 'restart container local/db (01A)', 'stop container nas/radarr (01B)'],
+      icon: 'mdi:format-list-checks',
+      qos: 1,
+    });
+    expect(byKey(build([]), '_remediation_selected').payload.options).toEqual(['(none)']);
+    const many = Array.from({ length: 150 }, (_, i) => ({
+      id: `a${i}`,
+      action: 'restart_container',
+      target: `local/c${i}`,
+    }));
+    const options = byKey(build(many), '_remediation_selected').payload.options as string[];
+    expect(options).toHaveLength(101);
+    expect(options.at(-1)).toBe('restart container local/c99 (a99)');
+  });
+});

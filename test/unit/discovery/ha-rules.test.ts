@@ -157,6 +157,12 @@ describe('ha-rules catches', () => {
     expect(violations(sensor, (p) => (p.entity_category = 'system'))[0]).toMatch(
       /expected config or diagnostic/,
     );
+    expect(violations(first('select'), (p) => (p.options = []))[0]).toMatch(
+      /options: expected a non-empty list of distinct strings/,
+    );
+    expect(violations(first('select'), (p) => delete p.command_topic)[0]).toMatch(
+      /command_topic: required for select/,
+    );
   });
 
   it('bad topics, templates and availability', () => {
