@@ -80,6 +80,7 @@ broker:
     - { username: ha, password: ha-secret }
     - { username: ops, password: ops-secret }
     - { username: guest, password: guest-secret }
+    - { username: cli, password: cli-secret }
 hosts:
   - id: local
     engine: { socket: ${engine.socketPath} }
@@ -96,7 +97,8 @@ remediation: { approvers: [ha, ops] }
       'the containers of local to be listed',
     );
     // The embedded broker speaks MQTT 3.1.1: answers come on the result topics.
-    client = await CommandClient.connect(url, ROOT, 4);
+    // Logged in: anonymous logins may not command (remediation.anonymous_commands).
+    client = await CommandClient.connect(url, ROOT, 4, { username: 'cli', password: 'cli-secret' });
   }, 120_000);
 
   afterAll(async () => {
@@ -349,8 +351,8 @@ remediation: { approvers: [ha, ops] }
         ['result', 'agent', 'completed', null],
       ]);
       expect(of('idle-1')).toEqual([
-        ['command', 'anonymous', 'received', null],
-        ['decision', 'anonymous', 'approve', null],
+        ['command', 'cli', 'received', null],
+        ['decision', 'cli', 'approve', null],
         ['command', 'guest', 'received', null],
         ['selection', 'guest', 'refused', null],
         ['command', 'ops', 'received', 'oldest'],

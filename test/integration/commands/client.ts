@@ -41,8 +41,10 @@ export class CommandClient {
     url: string,
     root: TopicRoot,
     protocolVersion: 4 | 5 = 5,
+    login: { username?: string; password?: string } = {},
   ): Promise<CommandClient> {
     const client = await mqtt.connectAsync(url, {
+      ...login,
       protocolVersion,
       reconnectPeriod: 0,
       connectTimeout: 5000,
