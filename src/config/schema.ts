@@ -150,6 +150,8 @@ const discovery = z.strictObject({
     .min(1)
     .default(3),
   heartbeat: duration('1h').optional(),
+  // A flood of HA birth messages must not become a flood of republish rounds (issue 13, point 5).
+  birth_cooldown: duration('30s').prefault('30s'),
 });
 
 const store = z.strictObject({
