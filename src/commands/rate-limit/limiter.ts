@@ -21,12 +21,12 @@ export interface RateLimiterOptions {
 }
 
 /**
- * Per-client limits on commands (issue 13, point 5): a token bucket per client (a
- * connection: login and client id), and one per login for all its connections together, so a client that
- * reconnects under new client ids still meets a limit. Where the channel shows no
- * connection (an external broker) only the login's bucket applies, and every command
- * shares the one of `unverified`. A refused command costs no token. Refusals are reported
- * per burst, not per command (see BurstReport).
+ * Per-client limits on commands (issue 13, point 5): a token bucket per client (one
+ * connection: login and client id), and one per login for all its clients together, so a
+ * client that reconnects under new client ids still meets a limit. Where the channel shows
+ * no client (an external broker) only the login's bucket applies, and every command shares
+ * the one of `unverified`. A refused command costs no token. Refusals are reported per
+ * burst, not per command (see BurstReport).
  */
 export class CommandRateLimiter {
   readonly #o: RateLimiterOptions;
