@@ -152,6 +152,7 @@ export async function discoveryPublisher(
     rate: config.discovery.rate,
     pruneAfter: config.discovery.prune_after,
     deviceBased: config.discovery.device_based,
+    birthCooldownMs: config.discovery.birth_cooldown,
   });
 }
 

@@ -4,6 +4,7 @@ import type { Component } from '../src/core/lifecycle.js';
 import { topics } from '../src/core/topics.js';
 import type { RetainedState } from '../src/mqtt/state-publisher.js';
 import type { IncomingMessage, MqttPublisher } from '../src/mqtt/types.js';
+import { BirthRounds } from './birth-rounds.js';
 import type { DiscoveryConfig } from './entity.js';
 import { agentScope } from './ids.js';
 import {
@@ -66,6 +67,8 @@ export interface DiscoveryPublisherOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly pruneAfter?: number;
   readonly deviceBased?: boolean;
+  /** At most one republish round for HA's birth starts in this long; 0 by default. */
+  readonly birthCooldownMs?: number;
 }
 
 export interface SyncResult {
@@ -101,7 +104,7 @@ export class DiscoveryPublisher implements Component {
   #settled: string | undefined;
   #serial: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
-  #republishQueued = false;
+  readonly #births: BirthRounds;
 
   constructor(opts: DiscoveryPublisherOptions) {
     this.#o = opts;
@@ -110,6 +113,16 @@ export class DiscoveryPublisher implements Component {
       burst: opts.burst,
       clock: opts.clock,
       sleep: opts.sleep,
+    });
+    this.#births = new BirthRounds({
+      clock: opts.clock,
+      cooldownMs: opts.birthCooldownMs ?? 0,
+      queue: () => this.#background(this.#birthRound(), 'republish after HA birth failed'),
+      deferred: (ms) =>
+        opts.log.info(
+          { inMs: Math.ceil(ms) },
+          "Home Assistant's birth again during the cooldown: one more round at its end",
+        ),
     });
   }
 
@@ -126,6 +139,7 @@ export class DiscoveryPublisher implements Component {
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#births.stop();
     this.#pacer.stop();
     await this.#serial.catch(() => undefined);
   }
@@ -185,31 +199,41 @@ export class DiscoveryPublisher implements Component {
 
   /** Re-announces every config, then every current state. */
   republishAll(): Promise<number> {
-    return this.#exclusive(async () => {
-      this.#republishQueued = false;
-      const published = new Map(this.#o.registry.list());
-      const held = [...this.#held.values()].filter((c) => published.has(c.topic));
-      const configs = republishMessages(
-        this.#snapshot().devices(),
-        held,
-        published,
-        this.#o.deviceBased === true,
-      );
-      const states = this.#o.currentStates?.() ?? [];
-      let sent = 0;
-      const counted = function* (): Generator<Outgoing> {
-        for (const m of configs) {
-          sent++;
-          yield m;
-        }
-        for (const s of states) {
-          sent++;
-          yield { topic: s.topic, payload: s.payload.toString() };
-        }
-      };
-      await this.#send(counted());
-      return sent;
+    return this.#exclusive(() => this.#republish());
+  }
+
+  /** A round for HA's birth messages: the ones since the last round are answered by it. */
+  #birthRound(): Promise<number> {
+    return this.#exclusive(() => {
+      const births = this.#births.began();
+      this.#o.log.info({ births }, "republishing for Home Assistant's birth message");
+      return this.#republish();
     });
+  }
+
+  async #republish(): Promise<number> {
+    const published = new Map(this.#o.registry.list());
+    const held = [...this.#held.values()].filter((c) => published.has(c.topic));
+    const configs = republishMessages(
+      this.#snapshot().devices(),
+      held,
+      published,
+      this.#o.deviceBased === true,
+    );
+    const states = this.#o.currentStates?.() ?? [];
+    let sent = 0;
+    const counted = function* (): Generator<Outgoing> {
+      for (const m of configs) {
+        sent++;
+        yield m;
+      }
+      for (const s of states) {
+        sent++;
+        yield { topic: s.topic, payload: s.payload.toString() };
+      }
+    };
+    await this.#send(counted());
+    return sent;
   }
 
   /**
@@ -266,9 +290,7 @@ export class DiscoveryPublisher implements Component {
   }
 
   #onHaStatus(msg: IncomingMessage): void {
-    if (msg.payload.toString().trim() !== 'online' || this.#republishQueued) return;
-    this.#republishQueued = true;
-    this.#background(this.republishAll(), 'republish after HA birth failed');
+    if (msg.payload.toString().trim() === 'online') this.#births.birth();
   }
 
   /**

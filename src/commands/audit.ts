@@ -29,7 +29,8 @@ export type AuditKind =
   | 'maintenance'
   | 'silence'
   | 'ack'
-  | 'recovery';
+  | 'recovery'
+  | 'rate_limit';
 
 /** One audit line: who, what, when, outcome (issue 6). */
 export interface AuditEntry {

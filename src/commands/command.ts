@@ -66,6 +66,7 @@ export type CommandErrorCode =
   | 'failed'
   | 'rejected'
   | 'expired'
+  | 'rate_limited'
   | 'internal';
 
 /** The structured error of a refused command: what, where in the payload, why. */

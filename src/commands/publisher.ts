@@ -80,11 +80,25 @@ export class RemediationPublisher {
 
   /** An answer to a command: QoS 1, not retained, MQTT 5 properties when given. */
   answer(topic: string, payload: string, correlationData?: Buffer): Promise<void> {
+    return this.#answer(topic, payload, correlationData, 1);
+  }
+
+  /**
+   * The answer to a command refused for its rate: QoS 0, and only while connected. A flood
+   * is answered message for message, so these must cost no PUBACK and never take the
+   * bounded offline queue's room from states and events.
+   */
+  refusal(topic: string, payload: string, correlationData?: Buffer): Promise<void> {
+    if (!this.#mqtt.connected) return Promise.resolve();
+    return this.#answer(topic, payload, correlationData, 0);
+  }
+
+  #answer(topic: string, payload: string, correlationData: Buffer | undefined, qos: 0 | 1) {
     const properties = correlationData
       ? { correlationData, contentType: 'application/json' }
       : undefined;
     return this.#mqtt
-      .publish(topic, payload, { qos: 1, retain: false, ...(properties ? { properties } : {}) })
+      .publish(topic, payload, { qos, retain: false, ...(properties ? { properties } : {}) })
       .catch((err: unknown) => {
         this.#log.warn({ topic, err: errorMessage(err) }, 'command answer not published');
       });

@@ -23,6 +23,9 @@ import { ACTIONS_FILE, FileActionStore } from './file-action-store.js';
 import { offersRestart } from './policy/index.js';
 import { policyState, runnerSettings } from './policy-state.js';
 import { RemediationPublisher } from './publisher.js';
+import { CommandRateLimiter } from './rate-limit/limiter.js';
+import { burstAuditEntry, logBurst } from './rate-limit/report.js';
+import { rateLimitSettings } from './rate-limit/settings.js';
 import { CommandRouter } from './router.js';
 import { SelfHeal } from './self-heal.js';
 import { CommandService } from './service.js';
@@ -92,6 +95,7 @@ export class Remediation implements Component {
   readonly #controls: ControlCommands;
   readonly #executors: ExecutorRegistry;
   readonly #suppressions: Suppressions;
+  readonly #limiter: CommandRateLimiter;
 
   private constructor(deps: RemediationDeps, store: ActionStore) {
     const { config, clock } = deps;
@@ -141,6 +145,7 @@ export class Remediation implements Component {
     };
     const { mqtt, root } = deps;
     const discoveryPrefix = config.mqtt.discovery_prefix;
+    this.#limiter = this.#rateLimiter(log);
     this.router = new CommandRouter({
       mqtt,
       source: deps.commands ?? mqtt,
@@ -148,6 +153,7 @@ export class Remediation implements Component {
       service: this.service,
       publisher,
       discoveryPrefix,
+      limiter: this.#limiter,
       log,
     });
     this.selfHeal = new SelfHeal({
@@ -191,12 +197,28 @@ export class Remediation implements Component {
   async stop(): Promise<void> {
     this.#d.bus?.removeAll(this.name);
     await this.router.stop();
+    this.#limiter.stop(); // its last counts go to the audit before it closes
     this.selfHeal.stop();
     this.#runner.stop();
     this.#controls.stop();
     for (const e of this.#executors.all) await e.stop?.().catch(() => undefined);
     await this.#audit.close();
     await this.#store.close();
+  }
+
+  /** Per-client command limits; each burst of refusals is audited, not each refusal. */
+  #rateLimiter(log: Logger): CommandRateLimiter {
+    const settings = rateLimitSettings(this.#d.config.remediation.rate_limit);
+    return new CommandRateLimiter({
+      settings,
+      clock: this.#d.clock,
+      report: (r) => {
+        logBurst(log, r);
+        this.#audit.append(burstAuditEntry(r, settings)).catch((err: unknown) => {
+          log.warn({ err: errorMessage(err), total: r.total }, 'rate-limit audit line not written');
+        });
+      },
+    });
   }
 
   /** The tracker's `onContainer` feed: flap detection and self-healing. */

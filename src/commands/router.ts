@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/errors.js';
+import { UNVERIFIED } from '../core/identity.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { nodeRoot, topics, type TopicRoot } from '../core/topics.js';
@@ -6,6 +7,9 @@ import type { IncomingMessage, MessageSource, MqttPublisher } from '../mqtt/type
 import { commandError, type Answer } from './command.js';
 import { parseCommand } from './payloads.js';
 import type { RemediationPublisher } from './publisher.js';
+import { rateLimitedAnswer } from './rate-limit/answer.js';
+import type { CommandSender } from './rate-limit/burst.js';
+import type { CommandRateLimiter } from './rate-limit/limiter.js';
 import type { CommandService } from './service.js';
 
 export interface CommandRouterOptions {
@@ -18,6 +22,8 @@ export interface CommandRouterOptions {
   publisher: RemediationPublisher;
   /** Answers never go under the agent's own topics or HA's discovery prefix. */
   discoveryPrefix: string;
+  /** Per-client limits, checked before a payload is read; none: no limit. */
+  limiter?: CommandRateLimiter;
   log: Logger;
 }
 
@@ -29,6 +35,7 @@ const STOP_WAIT_MS = 5_000;
  * it to the command service and publishes the answer on `cmd/<action>/result` (for 3.1.1
  * clients) and, when the request carried one, on its MQTT 5 response topic with its
  * correlation data (MQTT 5 §4.10). A bad message never throws; it gets an error answer.
+ * A client over its rate limit gets `rate_limited` before its payload is even read.
  */
 export class CommandRouter implements Component {
   readonly name = 'command-router';
@@ -65,14 +72,17 @@ export class CommandRouter implements Component {
   /** Handles one message and publishes its answer(s); resolves when they are sent. */
   async handle(msg: IncomingMessage): Promise<Answer> {
     const action = msg.topic.startsWith(this.#prefix) ? msg.topic.slice(this.#prefix.length) : '';
-    const answer = await this.#answer(action, msg);
+    const limited = this.#rateLimited(action, msg);
+    const answer = limited ?? (await this.#answer(action, msg));
     const json = JSON.stringify(answer);
     const { publisher, root } = this.#opts;
-    const sends = [publisher.answer(topics.commandResultOf(root, action || '_'), json)];
+    const send = (topic: string, corr?: Buffer) =>
+      limited ? publisher.refusal(topic, json, corr) : publisher.answer(topic, json, corr);
+    const sends = [send(topics.commandResultOf(root, action || '_'))];
     const responseTopic = msg.responseTopic;
     if (responseTopic !== undefined) {
       if (this.#responseTopicOk(responseTopic)) {
-        sends.push(publisher.answer(responseTopic, json, msg.correlationData));
+        sends.push(send(responseTopic, msg.correlationData));
       } else {
         this.#opts.log.warn(
           { action, responseTopic: responseTopic.slice(0, 200) },
@@ -82,6 +92,22 @@ export class CommandRouter implements Component {
     }
     await Promise.all(sends);
     return answer;
+  }
+
+  /**
+   * The `rate_limited` answer when the sender is over its limit, else undefined. It runs
+   * before anything reads the payload, so a flood costs a bucket lookup per message.
+   */
+  #rateLimited(action: string, msg: IncomingMessage): Answer | undefined {
+    const limiter = this.#opts.limiter;
+    if (!limiter) return undefined;
+    // The identity is the connection's; on an external broker nobody's is known.
+    const sender: CommandSender =
+      msg.sender === undefined
+        ? { user: UNVERIFIED }
+        : { user: msg.sender, clientId: msg.clientId };
+    const verdict = limiter.check(sender, action);
+    return verdict.ok ? undefined : rateLimitedAnswer(action, sender, verdict, limiter.settings);
   }
 
   #answer(action: string, msg: IncomingMessage): Promise<Answer> {

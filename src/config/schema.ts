@@ -150,6 +150,8 @@ const discovery = z.strictObject({
     .min(1)
     .default(3),
   heartbeat: duration('1h').optional(),
+  // A flood of HA birth messages must not become a flood of republish rounds (issue 13, point 5).
+  birth_cooldown: duration('30s').prefault('30s'),
 });
 
 const store = z.strictObject({
@@ -264,6 +266,15 @@ const uplink = z.strictObject({
     .default(100),
   forward_states: z.boolean({ error: 'expected true or false' }).default(false),
 });
+
+/** A token bucket of commands (issue 13, point 5): 0 or "unlimited" as the rate lifts it. */
+const commandBucket = (perMinute: number, burst: number) =>
+  z
+    .strictObject({
+      rate: rate('commands', `${perMinute}/m`, count).prefault(`${perMinute}/m`),
+      burst: wholeNumber('commands', 1).default(burst),
+    })
+    .prefault({});
 
 /** Remediation policy (issue 6): the first rule matching action and target decides. */
 const policyTargetError = 'expected a target glob such as "local/*", "nas/radarr" or "*"';
@@ -382,6 +393,14 @@ const remediation = z.strictObject({
         .refine((n) => n >= 4096, { error: 'expected a size of 4KiB or more' }),
       keep: wholeNumber('rotated files', 1).default(5),
       max_age: duration('90d').prefault('90d'),
+    })
+    .prefault({}),
+  /** Floods of commands (issue 13, point 5): see src/commands/rate-limit/. */
+  rate_limit: z
+    .strictObject({
+      client: commandBucket(60, 30),
+      user: commandBucket(240, 120),
+      quiet: duration('10s').prefault('10s'),
     })
     .prefault({}),
 });

@@ -6,3 +6,6 @@
 
 /** A connection to the embedded broker without a user name. It can never approve. */
 export const ANONYMOUS = 'anonymous';
+
+/** Whoever published over an external broker: the agent cannot see who that is. */
+export const UNVERIFIED = 'unverified';

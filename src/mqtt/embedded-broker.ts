@@ -264,8 +264,8 @@ export class EmbeddedBroker implements Component {
 
   /**
    * Messages published to `filter` by the broker's clients, with the user name each
-   * connection logged in with as `sender`: commands handled in the agent's own process
-   * carry an identity no payload can forge.
+   * connection logged in with as `sender` and its client id: commands handled in the
+   * agent's own process carry an identity no payload can forge.
    */
   messages(): MessageSource {
     return {
@@ -280,7 +280,8 @@ export class EmbeddedBroker implements Component {
           const payload = Buffer.isBuffer(packet.payload)
             ? packet.payload
             : Buffer.from(packet.payload);
-          handler({ topic: packet.topic, payload, retain: packet.retain, sender });
+          const { topic, retain } = packet;
+          handler({ topic, payload, retain, sender, clientId: client.id });
         };
         broker.on('publish', listener);
         return () => broker.removeListener('publish', listener);

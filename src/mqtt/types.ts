@@ -25,6 +25,8 @@ export interface IncomingMessage {
    * and nothing in the payload stands in for it.
    */
   sender?: string;
+  /** The MQTT client id of the connection that published it; only the embedded broker knows. */
+  clientId?: string;
 }
 
 /** Where messages of a topic filter come from: a broker connection, or the embedded broker itself. */

@@ -48,7 +48,11 @@ describe('fuzzed commands over a real broker', () => {
     dir = await makeTempDir('fuzz');
     agent = link({ url: broker.url, protocol: '5', queueLimit: 50_000 });
     await agent.start();
-    const config = configWith(dir, { policy: [{ action: '*', target: '*', decision: 'allow' }] });
+    const config = configWith(dir, {
+      policy: [{ action: '*', target: '*', decision: 'allow' }],
+      // Every message must reach the parser: the rate limit has its own test (rate-limit.test.ts).
+      remediation: { rate_limit: { user: { rate: 'unlimited' } } },
+    });
     rem = await Remediation.create({
       config,
       root: ROOT,
