@@ -216,6 +216,19 @@ async function startBroker(
         subject: `mqtt/${r.clientId}`,
         data: { client_id: r.clientId, user: r.user, reason: r.reason },
       }),
+    // One that stopped reading (a dashboard, a script): the site should know it lost data.
+    dropped: (d) =>
+      record({
+        type: 'mqtt_client_dropped',
+        severity: 'warning',
+        subject: `mqtt/${d.clientId}`,
+        data: {
+          client_id: d.clientId,
+          user: d.user,
+          reason: d.reason,
+          qos0_dropped: d.qos0Dropped,
+        },
+      }),
     log,
   });
   await lifecycle.start(broker, { essential: true });

@@ -111,9 +111,12 @@ const broker = z
     tls: brokerServerTls.optional(),
     allow_anonymous: z.boolean({ error: 'expected true or false' }).default(true),
     users: z.array(brokerUser, { error: 'expected a list of users' }).default([]),
-    // aedes arms this on its own Node timer (no chaining), and a client that has not read its
-    // socket for an hour is frozen: longer only lets it hold deliveries up for longer.
+    // Per client (src/mqtt/client-queues.ts); "0s" is no timer. aedes arms it on its own Node
+    // timer (no chaining), and a client that has not read its socket for an hour is frozen.
     drain_timeout: duration('10s', '1h').prefault('10s'),
+    client_queue: size('1MiB')
+      .prefault('1MiB')
+      .refine((n) => n >= 1024, { error: 'expected a size of 1KiB or more' }),
     persistence: z.boolean({ error: 'expected true or false' }).default(true),
     // external
     url: brokerUrl('mqtts://host:8883').optional(),

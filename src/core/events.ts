@@ -56,6 +56,8 @@ export const EVENT_TYPES = [
   'ha_integration_failed',
   // The embedded broker refused a connection (one taking the agent's client id).
   'mqtt_client_refused',
+  // The embedded broker disconnected a client that did not read (broker.client_queue).
+  'mqtt_client_dropped',
   // The store's own: what its overflow policy dropped, and a corrupt database set aside.
   'events_dropped',
   'event_store_reset',

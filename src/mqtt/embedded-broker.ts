@@ -14,6 +14,7 @@ import type { Component } from '../core/lifecycle.js';
 import { ANONYMOUS } from '../core/identity.js';
 import { topicMatches } from '../core/topics.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
+import { ClientQueues, type DroppedClient } from './client-queues.js';
 import { orderPublishes } from './ordered-publish.js';
 import { RetainedStore } from './retained-store.js';
 import type { MessageSource } from './types.js';
@@ -31,6 +32,8 @@ export interface EmbeddedBrokerOptions {
   agentClientId: string;
   /** A connection refused for what it tried (taking the agent's id): for the event store. */
   refused?(r: RefusedConnection): void;
+  /** A client disconnected for not reading (broker.client_queue, drain_timeout). */
+  dropped?(d: DroppedClient): void;
   log: Logger;
 }
 
@@ -63,6 +66,7 @@ export class EmbeddedBroker implements Component {
   #db: Level | undefined;
   #retained: RetainedStore | undefined;
   #unorder: (() => void) | undefined;
+  #queues: ClientQueues | undefined;
   #servers: (Server | TlsServer)[] = [];
   #port = 0;
   #tlsPort = 0;
@@ -89,7 +93,8 @@ export class EmbeddedBroker implements Component {
     const broker = await Aedes.createBroker({
       id: 'outpost',
       persistence,
-      // One frozen subscriber must not stall delivery to the others (aedes docs, "drainTimeout").
+      // Per client, as each has its own queue (ClientQueues): a socket that has not drained
+      // for this long is closed. 0 is aedes' "no timer" (lib/client.js waitForDrain).
       drainTimeout: cfg.drain_timeout,
       authenticate: (client, username, password, done) =>
         this.#authenticate(client, username, password, done),
@@ -111,6 +116,16 @@ export class EmbeddedBroker implements Component {
       },
     });
     this.#broker = broker;
+    const queues = new ClientQueues({
+      limit: cfg.client_queue,
+      drainTimeoutMs: cfg.drain_timeout,
+      identify: (client) => this.#identities.get(client),
+      dropped: (d) => this.#opts.dropped?.(d),
+      log: this.#log,
+    });
+    queues.watch(broker);
+    this.#queues = queues;
+    const handle = queues.handle(broker);
     this.#unorder = orderPublishes(broker, {
       onStall: (topic) => this.#log.warn({ topic }, 'a publish stalled in the broker; moving on'),
     });
@@ -119,7 +134,7 @@ export class EmbeddedBroker implements Component {
     );
     await this.#publishRetained(this.#opts.availabilityTopic, 'offline');
 
-    const plain = createServer(broker.handle);
+    const plain = createServer(handle);
     this.#port = await this.#listen(plain, cfg.listen.host, cfg.listen.port);
     if (cfg.tls) {
       const t = cfg.tls;
@@ -131,7 +146,7 @@ export class EmbeddedBroker implements Component {
           requestCert: t.require_client_cert,
           rejectUnauthorized: t.require_client_cert,
         },
-        broker.handle,
+        handle,
       );
       this.#tlsPort = await this.#listen(tlsServer, t.listen.host, t.listen.port);
     }
@@ -170,9 +185,10 @@ export class EmbeddedBroker implements Component {
     for (const s of this.#servers) s.close();
     this.#servers = [];
     if (broker) {
-      await flushDeliveries(broker);
+      await flushDeliveries(broker, this.#queues);
       this.#unorder?.();
       this.#unorder = undefined;
+      this.#queues = undefined;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
     this.#retained?.close();
@@ -327,11 +343,17 @@ export class EmbeddedBroker implements Component {
  * Lets messages already accepted (the agent's last `offline`) reach subscribers before
  * the connections close: aedes acknowledges a publish before it has written it out.
  */
-async function flushDeliveries(broker: Aedes, maxMs = 1000): Promise<void> {
+async function flushDeliveries(
+  broker: Aedes,
+  queues: ClientQueues | undefined,
+  maxMs = 1000,
+): Promise<void> {
   const clients = (
     broker as unknown as { clients: Record<string, { conn?: { writableLength?: number } }> }
   ).clients;
-  const pending = () => Object.values(clients).some((c) => (c.conn?.writableLength ?? 0) > 0);
+  const pending = () =>
+    queues?.pending() === true ||
+    Object.values(clients).some((c) => (c.conn?.writableLength ?? 0) > 0);
   const end = Date.now() + maxMs;
   await new Promise((r) => setTimeout(r, 20)); // mqemitter hands deliveries over asynchronously
   while (pending() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));

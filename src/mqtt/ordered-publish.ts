@@ -27,7 +27,8 @@ export interface OrderedPublishOptions {
  * with aedes-persistence-level, every retained state published beside a non-retained event
  * was lost to a live subscriber (moscajs/aedes#955, #994; the test in
  * test/integration/mqtt/embedded-broker.test.ts). Here publishes run one at a time: the
- * next is numbered only once the previous one has been handed to its subscribers.
+ * next is numbered only once the previous one has been handed to its subscribers, that is
+ * queued for each (client-queue.ts), so no subscriber's pace holds up the others.
  *
  * Returns a function that undoes the wrapping's timer (call it when the broker closes).
  */

@@ -146,8 +146,9 @@ export class RetainedStore {
  * (it must end with the last retained message, [MQTT-3.3.1-6]); a state republished only
  * on change then stays stale in Home Assistant. sendRetained reads qos and payload and
  * calls client.deliverQoS at once, and live messages reach that client through the same
- * setImmediate queue (deliverQoS/deliver0, lib/client.js): a value read then is as new as
- * any live message handed to the client before, and is queued ahead of any newer one. A
+ * setImmediate queue (deliverQoS/deliver0, lib/client.js; a live one may wait in the
+ * client's ClientQueue before, which only delays it): a value read then is as new as any
+ * live message handed to the client before, and is queued ahead of any newer one. A
  * topic cleared in the meantime goes out with an empty payload, as live subscribers got
  * it. While nothing is written (steady states) the row from the page is used: no extra
  * reads.

@@ -1,9 +1,7 @@
-import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import aedesPersistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import mqtt from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -181,57 +179,6 @@ describe('embedded broker', () => {
     await expect(observer(`mqtts://127.0.0.1:${tlsPort}`)).rejects.toThrow(
       /self.signed|unable to verify|certificate/i,
     );
-  });
-
-  it('does not let one frozen subscriber stall delivery to the others (drainTimeout)', async () => {
-    const { broker, url } = await startBroker(
-      'broker: { listen: "127.0.0.1:0", drain_timeout: 300ms }',
-    );
-    // A raw client that subscribes and then, once the SUBACK is in, never reads its socket.
-    const frozen = netConnect(broker.port, '127.0.0.1');
-    await new Promise<void>((r) => frozen.once('connect', () => r()));
-    const parser = mqttPacket.parser({ protocolVersion: 4 });
-    const subscribed = new Promise<void>((resolve) =>
-      parser.on('packet', (p: { cmd: string }) => {
-        if (p.cmd === 'suback') resolve();
-      }),
-    );
-    frozen.on('data', (chunk: Buffer) => parser.parse(chunk));
-    frozen.write(
-      mqttPacket.generate({
-        cmd: 'connect',
-        protocolId: 'MQTT',
-        protocolVersion: 4,
-        clean: true,
-        clientId: 'frozen',
-        keepalive: 0,
-      }),
-    );
-    frozen.write(
-      mqttPacket.generate({
-        cmd: 'subscribe',
-        messageId: 1,
-        subscriptions: [{ topic: 'flood/#', qos: 0 }],
-      }),
-    );
-    await subscribed;
-    frozen.removeAllListeners('data');
-    frozen.pause();
-
-    const healthy = await observer(url);
-    const col = await new Collector(healthy).subscribe('flood/#');
-    const pub = await observer(url);
-    const big = Buffer.alloc(64 * 1024, 'x');
-    const n = 400; // 25 MiB, and more messages than aedes has delivery slots (concurrency 100)
-    for (let i = 0; i < n; i++) pub.publish(`flood/${i}`, big, { qos: 0 });
-    await col.waitFor(
-      () => col.messages.length === n,
-      `all ${n} messages at the healthy subscriber`,
-      20_000,
-    );
-    frozen.destroy();
-    await pub.endAsync();
-    await healthy.endAsync();
   });
 });
 

@@ -70,6 +70,18 @@ mqtt: { base_topic: "a/b" }
     ]);
   });
 
+  it("bounds each embedded broker client's queue in bytes; drain_timeout 0s is no timer", () => {
+    const { config } = parseConfig('broker: { drain_timeout: 0s }', { env: {} });
+    expect(config.broker.client_queue).toBe(1024 * 1024);
+    expect(config.broker.drain_timeout).toBe(0);
+    expect(problems('broker: { client_queue: 100b }')).toEqual([
+      'broker.client_queue: expected a size of 1KiB or more, got 100',
+    ]);
+    expect(problems('broker: { client_queue: lots }')).toEqual([
+      'broker.client_queue: expected a size such as "1MiB" or a number of bytes, got "lots"',
+    ]);
+  });
+
   it('refuses an SSH host without a pinned host key', () => {
     expect(problems('hosts: [{ id: nas, ssh: { host: h, user: u } }]')).toEqual([
       'hosts[0].ssh.host_key: expected host_key or known_hosts: an SSH host key is always pinned, got nothing',
