@@ -36,6 +36,7 @@ import { Journal, journalSink, resolveJournalDir } from './sinks/journal.js';
 import { MqttEventSink } from './sinks/mqtt-event-sink.js';
 import type { AgentBus, AgentEvents } from './state/bus-events.js';
 import type { EventStore } from './store/event-store.js';
+import { EventSpill } from './store/spill.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 
 /**
@@ -72,7 +73,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   makeDataDir(config);
   const store = openStore(config, log);
   if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
-  const broker = await startBroker(config, lifecycle, log, (e) => recordEvent(store, e, log));
+  const spill = store && openSpill(config, store, log);
+  if (spill) lifecycle.adopt(spill); // stops before the store: one last write of what it holds
+  const broker = await startBroker(config, lifecycle, log, (e) => recordEvent(spill, e, log));
   const link = new MqttLink(linkOptions(config, log, broker?.localEndpoint()));
   const states = new StatePublisher({
     mqtt: link,
@@ -90,7 +93,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     mqtt: link,
     clock,
     log: log.child({ component: 'remediation' }),
-    record: (e) => recordEvent(store, e, log),
+    record: (e) => recordEvent(spill, e, log),
     executors: capabilities.flatMap((c) => c.executors ?? []),
     // On the embedded broker commands are heard in-process, with the sender's login.
     ...(broker ? { commands: broker.messages() } : {}),
@@ -100,7 +103,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   // stored unless maintenance, a silence or a planned restart holds it back.
   bus.on('event-store', 'event', (e) => {
     const kept = remediation.filterAlert(e);
-    if (kept) recordEvent(store, kept, log);
+    if (kept) recordEvent(spill, kept, log);
   });
   const discovery = await discoveryPublisher(config, link, states, log, () =>
     agentEntities(
@@ -272,15 +275,23 @@ function openStore(config: Config, log: Logger): EventStore | undefined {
   }
 }
 
-function recordEvent(store: EventStore | undefined, e: NewEvent, log: Logger): void {
-  if (!store) {
+/** The store's spill (`store.spill`): what the store cannot write yet waits in memory. */
+function openSpill(config: Config, store: EventStore, log: Logger): EventSpill {
+  const { max_events, max_bytes } = config.store.spill;
+  return new EventSpill({
+    store,
+    limits: { maxEvents: max_events, maxBytes: max_bytes },
+    clock: systemClock,
+    log: log.child({ component: 'event-spill' }),
+  });
+}
+
+function recordEvent(spill: EventSpill | undefined, e: NewEvent, log: Logger): void {
+  if (!spill) {
     log.warn({ event: e }, 'event (not stored)');
     return;
   }
-  store.append(e).catch((err: unknown) => {
-    // The store says why (full disk, read-only); the agent keeps watching.
-    log.error({ event: e, err: errorMessage(err) }, 'event not stored');
-  });
+  spill.record(e);
 }
 
 /** Calls `fn` at most once per `ms`; a `true` argument in the window wins. */
