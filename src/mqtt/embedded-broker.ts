@@ -8,6 +8,7 @@ import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } f
 import aedesPersistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import type { BrokerConfig } from '../config/schema.js';
+import { systemClock } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Component } from '../core/lifecycle.js';
@@ -15,6 +16,7 @@ import { ANONYMOUS } from '../core/identity.js';
 import { topicMatches } from '../core/topics.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
 import { orderPublishes } from './ordered-publish.js';
+import { PersistenceGuard } from './persistence-guard.js';
 import { RetainedStore } from './retained-store.js';
 import type { MessageSource } from './types.js';
 
@@ -62,6 +64,7 @@ export class EmbeddedBroker implements Component {
   #broker: Aedes | undefined;
   #db: Level | undefined;
   #retained: RetainedStore | undefined;
+  #guard: PersistenceGuard | undefined;
   #unorder: (() => void) | undefined;
   #servers: (Server | TlsServer)[] = [];
   #port = 0;
@@ -84,7 +87,12 @@ export class EmbeddedBroker implements Component {
       const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
       this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
       await this.#migrateRetained(level, this.#retained);
-      persistence = withRetained(level, this.#retained);
+      // A full or read-only disk must not cost clients their connection (persistence-guard.ts).
+      this.#guard = new PersistenceGuard({
+        ...{ db: this.#db, dir: this.#opts.dataDir, retained: this.#retained },
+        ...{ clock: systemClock, log: this.#log },
+      });
+      persistence = this.#guard.wrap(withRetained(level, this.#retained));
     }
     const broker = await Aedes.createBroker({
       id: 'outpost',
@@ -116,6 +124,12 @@ export class EmbeddedBroker implements Component {
     });
     broker.on('clientError', (client, err) =>
       this.#log.debug({ clientId: client.id, err: err.message }, 'client error'),
+    );
+    // aedes emits persistence failures it cannot pin on a client (queueing for offline
+    // sessions, clearing the wills of dead brokers) as 'error': unheard, that would throw.
+    // (aedes' typings leave 'error' out; it is an EventEmitter all the same.)
+    (broker as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+      this.#log.error({ err: err.message }, 'broker persistence error'),
     );
     await this.#publishRetained(this.#opts.availabilityTopic, 'offline');
 
@@ -175,6 +189,8 @@ export class EmbeddedBroker implements Component {
       this.#unorder = undefined;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
+    this.#guard?.stop();
+    this.#guard = undefined;
     this.#retained?.close();
     this.#retained = undefined;
     if (this.#db) {
