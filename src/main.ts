@@ -37,6 +37,7 @@ import { MqttEventSink } from './sinks/mqtt-event-sink.js';
 import type { AgentBus, AgentEvents } from './state/bus-events.js';
 import type { EventStore } from './store/event-store.js';
 import { EventSpill } from './store/spill.js';
+import { diagnoseDir } from './store/sqlite-failure.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 
 /**
@@ -185,6 +186,14 @@ async function startCapability(c: Capability, lifecycle: Lifecycle): Promise<voi
   await Promise.all(c.components.map((part) => lifecycle.start(part)));
 }
 
+/**
+ * The data dir, writable, or one error naming it and why. A data dir that cannot be
+ * written at start stays that way (a read-only mount, wrong ownership): running on would
+ * leave remediation unaudited and the broker without its sessions, looking healthy in
+ * Home Assistant while half of it works. So the agent does not start, and its supervisor
+ * (systemd, Docker) shows the one line. A disk that fills or turns read-only while the
+ * agent runs is another matter: it keeps running (README "When the disk is full").
+ */
 function makeDataDir(config: Config): void {
   try {
     mkdirSync(config.data_dir, { recursive: true });
@@ -193,6 +202,11 @@ function makeDataDir(config: Config): void {
       'CONFIG_INVALID',
       `data_dir: cannot create ${config.data_dir}: ${errorMessage(err)}`,
     );
+  }
+  const cause = diagnoseDir(config.data_dir);
+  if (cause?.reason === 'read_only') {
+    const needs = 'outpost needs to write its event store, broker sessions and audit log there';
+    throw new OutpostError('CONFIG_INVALID', `data_dir: ${cause.text}; ${needs}`);
   }
 }
 
@@ -258,7 +272,7 @@ async function startSinks(
   }
 }
 
-/** The event store; without one (a read-only data dir) the agent still runs, and says so. */
+/** The event store; without one (it cannot be opened) the agent still runs, and says so. */
 function openStore(config: Config, log: Logger): EventStore | undefined {
   try {
     return SqliteEventStore.open({
