@@ -199,3 +199,52 @@ policy:
     expect(agent.child.signalCode).toBeNull();
   }, 120_000);
 });
+
+describe.skipIf(noMount)('the agent started on a disk that is already full', () => {
+  let dir: string | undefined;
+  let agent: AgentProcess | undefined;
+  let client: MqttClient | undefined;
+  afterAll(async () => {
+    await client?.endAsync();
+    await agent?.cleanup();
+    if (dir) await removeTempDir(dir); // unmounts the tmpfs first
+  });
+
+  it('runs on memory alone: online, answering storage_full', async () => {
+    dir = await makeTempDir('agent-full-at-start');
+    const data = join(dir, 'data');
+    mkdirSync(data);
+    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', data]);
+    fill(data);
+    const port = await getFreePort();
+    agent = await spawnAgent(
+      () => `node: { id: edge }
+data_dir: ${data}
+broker: { listen: "${LOOPBACK}:${port}" }
+policy:
+  - { action: maintenance, decision: allow }
+`,
+    );
+    await agent.running();
+    expect(agent.output()).toContain(
+      'broker store cannot be opened: sessions and retained messages kept in memory only',
+    );
+    client = await observer(`mqtt://${LOOPBACK}:${port}`);
+    const seen = new Collector(client);
+    await seen.subscribe(AVAILABILITY);
+    await seen.subscribe(RESULT);
+    await seen.waitFor(() => seen.last(AVAILABILITY) === 'online', 'the agent online');
+    await client.publishAsync(
+      topics.command(ROOT, 'maintenance'),
+      JSON.stringify({ id: 's1', target: 'local', enabled: true }),
+      { qos: 1 },
+    );
+    await seen.waitFor(() => seen.last(RESULT) !== undefined, 'the answer', 20_000);
+    expect(JSON.parse(seen.last(RESULT)!)).toMatchObject({
+      ok: false,
+      id: 's1',
+      error: { code: 'storage_full', retryable: true },
+    });
+    expect(agent.child.exitCode).toBeNull();
+  }, 60_000);
+});
