@@ -37,6 +37,8 @@ import { Journal, journalSink, resolveJournalDir } from './sinks/journal.js';
 import { MqttEventSink } from './sinks/mqtt-event-sink.js';
 import type { AgentBus, AgentEvents } from './state/bus-events.js';
 import type { EventStore } from './store/event-store.js';
+import { EventSpill } from './store/spill.js';
+import { diagnoseDir } from './store/sqlite-failure.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
 
 /**
@@ -73,7 +75,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   makeDataDir(config);
   const store = openStore(config, log);
   if (store) lifecycle.adopt(component('event-store', noop, () => store.close()));
-  const broker = await startBroker(config, lifecycle, log, (e) => recordEvent(store, e, log));
+  const spill = store && openSpill(config, store, log);
+  if (spill) lifecycle.adopt(spill); // stops before the store: one last write of what it holds
+  const broker = await startBroker(config, lifecycle, log, (e) => recordEvent(spill, e, log));
   const link = new MqttLink(linkOptions(config, log, broker?.localEndpoint()));
   const states = new StatePublisher({
     mqtt: link,
@@ -91,7 +95,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     mqtt: link,
     clock,
     log: log.child({ component: 'remediation' }),
-    record: (e) => recordEvent(store, e, log),
+    record: (e) => recordEvent(spill, e, log),
     executors: capabilities.flatMap((c) => c.executors ?? []),
     // On the embedded broker commands are heard in-process, with the sender's login.
     ...(broker ? { commands: broker.messages() } : {}),
@@ -101,7 +105,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   // stored unless maintenance, a silence or a planned restart holds it back.
   bus.on('event-store', 'event', (e) => {
     const kept = remediation.filterAlert(e);
-    if (kept) recordEvent(store, kept, log);
+    if (kept) recordEvent(spill, kept, log);
   });
   const discovery = await discoveryPublisher(config, link, states, log, () =>
     agentEntities(
@@ -184,6 +188,14 @@ async function startCapability(c: Capability, lifecycle: Lifecycle): Promise<voi
   await Promise.all(c.components.map((part) => lifecycle.start(part)));
 }
 
+/**
+ * The data dir, writable, or one error naming it and why. A data dir that cannot be
+ * written at start stays that way (a read-only mount, wrong ownership): running on would
+ * leave remediation unaudited and the broker without its sessions, looking healthy in
+ * Home Assistant while half of it works. So the agent does not start, and its supervisor
+ * (systemd, Docker) shows the one line. A disk that fills or turns read-only while the
+ * agent runs is another matter: it keeps running (README "When the disk is full").
+ */
 function makeDataDir(config: Config): void {
   try {
     mkdirSync(config.data_dir, { recursive: true });
@@ -192,6 +204,11 @@ function makeDataDir(config: Config): void {
       'CONFIG_INVALID',
       `data_dir: cannot create ${config.data_dir}: ${errorMessage(err)}`,
     );
+  }
+  const cause = diagnoseDir(config.data_dir);
+  if (cause?.reason === 'read_only') {
+    const needs = 'outpost needs to write its event store, broker sessions and audit log there';
+    throw new OutpostError('CONFIG_INVALID', `data_dir: ${cause.text}; ${needs}`);
   }
 }
 
@@ -270,7 +287,7 @@ async function startSinks(
   }
 }
 
-/** The event store; without one (a read-only data dir) the agent still runs, and says so. */
+/** The event store; without one (it cannot be opened) the agent still runs, and says so. */
 function openStore(config: Config, log: Logger): EventStore | undefined {
   try {
     return SqliteEventStore.open({
@@ -287,15 +304,23 @@ function openStore(config: Config, log: Logger): EventStore | undefined {
   }
 }
 
-function recordEvent(store: EventStore | undefined, e: NewEvent, log: Logger): void {
-  if (!store) {
+/** The store's spill (`store.spill`): what the store cannot write yet waits in memory. */
+function openSpill(config: Config, store: EventStore, log: Logger): EventSpill {
+  const { max_events, max_bytes } = config.store.spill;
+  return new EventSpill({
+    store,
+    limits: { maxEvents: max_events, maxBytes: max_bytes },
+    clock: systemClock,
+    log: log.child({ component: 'event-spill' }),
+  });
+}
+
+function recordEvent(spill: EventSpill | undefined, e: NewEvent, log: Logger): void {
+  if (!spill) {
     log.warn({ event: e }, 'event (not stored)');
     return;
   }
-  store.append(e).catch((err: unknown) => {
-    // The store says why (full disk, read-only); the agent keeps watching.
-    log.error({ event: e, err: errorMessage(err) }, 'event not stored');
-  });
+  spill.record(e);
 }
 
 /** Calls `fn` at most once per `ms`; a `true` argument in the window wins. */

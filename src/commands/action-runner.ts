@@ -226,15 +226,38 @@ export class ActionRunner {
       const result = await this.#run(rec, busyFor + 5_000);
       if (container)
         this.#d.suppressions.quiet(rec.target, clock.now() + settings.quietAfterRestartMs);
-      const status = result.ok ? 'completed' : 'failed';
-      await this.#audit(rec, 'result', 'agent', rec.origin, status, result.message);
-      return await this.#finish(running, status, 'agent', result.message, result);
+      return await this.#recordResult(running, result);
     } catch (err) {
       // The store refused a step: nothing more runs; say so where it can still be said.
       this.#d.log.error({ action: rec.id, err: errorMessage(err) }, 'action aborted');
       throw err;
     } finally {
       this.release(rec.target);
+    }
+  }
+
+  /**
+   * Audits and stores what ran. It has run by now: a disk that refuses the record must not
+   * turn the answer into "refused, try again" (a retry would run it twice), so the answer
+   * is the result, and the log says that it is not on disk.
+   */
+  async #recordResult(running: ActionRecord, result: ExecutionResult): Promise<ActionRecord> {
+    const status = result.ok ? 'completed' : 'failed';
+    try {
+      await this.#audit(running, 'result', 'agent', running.origin, status, result.message);
+      return await this.#finish(running, status, 'agent', result.message, result);
+    } catch (err) {
+      this.#d.log.error(
+        { action: running.id, status, err: errorMessage(err) },
+        'action ran, but its result could not be recorded',
+      );
+      const done = transition(running, status, this.#iso(), 'agent', result.message, {
+        ...result,
+      });
+      this.#publish(done);
+      const type = status === 'completed' ? 'remediation_completed' : 'remediation_failed';
+      this.#event(type, done, status === 'failed');
+      return done;
     }
   }
 

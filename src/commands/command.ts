@@ -67,6 +67,10 @@ export type CommandErrorCode =
   | 'rejected'
   | 'expired'
   | 'rate_limited'
+  /** The disk is full: what must be written before acting could not be (retryable). */
+  | 'storage_full'
+  /** The disk refused the write otherwise (read-only, I/O error). */
+  | 'storage_unavailable'
   | 'internal';
 
 /** The structured error of a refused command: what, where in the payload, why. */
@@ -75,6 +79,8 @@ export interface CommandError {
   /** The payload field at fault (`target`, `args.for`), or null when it is the whole message. */
   readonly field: string | null;
   readonly message: string;
+  /** Set where it is known: whether the same command may succeed if sent again later. */
+  readonly retryable?: boolean;
 }
 
 export function commandError(

@@ -25,6 +25,11 @@ export class IdempotencyCache {
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
   }
+
+  /** Forgets the id if `answer` is still its answer: a retryable refusal is not final. */
+  forget(id: string, answer: Promise<Answer>): void {
+    if (this.#entries.get(id)?.answer === answer) this.#entries.delete(id);
+  }
 }
 
 /** What makes two commands with one id "the same": everything but reason and who asked. */

@@ -10,6 +10,15 @@ import { selfHealMode, type PolicyRule } from './policy/index.js';
 import { flapEvent } from './remediation-events.js';
 import type { RestartBudgets } from './restart-budget.js';
 
+/** Refusals that say "not now": looked at again after `recheckMs`. */
+const RECHECK: ReadonlySet<string> = new Set([
+  'suppressed',
+  'flapping',
+  'busy',
+  'storage_full',
+  'storage_unavailable',
+]);
+
 export interface SelfHealDeps {
   rules: readonly PolicyRule[];
   submit(cmd: Command, origin: Origin): Promise<Answer>;
@@ -188,7 +197,8 @@ export class SelfHeal {
     if (code === 'backoff' && a.retry_after_s !== undefined) {
       return this.#schedule(target, now + a.retry_after_s * 1000);
     }
-    if (code === 'suppressed' || code === 'flapping' || code === 'busy') {
+    // A refusal for a full disk is not a failed restart (nothing ran): look again later.
+    if (code !== undefined && RECHECK.has(code)) {
       return this.#schedule(target, now + (this.#d.recheckMs ?? 60_000));
     }
     // Ran: after a failure try again when the backoff allows; after a success look again

@@ -22,6 +22,7 @@ import { decisionAnswer, notPending, recordAnswer } from './answers.js';
 import { fingerprint, IdempotencyCache } from './idempotency.js';
 import type { Decision, PolicyRequest } from './policy/index.js';
 import { approvalRefusal, rejectionRefusal, type Approvers } from './policy/approvers.js';
+import { storageRefusal } from './storage-refusal.js';
 
 export interface CommandServiceDeps {
   runner: ActionRunner;
@@ -66,6 +67,11 @@ export class CommandService {
       if (again) return again;
     }
     const answer = this.#handle(cmd, from, fp).catch((err: unknown) => {
+      const refused = storageRefusal(err);
+      if (refused) {
+        this.#d.log.warn({ action: cmd.action, err: errorMessage(err) }, 'command refused');
+        return errorAnswer(cmd.action, cmd.id ?? null, refused);
+      }
       this.#d.log.error({ action: cmd.action, err: errorMessage(err) }, 'command failed');
       return errorAnswer(
         cmd.action,
@@ -73,7 +79,11 @@ export class CommandService {
         commandError('internal', null, errorMessage(err)),
       );
     });
-    if (cmd.id !== undefined) this.#seen.set(cmd.id, fp, answer);
+    if (cmd.id !== undefined) {
+      const id = cmd.id;
+      this.#seen.set(id, fp, answer);
+      void answer.then((a) => a.error?.retryable && this.#seen.forget(id, answer));
+    }
     return answer;
   }
 

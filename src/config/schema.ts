@@ -161,6 +161,13 @@ const store = z.strictObject({
   max_bytes: size('512MiB').prefault('512MiB'),
   max_age: duration('30d').prefault('30d'),
   retention: duration('7d').prefault('7d'),
+  /** Events held in memory while the store cannot write (src/store/spill.ts). */
+  spill: z
+    .strictObject({
+      max_events: wholeNumber('events', 1).default(10_000),
+      max_bytes: size('4MiB').prefault('4MiB'),
+    })
+    .prefault({}),
 });
 
 const mqtt = z.strictObject({

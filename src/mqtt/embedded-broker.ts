@@ -8,7 +8,9 @@ import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } f
 import aedesPersistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import type { BrokerConfig } from '../config/schema.js';
+import { systemClock } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
+import { storageFailure } from '../core/storage-failure.js';
 import type { Logger } from '../core/logger.js';
 import type { Component } from '../core/lifecycle.js';
 import { ANONYMOUS } from '../core/identity.js';
@@ -16,6 +18,7 @@ import { topicMatches } from '../core/topics.js';
 import { type AclRules, type ClientIdentity, mayPublish, maySubscribe } from './acl.js';
 import { ClientQueues, type DroppedClient } from './client-queues.js';
 import { orderPublishes } from './ordered-publish.js';
+import { PersistenceGuard } from './persistence-guard.js';
 import { RetainedStore } from './retained-store.js';
 import type { MessageSource } from './types.js';
 
@@ -65,6 +68,7 @@ export class EmbeddedBroker implements Component {
   #broker: Aedes | undefined;
   #db: Level | undefined;
   #retained: RetainedStore | undefined;
+  #guard: PersistenceGuard | undefined;
   #unorder: (() => void) | undefined;
   #queues: ClientQueues | undefined;
   #servers: (Server | TlsServer)[] = [];
@@ -78,18 +82,7 @@ export class EmbeddedBroker implements Component {
 
   async start(): Promise<void> {
     const cfg = this.#opts.config;
-    let persistence: unknown;
-    if (cfg.persistence) {
-      const dir = join(this.#opts.dataDir, 'broker');
-      mkdirSync(dir, { recursive: true });
-      // Small caches: the retained set of one site is small, and RSS matters on edge boxes.
-      this.#db = new Level(dir, { cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 });
-      await this.#db.open();
-      const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
-      this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
-      await this.#migrateRetained(level, this.#retained);
-      persistence = withRetained(level, this.#retained);
-    }
+    const persistence = cfg.persistence ? await this.#persistence() : undefined;
     const broker = await Aedes.createBroker({
       id: 'outpost',
       persistence,
@@ -132,6 +125,12 @@ export class EmbeddedBroker implements Component {
     broker.on('clientError', (client, err) =>
       this.#log.debug({ clientId: client.id, err: err.message }, 'client error'),
     );
+    // aedes emits persistence failures it cannot pin on a client (queueing for offline
+    // sessions, clearing the wills of dead brokers) as 'error': unheard, that would throw.
+    // (aedes' typings leave 'error' out; it is an EventEmitter all the same.)
+    (broker as unknown as NodeJS.EventEmitter).on('error', (err: Error) =>
+      this.#log.error({ err: err.message }, 'broker persistence error'),
+    );
     await this.#publishRetained(this.#opts.availabilityTopic, 'offline');
 
     const plain = createServer(handle);
@@ -157,6 +156,43 @@ export class EmbeddedBroker implements Component {
       },
       'embedded broker listening (MQTT 3.1.1)',
     );
+  }
+
+  /**
+   * Sessions in LevelDB and retained messages in SQLite, in the data dir, guarded against a
+   * full or read-only disk (persistence-guard.ts). When the disk refuses even to open them
+   * (full when the agent starts), undefined: aedes keeps everything in memory, so the agent
+   * runs, and the log says that none of it outlives the process.
+   */
+  async #persistence(): Promise<unknown> {
+    const dir = join(this.#opts.dataDir, 'broker');
+    try {
+      mkdirSync(dir, { recursive: true });
+      // Small caches: the retained set of one site is small, and RSS matters on edge boxes.
+      this.#db = new Level(dir, { cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 });
+      await this.#db.open();
+      const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
+      this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
+      await this.#migrateRetained(level, this.#retained);
+      this.#guard = new PersistenceGuard({
+        ...{ db: this.#db, dir: this.#opts.dataDir, retained: this.#retained },
+        ...{ clock: systemClock, log: this.#log },
+      });
+      return this.#guard.wrap(withRetained(level, this.#retained));
+    } catch (err) {
+      if (storageFailure(err) === undefined) throw err;
+      this.#retained?.close();
+      this.#retained = undefined;
+      await this.#db?.close().catch(() => undefined);
+      this.#db = undefined;
+      // level's "Database failed to open" says why only in its cause.
+      const cause = err instanceof Error && err.cause ? `: ${errorMessage(err.cause)}` : '';
+      this.#log.error(
+        { dir, err: `${errorMessage(err)}${cause}` },
+        'broker store cannot be opened: sessions and retained messages kept in memory only',
+      );
+      return undefined;
+    }
   }
 
   /**
@@ -191,6 +227,8 @@ export class EmbeddedBroker implements Component {
       this.#queues = undefined;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
     }
+    this.#guard?.stop();
+    this.#guard = undefined;
     this.#retained?.close();
     this.#retained = undefined;
     if (this.#db) {

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { QlobberTrue } from 'qlobber';
+import { storageFailure } from '../core/storage-failure.js';
+import { RetainedOverlay, utf8Compare } from './retained-overlay.js';
 
 /** A retained message as the broker hands it to a new subscriber. */
 export interface RetainedMessage {
@@ -29,6 +31,10 @@ const PAGE = 256;
  * configs at 5,000 containers) left ~7 MiB of them resident; SQLite reads them with
  * pread into a small page cache. Its writes are synchronous, so a retained message is
  * stored before the broker hands it on, in the order the messages came.
+ *
+ * A write the disk refuses (full, read-only) does not fail the publish: the message is held
+ * in memory (RetainedOverlay), served from there, and written by `flush()` once the disk
+ * takes writes again (issue 13 point 7).
  */
 export class RetainedStore {
   readonly #db: Database.Database;
@@ -38,6 +44,7 @@ export class RetainedStore {
   readonly #one: Database.Statement<[string], Omit<RetainedRow, 'topic'>>;
   /** Counts writes, so a message read earlier knows whether it may have gone stale. */
   #writes = 0;
+  readonly #overlay = new RetainedOverlay();
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -87,12 +94,49 @@ export class RetainedStore {
     return n;
   }
 
-  /** Keeps the message as the topic's retained one; an empty payload clears the topic. */
+  /**
+   * Keeps the message as the topic's retained one; an empty payload clears the topic.
+   * While messages are held (the disk refused one), new ones are held behind them.
+   */
   store(m: { topic: string; payload: Buffer | string; qos?: number }): void {
     const payload = typeof m.payload === 'string' ? Buffer.from(m.payload) : m.payload;
     this.#writes++;
-    if (payload.length === 0) this.#del.run(m.topic);
-    else this.#put.run(m.topic, m.qos ?? 0, payload);
+    if (this.#overlay.size > 0) return this.#overlay.set(m.topic, { qos: m.qos ?? 0, payload });
+    try {
+      this.#write(m.topic, m.qos ?? 0, payload);
+    } catch (err) {
+      if (storageFailure(err) === undefined) throw err;
+      this.#overlay.set(m.topic, { qos: m.qos ?? 0, payload });
+    }
+  }
+
+  /** Retained messages held in memory because the disk refused them. */
+  get held(): number {
+    return this.#overlay.size;
+  }
+
+  /**
+   * Writes the held messages in one transaction; true when none is left held. A refusal
+   * keeps them all (the transaction rolled back); another error is thrown.
+   */
+  flush(): boolean {
+    if (this.#overlay.size === 0) return true;
+    const held = this.#overlay.take();
+    try {
+      this.#db.transaction(() => {
+        for (const [topic, m] of held) this.#write(topic, m.qos, m.payload);
+      })();
+      return true;
+    } catch (err) {
+      for (const [topic, m] of held) if (!this.#overlay.has(topic)) this.#overlay.set(topic, m);
+      if (storageFailure(err) === undefined) throw err;
+      return false;
+    }
+  }
+
+  #write(topic: string, qos: number, payload: Buffer): void {
+    if (payload.length === 0) this.#del.run(topic);
+    else this.#put.run(topic, qos, payload);
   }
 
   /**
@@ -103,16 +147,33 @@ export class RetainedStore {
   *match(filters: readonly string[]): Generator<RetainedMessage> {
     const matcher = new QlobberTrue(MATCHING);
     for (const f of filters) matcher.add(f);
+    // Held topics merge in, in topic order; a held message wins over its stored row.
+    const held = this.#overlay.topics((t) => matcher.test(t));
+    let h = 0;
     let after = '';
     for (;;) {
       const rows = this.#page.all(after, PAGE);
       const writes = this.#writes; // as of this page, not of each yield
       for (const r of rows) {
-        if (matcher.test(r.topic)) yield new LatestRetained(this, r, writes);
+        while (h < held.length && utf8Compare(held[h]!, r.topic) < 0)
+          yield* this.#heldOne(held[h++]!, writes);
+        if (h < held.length && held[h] === r.topic) h++;
+        if (!matcher.test(r.topic)) continue;
+        const o = this.#overlay.get(r.topic);
+        if (!o) yield new LatestRetained(this, r, writes);
+        else if (o.payload.length > 0)
+          yield new LatestRetained(this, { topic: r.topic, ...o }, writes);
       }
-      if (rows.length < PAGE) return;
+      if (rows.length < PAGE) break;
       after = rows[rows.length - 1]!.topic;
     }
+    while (h < held.length) yield* this.#heldOne(held[h++]!, this.#writes);
+  }
+
+  /** A held message for match(), if it is still held and not a clearing. */
+  *#heldOne(topic: string, writes: number): Generator<RetainedMessage> {
+    const o = this.#overlay.get(topic);
+    if (o && o.payload.length > 0) yield new LatestRetained(this, { topic, ...o }, writes);
   }
 
   /** match() as the object stream aedes reads retained messages from. */
@@ -127,7 +188,7 @@ export class RetainedStore {
 
   /** The topic's stored qos and payload now; an empty payload if it was cleared. */
   reread(topic: string): { qos: number; payload: Buffer } {
-    return this.#one.get(topic) ?? { qos: 0, payload: Buffer.alloc(0) };
+    return this.#overlay.get(topic) ?? this.#one.get(topic) ?? { qos: 0, payload: Buffer.alloc(0) };
   }
 
   close(): void {

@@ -43,7 +43,8 @@ export function planOverflow(input: OverflowInput): DropCandidate[] {
   return drop;
 }
 
-export type DropReason = 'max_bytes' | 'max_age';
+/** The store's two bounds, and the in-memory spill that holds events while it cannot write. */
+export type DropReason = 'max_bytes' | 'max_age' | 'spill';
 
 /** The data of an events_dropped event (a type, not an interface: it must fit EventData). */
 export type DropSummary = {

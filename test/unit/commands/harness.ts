@@ -14,6 +14,7 @@ import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
 import type { ActionRecord } from '../../../src/commands/actions.js';
 import { ManualClock, type Clock } from '../../../src/core/clock.js';
+import { OutpostError } from '../../../src/core/errors.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { topics, type TopicRoot } from '../../../src/core/topics.js';
@@ -188,4 +189,18 @@ export function remediationSession(tmpPrefix: string, startMs: number) {
     await removeTempDir(s.dir);
   });
   return s;
+}
+
+/** An action store whose writes fail, while `full`, as FileActionStore's do on ENOSPC. */
+export class FullDiskStore extends MemoryActionStore {
+  full = false;
+
+  override put(record: ActionRecord): Promise<void> {
+    if (!this.full) return super.put(record);
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+    });
+    const msg = `action store: cannot write /data/actions.jsonl: ${enospc.message}`;
+    return Promise.reject(new OutpostError('INTERNAL', msg, { cause: enospc }));
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerObservation } from '../../../src/collectors/containers/types.js';
 import type { ContainerView } from '../../../src/state/container-view.js';
-import { message, remediationSession } from './harness.js';
+import { FullDiskStore, message, remediationSession } from './harness.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
@@ -130,6 +130,23 @@ describe('self-healing', () => {
       ...Array<string[]>(3).fill(['remediation_started', 'remediation_failed!']).flat(),
       'remediation_pending!',
     ]);
+  });
+
+  it('auto on a full disk: a refused restart is looked at again a minute later, not at once', async () => {
+    const store = new FullDiskStore();
+    store.full = true;
+    await start(rules('auto'), store);
+    await feed('web', 'exited', 'down');
+    const attempts = async () =>
+      (await r.audit()).filter((e) => e.action === 'restart_container' && e.kind === 'command')
+        .length;
+    await pass(50_000);
+    expect(await attempts()).toBe(1);
+    expect(r.b!.exec.runs).toEqual([]);
+    store.full = false;
+    await pass(10_000);
+    expect(await attempts()).toBe(2);
+    expect(r.b!.exec.runs).toHaveLength(1);
   });
 
   it('auto: silent when the restart works; waits for down_after and the grace period', async () => {
