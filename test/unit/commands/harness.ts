@@ -24,6 +24,7 @@ import type {
   PublishOptions,
 } from '../../../src/mqtt/types.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import type { Incidents } from '../../../src/state/incidents.js';
 
 export const ROOT: TopicRoot = { base: 'outpost', node: 'n1' };
 
@@ -117,6 +118,7 @@ export async function build(opts: {
   exec?: RecordingExecutor;
   wire?: Wire;
   executors?: Executor[];
+  incidents?: Incidents;
 }): Promise<Built> {
   const config = configWith(opts.dir, opts.config);
   const wire = opts.wire ?? new Wire();
@@ -133,6 +135,7 @@ export async function build(opts: {
     executors: opts.executors ?? [exec],
     store,
     random: () => 0.5,
+    ...(opts.incidents ? { incidents: opts.incidents } : {}),
   });
   return { rem, wire, events, exec, store, config };
 }
@@ -167,8 +170,9 @@ export function remediationSession(tmpPrefix: string, startMs: number) {
     start: async (
       config: Record<string, unknown> = {},
       store: ActionStore = new MemoryActionStore(),
+      incidents?: Incidents,
     ): Promise<Built> => {
-      const b = await build({ dir: s.dir, clock: s.clock, config, store });
+      const b = await build({ dir: s.dir, clock: s.clock, config, store, incidents });
       s.b = b;
       await b.rem.start();
       return b;
