@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { uplinkFamily } from '../bridges/uplink/entities.js';
 import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import {
@@ -18,12 +19,14 @@ import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { systemClock } from './core/clock.js';
+import { logEvent } from './core/alert-log.js';
 import { OutpostError, errorMessage } from './core/errors.js';
 import { EventBus } from './core/event-bus.js';
 import type { NewEvent } from './core/events.js';
 import { HeapTrim, exposedGc } from './core/heap-trim.js';
 import { Lifecycle, type Component } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
+import { StateFile } from './core/state-file.js';
 import { ONLINE, topics } from './core/topics.js';
 import { VERSION } from './core/version.js';
 import { HealthApi } from './http/health-api.js';
@@ -36,10 +39,12 @@ import { StatePublisher } from './mqtt/state-publisher.js';
 import { Journal, journalSink, resolveJournalDir } from './sinks/journal.js';
 import { MqttEventSink } from './sinks/mqtt-event-sink.js';
 import type { AgentBus, AgentEvents } from './state/bus-events.js';
+import { INCIDENTS_FILE, Incidents, incidentsFileSchema } from './state/incidents.js';
 import type { EventStore } from './store/event-store.js';
 import { EventSpill } from './store/spill.js';
 import { diagnoseDir } from './store/sqlite-failure.js';
 import { SqliteEventStore } from './store/sqlite-store.js';
+import { ulidGenerator } from './store/ulid.js';
 
 /**
  * The capabilities, in start order (ARCHITECTURE.md "Capability modules"): a new one adds
@@ -87,7 +92,8 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   });
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
-  const ctx = { config, root, bus, states, clock, log };
+  const incidents = openIncidents(config, log);
+  const ctx = { config, root, bus, states, clock, log, incidents };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
   const remediation = await Remediation.create({
     config,
@@ -100,6 +106,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     // On the embedded broker commands are heard in-process, with the sender's login.
     ...(broker ? { commands: broker.messages() } : {}),
     bus,
+    incidents,
   });
   // After remediation's own listener (self-healing hears every transition): an event is
   // stored unless maintenance, a silence or a planned restart holds it back.
@@ -315,7 +322,15 @@ function openSpill(config: Config, store: EventStore, log: Logger): EventSpill {
   });
 }
 
+/** Open incidents, kept in `<data_dir>/incidents.json` across restarts (issue #14). */
+function openIncidents(config: Config, log: Logger): Incidents {
+  const newId = ulidGenerator();
+  const file = new StateFile(join(config.data_dir, INCIDENTS_FILE), incidentsFileSchema, log);
+  return new Incidents({ newId, file });
+}
+
 function recordEvent(spill: EventSpill | undefined, e: NewEvent, log: Logger): void {
+  logEvent(log, e);
   if (!spill) {
     log.warn({ event: e }, 'event (not stored)');
     return;

@@ -25,12 +25,18 @@ export const REMEDIATION_EVENT_TYPES = EVENT_TYPES.filter((t) => REMEDIATION.has
  * Turns an outpost event (`{type, severity, subject, ...}` on the events topic) into HA's
  * event payload `{"event_type": ...}`, or into nothing for types this entity does not
  * list: HA ignores an empty rendering quietly but warns on an unknown event type
- * (homeassistant/components/mqtt/event.py).
+ * (homeassistant/components/mqtt/event.py). Every other key of the payload becomes an
+ * attribute of the event: the alert's words (`title`, `message`) and its incident's id and
+ * opening time (issue #14), so a notification can say what happened and group an outage.
  */
 export function alertEventTemplate(types: readonly string[]): string {
   const t = "value_json.get('type')";
   const payload =
     `{'event_type': ${t}, 'severity': value_json.get('severity'), ` +
-    `'subject': value_json.get('subject'), 'id': value_json.get('id')}`;
-  return `{% if ${t} in ${JSON.stringify(types)} %}{{ ${payload} | tojson }}{% endif %}`;
+    `'subject': value_json.get('subject'), 'id': value_json.get('id'), ` +
+    `'title': d.get('title'), 'message': d.get('message'), ` +
+    `'incident_id': i.get('id'), 'incident_opened_at': i.get('opened_at')}`;
+  // `or {}`: an event without data, or without an incident, still renders.
+  const vars = "{% set d = value_json.get('data') or {} %}{% set i = d.get('incident') or {} %}";
+  return `{% if ${t} in ${JSON.stringify(types)} %}${vars}{{ ${payload} | tojson }}{% endif %}`;
 }

@@ -9,6 +9,7 @@ import type { TopicRoot } from '../core/topics.js';
 import type { HealthReport } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
 import type { AgentBus } from '../state/bus-events.js';
+import type { Incidents } from '../state/incidents.js';
 
 /**
  * The shape of every capability (ARCHITECTURE.md "Capability modules"). A capability —
@@ -44,6 +45,8 @@ export interface CapabilityContext {
   readonly states: StatePublisher;
   readonly clock: Clock;
   readonly log: Logger;
+  /** Open incidents (src/state/incidents.ts): one book for all, kept across restarts. */
+  readonly incidents: Incidents;
 }
 
 /** A capability as it runs. */

@@ -2,6 +2,17 @@ export interface FlapOptions {
   /** State changes within `windowMs` that make a target flapping (default 5 in 10 min). */
   changes: number;
   windowMs: number;
+  /** The state changed: it is saved, so a restart of the agent keeps what it counted. */
+  onChange?: () => void;
+}
+
+/** One target's flap state as kept across restarts (`<data_dir>/remediation-state.json`). */
+export interface SavedFlaps {
+  readonly target: string;
+  readonly up: boolean;
+  readonly changes: number[];
+  readonly flapping: boolean;
+  readonly lastChange: number;
 }
 
 interface TargetFlaps {
@@ -40,16 +51,40 @@ export class FlapDetector {
       if (up) return undefined;
       t = { up, changes: [], flapping: false, lastChange: at };
       this.#targets.set(target, t);
+      this.#opts.onChange?.();
       return first || !count ? undefined : this.#count(t, at);
     }
     const settled = this.#settle(t, at);
     if (t.up !== up) {
       t.up = up;
+      this.#opts.onChange?.();
       const started = count ? this.#count(t, at) : undefined;
       if (started) return started;
     }
     this.#release(target, t, at);
     return settled;
+  }
+
+  /** Targets flapping now (after a restart: their settling is watched again). */
+  flappingTargets(): string[] {
+    return [...this.#targets].filter(([, t]) => t.flapping).map(([target]) => target);
+  }
+
+  /** Every target held, to be saved. */
+  snapshot(): SavedFlaps[] {
+    return [...this.#targets].map(([target, t]) => ({ target, ...t, changes: [...t.changes] }));
+  }
+
+  /** Takes back the state saved by an earlier run. */
+  restore(saved: readonly SavedFlaps[]): void {
+    for (const f of saved) {
+      this.#targets.set(f.target, {
+        up: f.up,
+        changes: [...f.changes],
+        flapping: f.flapping,
+        lastChange: f.lastChange,
+      });
+    }
   }
 
   /** How many targets are held (down, or changed within the window). */
@@ -78,7 +113,7 @@ export class FlapDetector {
 
   /** An operator's reset (`ack`), or the target is gone. */
   clear(target: string): void {
-    this.#targets.delete(target);
+    if (this.#targets.delete(target)) this.#opts.onChange?.();
   }
 
   #count(t: TargetFlaps, at: number): 'started' | undefined {
@@ -95,6 +130,7 @@ export class FlapDetector {
   #release(target: string, t: TargetFlaps, now: number): void {
     if (t.up && !t.flapping && t.changes.every((c) => c <= now - this.#opts.windowMs)) {
       this.#targets.delete(target);
+      this.#opts.onChange?.();
     }
   }
 
@@ -102,6 +138,7 @@ export class FlapDetector {
     if (!t.flapping || now - t.lastChange < this.#opts.windowMs) return undefined;
     t.flapping = false;
     t.changes = [];
+    this.#opts.onChange?.();
     return 'settled';
   }
 }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import type { NewEvent } from '../core/events.js';
+import type { IncidentRef, NewEvent } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
@@ -9,6 +9,7 @@ import type { TopicRoot } from '../core/topics.js';
 import type { MessageSource, MqttPublisher } from '../mqtt/types.js';
 import type { AgentBus } from '../state/bus-events.js';
 import type { ContainerView } from '../state/container-view.js';
+import { incidentRef, type Incidents } from '../state/incidents.js';
 import { ulidGenerator } from '../store/ulid.js';
 import { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
@@ -74,6 +75,11 @@ export interface RemediationDeps {
   bus?: AgentBus;
   /** Jitter source of the restart backoff (tests fix it). */
   random?: () => number;
+  /**
+   * The agent's open incidents: remediation's events carry the incident of their target,
+   * and flapping is a warning inside the container's incident (opening one if none is).
+   */
+  incidents?: Incidents;
 }
 
 /**
@@ -127,7 +133,7 @@ export class Remediation implements Component {
     this.#runner = new ActionRunner({
       ...{ store, executors: this.#executors, audit: this.#audit, publisher, clock, log },
       ...{ budgets: ps.budgets, suppressions: ps.suppressions, decide: ps.decide },
-      record: (e) => deps.record(e),
+      record: (e) => deps.record(this.#withIncident(e)),
       settings: runnerSettings(config.remediation),
     });
     const newId = ulidGenerator();
@@ -164,7 +170,7 @@ export class Remediation implements Component {
       ...{ budgets: ps.budgets, flaps: ps.flaps, clock, log },
       record: (e) => {
         const kept = this.filterAlert(e);
-        if (kept) deps.record(kept);
+        if (kept) deps.record(this.#withIncident(kept));
       },
       downAfterMs: config.containers.down_after,
     });
@@ -190,6 +196,7 @@ export class Remediation implements Component {
       });
     }
     await this.#runner.restore();
+    this.selfHeal.resume();
     this.#controls.start();
     await this.router.start();
   }
@@ -224,6 +231,35 @@ export class Remediation implements Component {
   /** The tracker's `onContainer` feed: flap detection and self-healing. */
   onContainer(host: string, key: string, view: ContainerView | undefined, first = false): void {
     this.selfHeal.onContainer(host, key, view, first);
+    // Gone: no settling will be seen, and a flapping-only incident would stay open for ever.
+    if (!view) this.#d.incidents?.clear(`${host}/${key}`, 'flapping');
+  }
+
+  /**
+   * The event with its target's incident (issue #14): flapping raises a warning inside the
+   * container's incident (or opens one), settling clears it; every other event of
+   * remediation names the open incident of its target, if there is one.
+   */
+  #withIncident(e: NewEvent): NewEvent {
+    const book = this.#d.incidents;
+    if (!book) return e;
+    const at = typeof e.ts === 'number' ? e.ts : this.#d.clock.now();
+    let ref: IncidentRef | undefined;
+    if (e.type === 'container_flapping') {
+      const target = typeof e.data?.target === 'string' ? e.data.target : e.subject;
+      const { incident } = book.raise(e.subject, 'flapping', e.severity, at, {
+        kind: 'container',
+        target,
+      });
+      ref = incidentRef(incident, at, 'open');
+    } else if (e.type === 'container_settled') {
+      const r = book.clear(e.subject, 'flapping');
+      ref = r && incidentRef(r.incident, at, r.closed ? 'closed' : 'open');
+    } else {
+      const open = book.find(e.subject);
+      ref = open && incidentRef(open, at, 'open');
+    }
+    return ref ? { ...e, data: { ...e.data, incident: ref } } : e;
   }
 
   /** The tracker's transitions (container_down / container_recovered) for self-healing. */

@@ -14,6 +14,19 @@ export interface RestartBudgetOptions {
   graceMs: number;
   /** For jitter; injectable so tests get fixed delays. */
   random?: () => number;
+  /** A budget changed: it is saved, so a restart of the agent forgets no attempt. */
+  onChange?: () => void;
+}
+
+/** One target's budget as kept across restarts (`<data_dir>/remediation-state.json`). */
+export interface SavedBudget {
+  readonly target: string;
+  readonly attempts: number[];
+  /** Backoff steps taken so far: the next wait doubles from there. */
+  readonly backoff: number;
+  readonly nextAt: number;
+  readonly lastRestartAt?: number;
+  readonly healthySince?: number;
 }
 
 interface TargetBudget {
@@ -53,6 +66,7 @@ export class RestartBudgets {
     t.lastRestartAt = now;
     t.nextAt = now + t.backoff.next();
     t.healthySince = undefined;
+    this.#opts.onChange?.();
   }
 
   /** Within the grace period after the latest restart: failures are not counted. */
@@ -77,17 +91,46 @@ export class RestartBudgets {
   /** The target is up and healthy since `at` (the first report counts). */
   healthy(target: string, at: number): void {
     const t = this.#targets.get(target);
-    if (t && t.healthySince === undefined) t.healthySince = at;
+    if (!t || t.healthySince !== undefined) return;
+    t.healthySince = at;
+    this.#opts.onChange?.();
   }
 
   unhealthy(target: string): void {
     const t = this.#targets.get(target);
-    if (t) t.healthySince = undefined;
+    if (!t || t.healthySince === undefined) return;
+    t.healthySince = undefined;
+    this.#opts.onChange?.();
   }
 
   /** An operator's reset (`ack`): budget and backoff start over. */
   reset(target: string): void {
-    this.#targets.delete(target);
+    if (this.#targets.delete(target)) this.#opts.onChange?.();
+  }
+
+  /** Every budget held, to be saved. */
+  snapshot(): SavedBudget[] {
+    return [...this.#targets].map(([target, t]) => ({
+      target,
+      attempts: [...t.attempts],
+      backoff: t.backoff.attempts,
+      nextAt: t.nextAt,
+      ...(t.lastRestartAt !== undefined ? { lastRestartAt: t.lastRestartAt } : {}),
+      ...(t.healthySince !== undefined ? { healthySince: t.healthySince } : {}),
+    }));
+  }
+
+  /** Takes back the budgets saved by an earlier run (expired ones lapse as usual). */
+  restore(saved: readonly SavedBudget[]): void {
+    for (const b of saved) {
+      const t = this.#create(b.target);
+      t.attempts = [...b.attempts];
+      // The backoff's own counter: each step taken again, its delay discarded.
+      for (let i = 0; i < b.backoff; i++) t.backoff.next();
+      t.nextAt = b.nextAt;
+      t.lastRestartAt = b.lastRestartAt;
+      t.healthySince = b.healthySince;
+    }
   }
 
   /** The target's budget at `now`: expired attempts dropped, reset after a healthy spell. */

@@ -85,6 +85,8 @@ export class SelfHeal {
     }
     const o = view.observation;
     const target = `${host}/${o.name}`;
+    // Known before the observation, so a flap it starts names the container's subject.
+    this.#byKey.set(id, target);
     this.observe(
       target,
       {
@@ -169,6 +171,7 @@ export class SelfHeal {
     if (this.#d.pendingFor(target, 'restart_container')) return; // a human is already asked
     t.busy = true;
     const since = new Date(t.downSince ?? now).toISOString();
+    this.#d.log.info({ target, since }, `self-healing: restarting ${target}, down since ${since}`);
     const cmd: Command = {
       action: 'restart_container',
       target,
@@ -193,6 +196,15 @@ export class SelfHeal {
     t.busy = false;
     const now = this.#d.clock.now();
     const code = a.error?.code;
+    if (a.error) {
+      // Refused before anything ran: no event says so, the log does.
+      const next =
+        code === 'backoff' || code === 'suppressed' || code === 'flapping' || code === 'busy';
+      this.#d.log.info(
+        { target, code },
+        `self-healing: ${target} not restarted: ${a.error.message}${next ? '; trying again later' : ''}`,
+      );
+    }
     if (a.status === 'pending' || code === 'not_allowed' || code === 'denied') return;
     if (code === 'backoff' && a.retry_after_s !== undefined) {
       return this.#schedule(target, now + a.retry_after_s * 1000);
@@ -209,8 +221,13 @@ export class SelfHeal {
     this.#schedule(target, next ?? now);
   }
 
+  /** Resumes watching targets a restored flap state says are flapping (after a restart). */
+  resume(): void {
+    for (const target of this.#d.flaps.flappingTargets()) this.#watchSettle(target);
+  }
+
   #flapChanged(target: string, change: 'started' | 'settled', now: number): void {
-    this.#d.record(flapEvent(target, change, now));
+    this.#d.record(flapEvent(target, change, now, this.#subjectOf(target)));
     const t = this.#state(target);
     if (t.settleTimer) this.#d.clock.clearTimeout(t.settleTimer);
     t.settleTimer = undefined;
@@ -228,7 +245,7 @@ export class SelfHeal {
         const now = clock.now();
         const change = this.#d.flaps.check(target, now);
         if (change === 'settled') {
-          this.#d.record(flapEvent(target, 'settled', now));
+          this.#d.record(flapEvent(target, 'settled', now, this.#subjectOf(target)));
           this.#evaluate(target);
         } else {
           this.#watchSettle(target);
@@ -236,6 +253,15 @@ export class SelfHeal {
       },
       Math.max(0, at - clock.now()),
     );
+  }
+
+  /**
+   * The container's subject (`<host>/<key>`, as the tracker's events and its incident name
+   * it) for a policy target (`<host>/<name>`): they differ for compose services.
+   */
+  #subjectOf(target: string): string {
+    for (const [id, t] of this.#byKey) if (t === target) return id;
+    return target;
   }
 
   #schedule(target: string, at: number): void {

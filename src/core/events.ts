@@ -80,6 +80,44 @@ export interface NewEvent {
   ts?: number | Date | string;
 }
 
+/**
+ * What every alert carries in its `data`, beside its own fields (issue #14): a `title` and a
+ * `message` in plain words ("nas/radarr has been down for 6 min: exited (137), 4 restarts
+ * in 6 min"), and `incident`, the outage it belongs to. Defined here once: the state
+ * machines fill them, the log prints the message, Home Assistant's Alerts entity shows them.
+ */
+export interface AlertText {
+  readonly title: string;
+  readonly message: string;
+}
+
+/**
+ * One outage of one subject (a container, a host, the watchdog), as every event of it
+ * carries it in `data.incident`: opened by its first alert, closed by its recovery.
+ */
+export interface IncidentRef {
+  /** Stable for the whole outage, across restarts of the agent. */
+  readonly id: string;
+  /** ISO 8601: when its first alert was raised. */
+  readonly opened_at: string;
+  /** `closed` on the event that ends it. */
+  readonly status: 'open' | 'closed';
+  /** Alerts raised in it so far (the first one, escalations, re-alerts). */
+  readonly alerts: number;
+  /** How long it had been open at this event, in whole seconds. */
+  readonly open_s: number;
+}
+
+/** `data` with an alert's title, message and (when it belongs to one) incident added. */
+export function alertData(data: EventData, text: AlertText, incident?: IncidentRef): EventData {
+  return {
+    ...data,
+    title: text.title,
+    message: text.message,
+    ...(incident ? { incident } : {}),
+  };
+}
+
 /** An event as the store keeps it and sinks publish it. */
 export interface StoredEvent {
   /** Store-local, strictly increasing: the cursor position. Not part of the wire format. */

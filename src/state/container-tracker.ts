@@ -15,15 +15,29 @@ import {
   type HostView,
   type ServicesReport,
 } from './container-view.js';
-import { reachEvent, transitionEvent, type ContainerEvent } from './events.js';
-import { HysteresisTable, type Condition, type Transition } from './hysteresis.js';
+import { ContainerIncidents } from './container-incidents.js';
+import { verdictOf } from './container-verdict.js';
+import { sharing } from './observation-sharing.js';
+import { containerSubject, type ContainerEvent } from './events.js';
+import { HysteresisTable, type AlertTrack, type Transition } from './hysteresis.js';
+import { Incidents } from './incidents.js';
 
 export interface ContainerTrackerOptions {
   clock: Clock;
   log: Logger;
-  /** `containers.down_after` and `containers.cooldown`, in ms. */
+  /** `containers.down_after`, `cooldown`, `stable_after` and `removed_grace`, in ms. */
   downAfterMs: number;
   cooldownMs: number;
+  /** Default 0: up is up at once. */
+  stableAfterMs?: number;
+  /** Default `cooldownMs`. */
+  removedGraceMs?: number;
+  /**
+   * Open incidents, shared with the agent's other state machines and kept across restarts:
+   * a container's open alert is its incident, restored from here after a restart. Default:
+   * a book of its own, in memory.
+   */
+  incidents?: Incidents;
   /** Every transition, in order. */
   onEvent(event: ContainerEvent): void;
   /**
@@ -41,6 +55,14 @@ interface HostRecord {
   engine?: string;
   readonly containers: Map<string, ContainerObservation>;
   readonly alerts: HysteresisTable<string>;
+  /** The restart count when a critical container's current problem began (for the words). */
+  readonly restartsAt: Map<string, number>;
+  /** Critical containers running again but not yet for `stable_after`: when to look again. */
+  readonly settles: Map<string, number>;
+  /** Removed containers whose incident is open: kept until `until` in case they come back. */
+  readonly gone: Map<string, Gone>;
+  /** A complete listing was seen: incidents restored for keys it lacked are parked. */
+  listed: boolean;
   /**
    * Last published view per key (compared field by field, not kept as JSON: one string
    * per container would double what the StatePublisher already holds), and the host's
@@ -50,6 +72,12 @@ interface HostRecord {
   publishedHost?: string;
 }
 
+interface Gone {
+  readonly track: AlertTrack;
+  readonly removedAt: number;
+  readonly until: number;
+}
+
 /**
  * The container state engine: takes collector outputs in order, keeps the latest
  * observation per container, runs hysteresis for critical ones and emits events and
@@ -57,12 +85,18 @@ interface HostRecord {
  */
 export class ContainerTracker {
   readonly #opts: ContainerTrackerOptions;
+  readonly #stableAfterMs: number;
+  readonly #removedGraceMs: number;
+  readonly #incidents: ContainerIncidents;
   readonly #hosts = new Map<string, HostRecord>();
   #timer: TimerHandle | undefined;
   #timerAt: number | undefined;
 
   constructor(opts: ContainerTrackerOptions) {
     this.#opts = opts;
+    this.#stableAfterMs = opts.stableAfterMs ?? 0;
+    this.#removedGraceMs = opts.removedGraceMs ?? opts.cooldownMs;
+    this.#incidents = new ContainerIncidents(opts.incidents ?? new Incidents());
   }
 
   /** The collectors' sink. Never throws: a failing listener is logged. */
@@ -91,6 +125,9 @@ export class ContainerTracker {
     const rec = this.#hosts.get(host);
     if (!rec) return;
     for (const key of [...rec.containers.keys()]) this.#drop(host, rec, key);
+    // Nothing watches it any more: its incidents would stay open for ever.
+    for (const key of rec.gone.keys()) this.#incidents.drop(containerSubject(host, key));
+    this.#incidents.drop(host);
     this.#hosts.delete(host);
     this.#call(() => this.#opts.onHost?.(host, undefined));
     this.#schedule();
@@ -151,13 +188,16 @@ export class ContainerTracker {
   #host(host: string): HostRecord {
     let rec = this.#hosts.get(host);
     if (!rec) {
+      const { downAfterMs, cooldownMs } = this.#opts;
+      const stableAfterMs = this.#stableAfterMs;
       rec = {
         status: 'unknown',
         containers: new Map(),
-        alerts: new HysteresisTable({
-          downAfterMs: this.#opts.downAfterMs,
-          cooldownMs: this.#opts.cooldownMs,
-        }),
+        alerts: new HysteresisTable({ downAfterMs, cooldownMs, stableAfterMs }),
+        restartsAt: new Map(),
+        settles: new Map(),
+        gone: new Map(),
+        listed: false,
         published: new Map(),
       };
       this.#hosts.set(host, rec);
@@ -171,6 +211,21 @@ export class ContainerTracker {
       if (!present.has(key)) this.#drop(host, rec, key, true);
     }
     for (const o of list) this.#upsert(host, rec, o, true);
+    if (!rec.listed) this.#parkRestored(host, rec, present);
+    rec.listed = true;
+  }
+
+  /**
+   * After a restart: an open incident of a container the first complete listing lacks is
+   * a container removed while down (before or during the restart), kept for the grace.
+   */
+  #parkRestored(host: string, rec: HostRecord, present: ReadonlySet<string>): void {
+    const now = this.#opts.clock.now();
+    for (const [key, r] of this.#incidents.restoredOn(host)) {
+      if (present.has(key) || rec.gone.has(key)) continue;
+      rec.gone.set(key, { track: r.track, removedAt: now, until: now + this.#removedGraceMs });
+      if (r.restartsAt !== undefined) rec.restartsAt.set(key, r.restartsAt);
+    }
   }
 
   #upsert(host: string, rec: HostRecord, next: ContainerObservation, authoritative = false): void {
@@ -183,17 +238,65 @@ export class ContainerTracker {
     }
     const o = current ? sharing(current, next) : next;
     rec.containers.set(o.key, o);
-    const condition = conditionOf(o);
-    if (condition === undefined) {
-      rec.alerts.forget(o.key);
-    } else {
-      const since = condition === 'down' ? downSince(o) : undefined;
-      const now = this.#opts.clock.now();
-      for (const t of rec.alerts.observe(o.key, condition, now, since ?? now)) {
-        this.#emitTransition(o, t);
-      }
-    }
+    this.#evaluate(host, rec, o, current);
     this.#publishContainer(host, rec, o.key);
+  }
+
+  /** Runs a container's observation through its verdict and hysteresis; emits what changed. */
+  #evaluate(
+    host: string,
+    rec: HostRecord,
+    o: ContainerObservation,
+    prev: ContainerObservation | undefined,
+  ): void {
+    const now = this.#opts.clock.now();
+    const track = rec.alerts.get(o.key);
+    const verdict = verdictOf(o, prev, track?.observed, now, this.#stableAfterMs);
+    if (verdict === 'hold') return;
+    if (verdict === undefined) return this.#notCritical(host, rec, o.key, now);
+    if (verdict.settleAt === undefined) rec.settles.delete(o.key);
+    else rec.settles.set(o.key, verdict.settleAt);
+    const { condition, since } = verdict;
+    let transitions: readonly Transition[];
+    if (track) {
+      if (condition !== 'ok' && track.observed === 'ok' && track.alerted === 'ok') {
+        rec.restartsAt.set(o.key, prev?.restartCount ?? o.restartCount);
+      }
+      transitions = rec.alerts.observe(o.key, condition, now, since);
+    } else {
+      const kept = this.#resumable(host, rec, o.key);
+      if (!kept && condition !== 'ok') rec.restartsAt.set(o.key, o.restartCount);
+      transitions = kept
+        ? rec.alerts.resume(o.key, kept, condition, now, since)
+        : rec.alerts.observe(o.key, condition, now, since);
+    }
+    for (const t of transitions) this.#emitTransition(rec, o, t);
+    const after = rec.alerts.get(o.key);
+    if (after?.observed === 'ok' && after.alerted === 'ok') rec.restartsAt.delete(o.key);
+  }
+
+  /**
+   * The open alert a container had before it was last seen: removed and re-created within
+   * the grace, or open when the agent stopped (restored from its incident).
+   */
+  #resumable(host: string, rec: HostRecord, key: string): AlertTrack | undefined {
+    const gone = rec.gone.get(key);
+    if (gone) {
+      rec.gone.delete(key);
+      return gone.track;
+    }
+    const restored = this.#incidents.restored(host, key);
+    if (restored?.restartsAt !== undefined) rec.restartsAt.set(key, restored.restartsAt);
+    return restored?.track;
+  }
+
+  /** A container that is not (or no longer) critical: no alert; an open incident closes. */
+  #notCritical(host: string, rec: HostRecord, key: string, now: number): void {
+    rec.alerts.forget(key);
+    rec.settles.delete(key);
+    rec.restartsAt.delete(key);
+    const closing = this.#incidents.close(host, key, { reason: 'not_critical' }, now);
+    if (closing) this.#emit(closing);
   }
 
   #removeId(host: string, rec: HostRecord, id: string): void {
@@ -203,13 +306,23 @@ export class ContainerTracker {
   }
 
   /**
-   * Forget-on-disappear: the container, its alert state and its published state. A
-   * container removed from a host that is still watched parks an open alert for one
-   * cooldown, so a re-created replacement closes it with container_recovered.
+   * Forget-on-disappear: the container, its pending alert and its published state. A
+   * container removed from a host that is still watched keeps an open incident for
+   * `removed_grace`: compose re-creates a container as remove + create under the same key,
+   * and the replacement is the same outage, closed when it has run for `stable_after`.
    */
   #drop(host: string, rec: HostRecord, key: string, removed = false): void {
     rec.containers.delete(key);
-    rec.alerts.forget(key, removed ? this.#opts.clock.now() + this.#opts.cooldownMs : undefined);
+    rec.settles.delete(key);
+    const track = rec.alerts.forget(key);
+    const now = this.#opts.clock.now();
+    if (removed && track && track.alerted !== 'ok') {
+      rec.gone.set(key, { track, removedAt: now, until: now + this.#removedGraceMs });
+    } else {
+      rec.restartsAt.delete(key);
+      // The host left the config: nothing will close its incidents any more.
+      if (!removed) this.#incidents.drop(containerSubject(host, key));
+    }
     if (rec.published.delete(key)) {
       this.#call(() => this.#opts.onContainer?.(host, key, undefined));
     }
@@ -220,17 +333,14 @@ export class ContainerTracker {
     rec.status = s.status;
     rec.message = s.message;
     if (s.engine !== undefined) rec.engine = s.engine;
-    const wasOk = was === 'ok';
-    const isOk = s.status === 'ok';
-    // Unknown → ok is the normal start, not news; unknown → unreachable is (a host that
-    // is down when the agent starts must not stay silent).
-    if (was === 'unknown' ? isOk : wasOk === isOk) return;
     const now = this.#opts.clock.now();
-    this.#emit(reachEvent(host, s.status, was, s.message, rec.engine, now));
+    const event = this.#incidents.reach(host, s.status, was, s.message, rec.engine, now);
+    if (event) this.#emit(event);
   }
 
-  #emitTransition(o: ContainerObservation, t: Transition): void {
-    this.#emit(transitionEvent(o, t));
+  /** A transition of a container's alert: its incident opened, raised again or closed. */
+  #emitTransition(rec: HostRecord, o: ContainerObservation, t: Transition): void {
+    this.#emit(this.#incidents.transition(o, t, rec.restartsAt.get(o.key)));
   }
 
   #emit(event: ContainerEvent): void {
@@ -262,25 +372,26 @@ export class ContainerTracker {
   }
 
   #view(host: string, rec: HostRecord): HostView {
-    const criticalDown = [...rec.containers.keys()].filter(
-      (k) => rec.alerts.get(k)?.alerted === 'down',
-    );
     return {
       host,
       status: rec.status,
       ...(rec.message !== undefined ? { message: rec.message } : {}),
       ...(rec.engine !== undefined ? { engine: rec.engine } : {}),
       totals: totalsOf(rec.containers.values()),
-      criticalDown,
+      criticalDown: this.#incidents.criticalDown(host),
     };
   }
 
-  /** Re-arms the one timer for the earliest pending alert deadline. */
+  /** Re-arms the one timer for the earliest deadline: alerts, settling, removal graces. */
   #schedule(): void {
     let next: number | undefined;
-    for (const rec of this.#hosts.values()) {
-      const d = rec.alerts.nextDeadline();
+    const consider = (d: number | undefined) => {
       if (d !== undefined && (next === undefined || d < next)) next = d;
+    };
+    for (const rec of this.#hosts.values()) {
+      consider(rec.alerts.nextDeadline());
+      for (const d of rec.settles.values()) consider(d);
+      for (const g of rec.gone.values()) consider(g.until);
     }
     if (next === this.#timerAt) return;
     this.stop();
@@ -295,15 +406,35 @@ export class ContainerTracker {
     this.#timerAt = undefined;
     const now = this.#opts.clock.now();
     for (const [host, rec] of this.#hosts) {
+      // Settling first: a container that has now run for stable_after is up, not due.
+      for (const [key, at] of [...rec.settles]) {
+        if (at > now) continue;
+        rec.settles.delete(key);
+        const o = rec.containers.get(key);
+        if (o) this.#evaluate(host, rec, o, o);
+        this.#publishContainer(host, rec, key);
+      }
       for (const [key, t] of rec.alerts.tick(now)) {
         const o = rec.containers.get(key);
         if (!o) continue;
-        this.#emitTransition(o, t);
+        this.#emitTransition(rec, o, t);
         this.#publishContainer(host, rec, key);
+      }
+      for (const [key, g] of [...rec.gone]) {
+        if (g.until <= now) this.#expireGone(host, rec, key, g, now);
       }
       this.#publishHost(host, rec);
     }
     this.#schedule();
+  }
+
+  /** A removed container did not come back within the grace: its incident closes. */
+  #expireGone(host: string, rec: HostRecord, key: string, g: Gone, now: number): void {
+    rec.gone.delete(key);
+    rec.restartsAt.delete(key);
+    const why = { reason: 'removed' as const, removedAt: g.removedAt };
+    const closing = this.#incidents.close(host, key, why, now);
+    if (closing) this.#emit(closing);
   }
 
   #call(fn: () => void): void {
@@ -313,48 +444,4 @@ export class ContainerTracker {
       this.#opts.log.error({ err: errorMessage(err) }, 'container tracker listener failed');
     }
   }
-}
-
-/**
- * `next`, with the strings and labels it has in common with `prev` taken from `prev`.
- * Every poll parses fresh copies, while the discovery model, the alert tables and the
- * remediation state keep referring to the ones they were first handed: without this,
- * each container's name, labels, image and timestamps would be held twice or more.
- */
-function sharing(prev: ContainerObservation, next: ContainerObservation): ContainerObservation {
-  return {
-    ...next,
-    key: prev.key,
-    id: pick(prev.id, next.id),
-    name: pick(prev.name, next.name),
-    image: pick(prev.image, next.image),
-    startedAt: pick(prev.startedAt, next.startedAt),
-    finishedAt: pick(prev.finishedAt, next.finishedAt),
-    error: pick(prev.error, next.error),
-    labels: sameLabels(prev.labels, next.labels) ? prev.labels : next.labels,
-  };
-}
-
-function pick<T>(prev: T, next: T): T {
-  return prev === next ? prev : next;
-}
-
-function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) {
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => a[k] === b[k]);
-}
-
-/** Only critical containers alert; the rest are state only. */
-function conditionOf(o: ContainerObservation): Condition | undefined {
-  if (!o.critical) return undefined;
-  if (o.state !== 'running') return 'down';
-  return o.health === 'unhealthy' ? 'unhealthy' : 'ok';
-}
-
-/** A stopped container has been down since it finished, not since the agent noticed. */
-function downSince(o: ContainerObservation): number | undefined {
-  if (!o.finishedAt) return undefined;
-  const t = Date.parse(o.finishedAt);
-  return Number.isNaN(t) ? undefined : t;
 }

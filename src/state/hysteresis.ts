@@ -1,17 +1,20 @@
 /**
  * Alert hysteresis for one watched thing (a container), pure and Clock-free: callers
- * pass `now`, so tests move time instead of sleeping (STYLE.md §7).
+ * pass `now`, so tests move time instead of sleeping (STYLE.md §7). One open alert is one
+ * incident (src/state/incidents.ts): opened by its first alert, closed by its recovery.
  *
  * - `down` is alerted only after it has lasted `downAfterMs` (a restart or a redeploy is
  *   not an outage); a short dip that recovers in time produces nothing.
- * - recovery is alerted at once.
  * - `unhealthy` is alerted at once: the engine's healthcheck already needs several failed
  *   probes in a row before it says so.
- * - after an alert, the same thing alerts again (after recovering) only once `cooldownMs`
- *   has passed since that alert; a flapping container pages once per cooldown, and an
- *   alert held back by the cooldown is raised when it ends if the problem is still there.
+ * - recovery is alerted once `ok` has lasted `stableAfterMs` (a container that comes back
+ *   for a few seconds between crashes has not recovered; the caller may date `ok` back to
+ *   the container's start).
+ * - while the alert stays open, it is raised again every `cooldownMs`, saying how long it
+ *   has lasted (issue #14: the cooldown is per incident, not a gap between down/recovered
+ *   pairs); `0` never raises it again.
  * - getting worse (unhealthy → down) or better (down → running but unhealthy) while an
- *   alert is open is a transition of that alert, not a new one, so no cooldown applies.
+ *   alert is open is a transition of that alert, not a new one.
  */
 
 /** What the latest observation says. */
@@ -19,7 +22,10 @@ export type Condition = 'ok' | 'down' | 'unhealthy';
 
 export interface HysteresisOptions {
   readonly downAfterMs: number;
+  /** An open alert is raised again this often while it lasts; 0: never. */
   readonly cooldownMs: number;
+  /** An open alert closes once `ok` has lasted this long. */
+  readonly stableAfterMs: number;
 }
 
 /** The alert state of one thing. Immutable: every step returns a new one. */
@@ -31,7 +37,7 @@ export interface AlertTrack {
   readonly alerted: Condition;
   /** When the open alert was raised. */
   readonly alertedAt?: number;
-  /** When the last alert (down or unhealthy) was raised; drives the cooldown. */
+  /** When the open alert was last raised (first, escalation or re-alert); drives the cooldown. */
   readonly lastAlertAt?: number;
 }
 
@@ -44,8 +50,10 @@ export interface Transition {
   readonly at: number;
   /** How long the observed condition had lasted when the transition was made. */
   readonly conditionForMs: number;
-  /** How long the alert that ends here was open (recoveries and downgrades only). */
+  /** How long the alert was open (recoveries, changes and re-alerts of an open one). */
   readonly alertOpenMs?: number;
+  /** A re-alert of an alert still open, after `cooldownMs`. */
+  readonly repeat?: boolean;
 }
 
 export interface Step {
@@ -73,23 +81,26 @@ export function observe(
   return evaluate(next, now, opts);
 }
 
-/** Raises, clears or holds the alert for the current observation at `now`. */
+/** Raises, clears, repeats or holds the alert for the current observation at `now`. */
 export function evaluate(track: AlertTrack, now: number, opts: HysteresisOptions): Step {
   const { observed, alerted } = track;
-  if (observed === alerted) return { track, transitions: [] };
-  if (observed === 'ok') return { track: closed(track), transitions: [recovery(track, now)] };
-
-  const due = dueAt(track, opts);
+  if (observed === alerted)
+    return alerted === 'ok' ? { track, transitions: [] } : repeat(track, now, opts);
+  if (observed === 'ok') {
+    const due = track.since + opts.stableAfterMs;
+    if (now < due) return { track, transitions: [], deadline: due };
+    return { track: closed(track), transitions: [recovery(track, now)] };
+  }
+  const due = observed === 'down' ? track.since + opts.downAfterMs : track.since;
   if (now < due) return { track, transitions: [], deadline: due };
   const opened: AlertTrack = {
     ...track,
     alerted: observed,
-    alertedAt: now,
+    alertedAt: alerted === 'ok' ? now : (track.alertedAt ?? now),
     lastAlertAt: now,
   };
-  const type: TransitionType = observed === 'down' ? 'container_down' : 'container_unhealthy';
   const transition: Transition = {
-    type,
+    type: observed === 'down' ? 'container_down' : 'container_unhealthy',
     from: alerted,
     to: observed,
     at: now,
@@ -98,19 +109,34 @@ export function evaluate(track: AlertTrack, now: number, opts: HysteresisOptions
       ? { alertOpenMs: now - track.alertedAt }
       : {}),
   };
-  return { track: opened, transitions: [transition] };
+  return { track: opened, transitions: [transition], ...nextRepeat(opened, opts) };
 }
 
-/** When an alert for the current (non-ok) observation may be raised. */
-function dueAt(track: AlertTrack, opts: HysteresisOptions): number {
-  const settle = track.observed === 'down' ? track.since + opts.downAfterMs : track.since;
-  // The cooldown holds back a new alert, never a change of an open one.
-  if (track.alerted !== 'ok' || track.lastAlertAt === undefined) return settle;
-  return Math.max(settle, track.lastAlertAt + opts.cooldownMs);
+/** The open alert again once `cooldownMs` has passed since it was last raised. */
+function repeat(track: AlertTrack, now: number, opts: HysteresisOptions): Step {
+  const next = nextRepeat(track, opts);
+  if (next.deadline === undefined || now < next.deadline)
+    return { track, transitions: [], ...next };
+  const again: AlertTrack = { ...track, lastAlertAt: now };
+  const transition: Transition = {
+    type: track.alerted === 'down' ? 'container_down' : 'container_unhealthy',
+    from: track.alerted,
+    to: track.alerted,
+    at: now,
+    conditionForMs: now - track.since,
+    alertOpenMs: now - (track.alertedAt ?? now),
+    repeat: true,
+  };
+  return { track: again, transitions: [transition], ...nextRepeat(again, opts) };
+}
+
+function nextRepeat(track: AlertTrack, opts: HysteresisOptions): { deadline?: number } {
+  if (opts.cooldownMs <= 0 || track.lastAlertAt === undefined) return {};
+  return { deadline: track.lastAlertAt + opts.cooldownMs };
 }
 
 function closed(track: AlertTrack): AlertTrack {
-  const { alertedAt: _open, ...rest } = track;
+  const { alertedAt: _open, lastAlertAt: _last, ...rest } = track;
   return { ...rest, alerted: 'ok' };
 }
 
@@ -127,14 +153,14 @@ function recovery(track: AlertTrack, now: number): Transition {
 
 /**
  * Tracks keyed by subject, with forget-on-disappear: what is no longer observed leaves
- * the table with its pending alerts and cooldowns (DESIGN.md "No phantom entities").
+ * the table with its pending alerts (DESIGN.md "No phantom entities"). An open alert the
+ * owner wants to keep (a removed container that may be re-created) it takes out and puts
+ * back itself.
  */
 export class HysteresisTable<K> {
   readonly #opts: HysteresisOptions;
   readonly #tracks = new Map<K, AlertTrack>();
   readonly #deadlines = new Map<K, number>();
-  /** Open alerts of subjects that went away, kept until `until` in case they come back. */
-  readonly #parked = new Map<K, { track: AlertTrack; until: number }>();
 
   constructor(opts: HysteresisOptions) {
     this.#opts = opts;
@@ -142,11 +168,25 @@ export class HysteresisTable<K> {
 
   /** Records an observation of `key`; returns the transitions it causes. */
   observe(key: K, observed: Condition, now: number, since = now): readonly Transition[] {
-    const track = this.#tracks.get(key) ?? this.#unpark(key, now);
+    const track = this.#tracks.get(key);
     const step = track
       ? observe(track, observed, now, this.#opts, since)
       : evaluate(newTrack(observed, now, since), now, this.#opts);
     return this.#store(key, step);
+  }
+
+  /**
+   * Puts back a track kept aside (a removed container's open alert) or restored after a
+   * restart (an open incident), then records the observation as `observe` does.
+   */
+  resume(
+    key: K,
+    track: AlertTrack,
+    observed: Condition,
+    now: number,
+    since = now,
+  ): readonly Transition[] {
+    return this.#store(key, observe(track, observed, now, this.#opts, since));
   }
 
   /** Evaluates every track whose deadline has come; returns the transitions, by key. */
@@ -160,21 +200,12 @@ export class HysteresisTable<K> {
     return out;
   }
 
-  /**
-   * Drops a subject's track. With `parkUntil`, an alert it had open is kept aside until
-   * then: compose re-creates a container as remove + create under the same key, and the
-   * replacement running again is that alert's recovery, not a new subject. A pending
-   * (not yet alerted) condition is never kept: nothing was announced.
-   */
-  forget(key: K, parkUntil?: number): void {
+  /** Drops a subject's track and returns it (with any open alert, for the owner to keep). */
+  forget(key: K): AlertTrack | undefined {
     const track = this.#tracks.get(key);
     this.#tracks.delete(key);
     this.#deadlines.delete(key);
-    if (parkUntil !== undefined && track && track.alerted !== 'ok') {
-      this.#parked.set(key, { track, until: parkUntil });
-    } else {
-      this.#parked.delete(key);
-    }
+    return track;
   }
 
   get(key: K): AlertTrack | undefined {
@@ -194,13 +225,6 @@ export class HysteresisTable<K> {
 
   get size(): number {
     return this.#tracks.size;
-  }
-
-  #unpark(key: K, now: number): AlertTrack | undefined {
-    for (const [k, p] of this.#parked) if (p.until <= now) this.#parked.delete(k);
-    const parked = this.#parked.get(key);
-    this.#parked.delete(key);
-    return parked?.track;
   }
 
   #store(key: K, step: Step): readonly Transition[] {

@@ -1,4 +1,5 @@
-import type { NewEvent, Severity } from '../core/events.js';
+import { alertData, type AlertText, type NewEvent, type Severity } from '../core/events.js';
+import { spokenDuration } from '../core/spoken-duration.js';
 
 /**
  * The watchdog's state engine (pure): consecutive failures per check, when a check counts
@@ -56,16 +57,28 @@ const SEVERITY: Record<WatchdogEventType, Severity> = {
   uplink_restored: 'info',
 };
 
+/** What an earlier run announced and did not see end: not announced again. */
+export interface WatchdogRestored {
+  /** Since when `healthy` has been false, if it was when the agent stopped. */
+  readonly unhealthySince?: number;
+  /** Since when `uplink` has been false, likewise. */
+  readonly uplinkLostSince?: number;
+}
+
 export class WatchdogTracker {
   readonly #defs: readonly CheckDefinition[];
   readonly #checks = new Map<string, CheckStatus>();
-  #healthy = true;
-  #uplink = true;
+  #healthy: boolean;
+  #uplink: boolean;
   #unhealthySince: number | undefined;
   #uplinkLostSince: number | undefined;
 
-  constructor(defs: readonly CheckDefinition[]) {
+  constructor(defs: readonly CheckDefinition[], restored: WatchdogRestored = {}) {
     this.#defs = defs;
+    this.#unhealthySince = restored.unhealthySince;
+    this.#uplinkLostSince = restored.uplinkLostSince;
+    this.#healthy = restored.unhealthySince === undefined;
+    this.#uplink = restored.uplinkLostSince === undefined;
   }
 
   /** Takes a round's outcomes; returns the verdict and the events of what changed. */
@@ -125,8 +138,8 @@ export class WatchdogTracker {
           ? 'uplink_restored'
           : 'uplink_lost';
     const data: Record<string, unknown> = {};
+    const since = cls === 'local' ? this.#unhealthySince : this.#uplinkLostSince;
     if (up) {
-      const since = cls === 'local' ? this.#unhealthySince : this.#uplinkLostSince;
       if (since !== undefined) data.down_for_s = Math.round((at - since) / 1000);
     } else {
       const down = this.#down(cls);
@@ -145,7 +158,25 @@ export class WatchdogTracker {
       severity: SEVERITY[type],
       subject: cls === 'local' ? 'watchdog' : 'uplink',
       ts: at,
-      data,
+      data: alertData(data, this.#text(cls, up, at, since)),
     };
+  }
+
+  /** The verdict change in words: which checks are down and what they said. */
+  #text(cls: CheckClass, up: boolean, at: number, since: number | undefined): AlertText {
+    const name = cls === 'local' ? 'The site' : 'The uplink';
+    if (up) {
+      const after = since === undefined ? '' : ` after ${spokenDuration(at - since)}`;
+      return {
+        title: cls === 'local' ? 'Site healthy again' : 'Uplink restored',
+        message: `${name} is up again${after}: every ${cls} check passes`,
+      };
+    }
+    const down = this.#down(cls)
+      .map((id) => `${id} (${this.#checks.get(id)?.message ?? 'failed'})`)
+      .join(', ');
+    return cls === 'local'
+      ? { title: 'Site unhealthy', message: `${name} is unhealthy: checks down: ${down}` }
+      : { title: 'Uplink lost', message: `${name} is down: checks down: ${down}` };
   }
 }

@@ -35,10 +35,12 @@ export interface AgentProcess {
 export async function spawnAgent(
   configYaml: (dir: string) => string,
   env: NodeJS.ProcessEnv = {},
+  /** `dir` of an agent that stopped: this one starts on its data (a restart). */
+  reuse?: { dir: string },
 ): Promise<AgentProcess> {
   if (!existsSync(CLI))
     throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  const dir = await makeTempDir('agent');
+  const dir = reuse?.dir ?? (await makeTempDir('agent'));
   const configFile = join(dir, 'config.yaml');
   await writeFile(configFile, configYaml(dir));
   const child = spawn(LAUNCHER, ['run', '--config', configFile], {

@@ -35,6 +35,9 @@ const section = z
   .strictObject({
     down_after: duration('5m').prefault('5m'),
     cooldown: duration('30m').prefault('30m'),
+    // Issue #14: a container is up again only once it stays up; a crash loop is one outage.
+    stable_after: duration('2m').prefault('2m'),
+    removed_grace: duration('1h').prefault('1h'),
     reconcile_every: duration('60s').prefault('60s'),
     poll_every: duration('30s').prefault('30s'),
     timeout: duration('15s').prefault('15s'),

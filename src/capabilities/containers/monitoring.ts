@@ -35,6 +35,9 @@ export class ContainerMonitoring {
       log: ctx.log.child({ component: 'containers' }),
       downAfterMs: config.containers.down_after,
       cooldownMs: config.containers.cooldown,
+      stableAfterMs: config.containers.stable_after,
+      removedGraceMs: config.containers.removed_grace,
+      incidents: ctx.incidents,
       onEvent: (e) => bus.emit('event', e),
       // The tracker publishes only changes and keeps every view: the states are its own,
       // not copied into the StatePublisher (one JSON string per container otherwise).
@@ -54,6 +57,7 @@ export class ContainerMonitoring {
         }
       },
     });
+    closeUnwatched(ctx);
     const tracker = this.tracker;
     states.addSource(function* () {
       for (const [host, key, view] of tracker.publishedViews()) {
@@ -104,5 +108,22 @@ export class ContainerMonitoring {
 
   stop(): void {
     this.tracker.stop();
+  }
+}
+
+/**
+ * Incidents left open by an earlier run for hosts the config no longer watches: nothing
+ * would ever close them (nor clear the critical-down sensor), so they close now.
+ */
+function closeUnwatched(ctx: CapabilityContext): void {
+  const watched = new Set(ctx.config.hosts.filter((h) => h.engine).map((h) => h.id));
+  for (const i of [...ctx.incidents.list('container'), ...ctx.incidents.list('host')]) {
+    const host = i.subject.split('/')[0]!;
+    if (watched.has(host)) continue;
+    ctx.incidents.close(i.subject);
+    ctx.log.info(
+      { subject: i.subject, incident: i.id },
+      'incident closed: its host is no longer watched',
+    );
   }
 }

@@ -13,12 +13,17 @@ export const watchdogModule: CapabilityModule = {
   events: ['watchdog_unhealthy', 'watchdog_recovered', 'uplink_lost', 'uplink_restored'],
   create(ctx) {
     const section = ctx.config.watchdog;
-    if (!section) return undefined;
+    if (!section) {
+      // Turned off with an outage open: nothing would ever close it.
+      for (const i of ctx.incidents.list('watchdog')) ctx.incidents.close(i.subject);
+      return undefined;
+    }
     const watchdog = watchdogFromConfig(section, {
       states: ctx.states,
       stateTopic: topics.watchdog(ctx.root),
       record: (e) => ctx.bus.emit('event', e),
       uplinkChanged: (up) => ctx.bus.emit('uplink', { up }),
+      incidents: ctx.incidents,
       clock: ctx.clock,
       log: ctx.log,
     });

@@ -7,6 +7,7 @@ import { watchdogChecks, type WatchdogCheck } from '../../collectors/watchdog/ch
 import { WatchdogDevice } from '../../collectors/watchdog/device.js';
 import type { ProbeResult } from '../../collectors/watchdog/probes.js';
 import type { WatchdogConfig } from '../../config/schema.js';
+import { incidentRef, type Incidents } from '../../state/incidents.js';
 import { WatchdogTracker, type CheckOutcome, type WatchdogVerdict } from '../../state/watchdog.js';
 
 /** The state on `<base>/<node>/watchdog` (retained JSON; fields per discovery WATCHDOG_FIELDS). */
@@ -33,6 +34,11 @@ export interface WatchdogOptions {
   record(event: NewEvent): void;
   /** The uplink verdict changed: false pauses the uplink, true resumes it. */
   uplinkChanged?(up: boolean): void;
+  /**
+   * Open incidents: each verdict change opens or closes one (`watchdog`, `uplink`), and a
+   * restarted agent does not announce again an outage it already announced.
+   */
+  incidents?: Incidents;
   clock?: Clock;
   log: Logger;
 }
@@ -56,12 +62,17 @@ export class Watchdog implements Component {
   #petting = false;
   #lastPet: string | null = null;
   #rounds = 0;
+  #tellUplink: boolean;
 
   constructor(opts: WatchdogOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.log.child({ component: 'watchdog' });
-    this.#tracker = new WatchdogTracker(opts.checks);
+    const open = (subject: string) => opts.incidents?.get(subject)?.since;
+    const restored = { unhealthySince: open('watchdog'), uplinkLostSince: open('uplink') };
+    this.#tracker = new WatchdogTracker(opts.checks, restored);
+    // An uplink lost before a restart: the bridge starts running and must hear it again.
+    this.#tellUplink = restored.uplinkLostSince !== undefined;
   }
 
   async start(): Promise<void> {
@@ -137,17 +148,33 @@ export class Watchdog implements Component {
     const outcomes = await Promise.all(this.#o.checks.map((c) => this.#runCheck(c)));
     if (!this.#running) return;
     const { verdict, events } = this.#tracker.apply(outcomes, this.#clock.now());
-    for (const e of events) {
-      this.#log.warn({ type: e.type, data: e.data }, 'watchdog transition');
-      this.#o.record(e);
+    for (const e of events) this.#o.record(this.#withIncident(e));
+    if (this.#tellUplink || events.some((e) => e.subject === 'uplink')) {
+      this.#o.uplinkChanged?.(verdict.uplink);
     }
-    if (events.some((e) => e.subject === 'uplink')) this.#o.uplinkChanged?.(verdict.uplink);
+    this.#tellUplink = false;
     await this.#pet(verdict.healthy);
     this.#rounds++;
     const state: WatchdogState = { ...verdict, petting: this.#petting, last_pet: this.#lastPet };
     this.#o.states.set(this.#o.stateTopic, state).catch((err: unknown) => {
       this.#log.warn({ err: errorMessage(err) }, 'watchdog state not published');
     });
+  }
+
+  /** A verdict change opens (down) or closes (up) the incident of its subject. */
+  #withIncident(e: NewEvent): NewEvent {
+    const book = this.#o.incidents;
+    if (!book) return e;
+    const at = typeof e.ts === 'number' ? e.ts : this.#clock.now();
+    const up = e.severity === 'info';
+    const incident = up
+      ? book.close(e.subject)
+      : book.raise(e.subject, 'verdict', e.severity, at, { kind: 'watchdog' }).incident;
+    if (!incident) return e;
+    return {
+      ...e,
+      data: { ...e.data, incident: incidentRef(incident, at, up ? 'closed' : 'open') },
+    };
   }
 
   async #runCheck(c: WatchdogCheck): Promise<CheckOutcome> {

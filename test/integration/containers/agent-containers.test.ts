@@ -37,7 +37,7 @@ hosts:
 # No cooldown: on a loaded machine a container can sit in "created" past down_after, which
 # alerts (a critical container that is not running is down) and would hold the alert this
 # test waits for behind a cooldown.
-containers: { down_after: 1s, cooldown: 0s, reconcile_every: 1s }
+containers: { down_after: 1s, cooldown: 0s, stable_after: 1s, reconcile_every: 1s }
 `,
     );
     await agent.running(20_000);

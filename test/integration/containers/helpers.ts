@@ -19,7 +19,9 @@ export class EngineActions {
       cmd?: string[];
       labels?: Record<string, string>;
       healthcheck?: { test: string[]; intervalMs: number; retries: number };
-      restart?: { name: 'on-failure'; max: number };
+      restart?: { name: 'on-failure' | 'always'; max: number };
+      /** Host paths mounted in the container, as `host:container`. */
+      binds?: string[];
       start?: boolean;
     } = {},
   ): Promise<string> {
@@ -41,6 +43,7 @@ export class EngineActions {
       StopTimeout: 1,
       HostConfig: {
         NetworkMode: 'none',
+        ...(opts.binds ? { Binds: opts.binds } : {}),
         ...(opts.restart
           ? { RestartPolicy: { Name: opts.restart.name, MaximumRetryCount: opts.restart.max } }
           : {}),

@@ -25,6 +25,7 @@ import type {
   PublishOptions,
 } from '../../../src/mqtt/types.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import type { Incidents } from '../../../src/state/incidents.js';
 
 export const ROOT: TopicRoot = { base: 'outpost', node: 'n1' };
 
@@ -118,6 +119,7 @@ export async function build(opts: {
   exec?: RecordingExecutor;
   wire?: Wire;
   executors?: Executor[];
+  incidents?: Incidents;
 }): Promise<Built> {
   const config = configWith(opts.dir, opts.config);
   const wire = opts.wire ?? new Wire();
@@ -134,6 +136,7 @@ export async function build(opts: {
     executors: opts.executors ?? [exec],
     store,
     random: () => 0.5,
+    ...(opts.incidents ? { incidents: opts.incidents } : {}),
   });
   return { rem, wire, events, exec, store, config };
 }
@@ -168,8 +171,9 @@ export function remediationSession(tmpPrefix: string, startMs: number) {
     start: async (
       config: Record<string, unknown> = {},
       store: ActionStore = new MemoryActionStore(),
+      incidents?: Incidents,
     ): Promise<Built> => {
-      const b = await build({ dir: s.dir, clock: s.clock, config, store });
+      const b = await build({ dir: s.dir, clock: s.clock, config, store, incidents });
       s.b = b;
       await b.rem.start();
       return b;

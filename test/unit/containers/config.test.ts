@@ -20,6 +20,8 @@ describe('container configuration', () => {
     expect(config.containers).toEqual({
       down_after: 300_000,
       cooldown: 1_800_000,
+      stable_after: 120_000,
+      removed_grace: 3_600_000,
       reconcile_every: 60_000,
       poll_every: 30_000,
       timeout: 15_000,
@@ -75,7 +77,7 @@ containers: { cooldown: soon }
 
   it('names unknown keys of the new sections', () => {
     expect(problems('containers: { downafter: 5m }\nhttp: { port: 1 }')).toEqual([
-      'containers.downafter: unknown key; expected one of: down_after, cooldown, reconcile_every, poll_every, timeout',
+      'containers.downafter: unknown key; expected one of: down_after, cooldown, stable_after, removed_grace, reconcile_every, poll_every, timeout',
       'http.port: unknown key; expected one of: enabled, listen',
     ]);
   });

@@ -5,7 +5,10 @@ import type {
 } from '../../../src/collectors/containers/types.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { ContainerTracker } from '../../../src/state/container-tracker.js';
+import {
+  ContainerTracker,
+  type ContainerTrackerOptions,
+} from '../../../src/state/container-tracker.js';
 import {
   containerStatePayload,
   hostAvailability,
@@ -14,6 +17,7 @@ import {
   type HostView,
 } from '../../../src/state/container-view.js';
 import type { ContainerEvent } from '../../../src/state/events.js';
+import { Incidents } from '../../../src/state/incidents.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-11-22T00:00:00Z');
@@ -44,8 +48,11 @@ function obs(name: string, over: Partial<ContainerObservation> = {}): ContainerO
 const down = (name: string, over: Partial<ContainerObservation> = {}) =>
   obs(name, { state: 'exited', exitCode: 137, finishedAt: null, uptimeMs: null, ...over });
 
-function setup() {
-  const clock = new ManualClock(T0);
+function setup(
+  over: Partial<ContainerTrackerOptions> = {},
+  clock = new ManualClock(T0),
+  incidents = new Incidents(),
+) {
   const events: ContainerEvent[] = [];
   const containers: [string, string, ContainerView | undefined][] = [];
   const hosts: [string, HostView | undefined][] = [];
@@ -54,9 +61,13 @@ function setup() {
     log: silentLogger(),
     downAfterMs: 5 * MIN,
     cooldownMs: 30 * MIN,
+    stableAfterMs: 2 * MIN,
+    removedGraceMs: 60 * MIN,
+    incidents,
     onEvent: (e) => events.push(e),
     onContainer: (h, k, v) => containers.push([h, k, v]),
     onHost: (h, v) => hosts.push([h, v]),
+    ...over,
   });
   const snapshot = (list: ContainerObservation[], host = 'nas') =>
     tracker.apply({ kind: 'snapshot', host, containers: list, at: clock.now() });
@@ -75,8 +86,28 @@ function setup() {
       ...(message ? { message } : {}),
       at: clock.now(),
     });
-  return { clock, events, containers, hosts, tracker, snapshot, change, hostStatus };
+  const removed = (id: string) =>
+    tracker.apply({
+      kind: 'removed',
+      host: 'nas',
+      id,
+      cause: { action: 'destroy', timeNano: 0, receivedAt: 0 },
+    });
+  return {
+    clock,
+    incidents,
+    events,
+    containers,
+    hosts,
+    tracker,
+    snapshot,
+    change,
+    hostStatus,
+    removed,
+  };
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 const summary = (events: ContainerEvent[]) => events.map((e) => `${e.type} ${e.subject}`);
 
@@ -133,26 +164,200 @@ describe('ContainerTracker', () => {
     expect(events[0]!.data.condition_for_s).toBe(600);
   });
 
-  it('applies the cooldown to a flapping container', () => {
-    const { clock, events, change, snapshot } = setup();
-    snapshot([obs('db')]);
-    for (let i = 0; i < 4; i++) {
-      change(down('db'));
-      clock.advance(6 * MIN);
-      change(obs('db'));
-      clock.advance(1 * MIN);
-    }
-    expect(summary(events)).toEqual(['container_down nas/db', 'container_recovered nas/db']);
-    change(down('db'));
-    clock.advance(30 * MIN);
-    expect(summary(events).slice(2)).toEqual(['container_down nas/db']);
+  it('says in words what happened and names the incident on every event of it', () => {
+    const { clock, events, snapshot, change, incidents } = setup();
+    snapshot([obs('db', { restartCount: 2 })]);
+    change(down('db', { restartCount: 2, finishedAt: iso(T0) }));
+    clock.advance(6 * MIN);
+    expect(events[0]!.data).toMatchObject({
+      title: 'nas/db is down',
+      message: 'nas/db has been down for 5 min: exited (137)',
+      incident: { opened_at: iso(T0 + 5 * MIN), status: 'open', alerts: 1, open_s: 0 },
+    });
+    const id = (events[0]!.data.incident as { id: string }).id;
+    expect(incidents.get('nas/db')).toMatchObject({ id, severity: 'critical', target: 'nas/db' });
+    change(obs('db', { startedAt: iso(clock.now()), restartCount: 3 }));
+    clock.advance(2 * MIN);
+    expect(events[1]!.data).toMatchObject({
+      title: 'nas/db recovered',
+      message: 'nas/db is up again after 8 min: running for 2 min, 1 restart in 8 min',
+      incident: { id, status: 'closed', alerts: 1, open_s: 180 },
+    });
+    expect(incidents.size).toBe(0);
   });
 
-  it('emits container_unhealthy at once and recovery when healthy again', () => {
-    const { events, change, snapshot } = setup();
+  it('a crash loop is one incident: opened after down_after, re-alerted per cooldown, closed once it stays up', () => {
+    const { clock, events, change, snapshot, tracker } = setup();
+    snapshot([obs('db')]);
+    const criticalDown: boolean[] = [];
+    // Exits after 10 s, restarted by the engine 20 s later, for 40 min.
+    for (let i = 0; i < 80; i++) {
+      change(down('db', { exitCode: 1, restartCount: i, finishedAt: iso(clock.now()) }));
+      clock.advance(20_000);
+      change(obs('db', { startedAt: iso(clock.now()), restartCount: i + 1 }));
+      clock.advance(10_000);
+      criticalDown.push(tracker.hostView('nas')!.criticalDown.includes('db'));
+    }
+    expect(summary(events)).toEqual(['container_down nas/db', 'container_down nas/db']);
+    expect(events.map((e) => e.ts)).toEqual([T0 + 5 * MIN, T0 + 35 * MIN]);
+    const [first, again] = events.map((e) => e.data);
+    expect(first!.message).toMatch(
+      /^nas\/db has been down for 5 min: (exited \(1\)|running again for only \d+ s), 10 restarts in 5 min$/,
+    );
+    expect(again).toMatchObject({ repeat: true, title: 'nas/db is still down' });
+    expect(again!.message).toMatch(
+      /^nas\/db is still down after 35 min: .*, 70 restarts in 35 min$/,
+    );
+    expect(again!.incident).toMatchObject({
+      id: (first!.incident as { id: string }).id,
+      alerts: 2,
+      open_s: 30 * 60,
+    });
+    // Critical down from the first alert (the 10th round) on, without a gap.
+    expect(criticalDown.indexOf(true)).toBe(9);
+    expect(criticalDown.slice(9).every(Boolean)).toBe(true);
+    // It stays up: closed after stable_after, not before.
+    clock.advance(110_000 - 10_000);
+    expect(events).toHaveLength(2);
+    clock.advance(10_000);
+    expect(summary(events).at(-1)).toBe('container_recovered nas/db');
+    expect(tracker.hostView('nas')!.criticalDown).toEqual([]);
+  });
+
+  it('sees a crash loop between two polls: a new start each time is not staying up', () => {
+    const { clock, events, snapshot } = setup();
+    snapshot([obs('db')]);
+    for (let i = 1; i <= 12; i++) {
+      clock.advance(30_000);
+      // Every poll finds it running, but started again since the last one.
+      snapshot([obs('db', { startedAt: iso(clock.now() - 5_000), restartCount: i })]);
+    }
+    expect(summary(events)).toEqual(['container_down nas/db']);
+    expect(events[0]!.data.message).toMatch(/running again for only \d+ s, \d+ restarts in 5 min$/);
+  });
+
+  it('a critical container created but never started is not down; once it has run, it is', () => {
+    const { clock, events, snapshot, tracker } = setup();
+    snapshot([obs('db', { state: 'created', startedAt: null, uptimeMs: null })]);
+    clock.advance(60 * MIN);
+    expect(events).toEqual([]);
+    expect(tracker.hostView('nas')!.criticalDown).toEqual([]);
+    // podman reports a stopped container it re-initialised as created, with a start time.
+    snapshot([obs('db', { state: 'created', finishedAt: iso(clock.now()), uptimeMs: null })]);
+    clock.advance(5 * MIN);
+    expect(summary(events)).toEqual(['container_down nas/db']);
+  });
+
+  it('a container removed while down and re-created within the grace: the same incident closes', () => {
+    const { clock, events, snapshot, removed, tracker } = setup();
+    const old = down('web', { id: 'aaaaaaaaaaaa' });
+    snapshot([old]);
+    clock.advance(5 * MIN);
+    removed(old.id);
+    expect(tracker.hostView('nas')!.criticalDown).toEqual(['web']);
+    clock.advance(30 * MIN);
+    const fresh = iso(clock.now());
+    snapshot([obs('web', { id: 'bbbbbbbbbbbb', startedAt: fresh })]);
+    clock.advance(2 * MIN);
+    expect(summary(events)).toEqual(['container_down nas/web', 'container_recovered nas/web']);
+    const ids = events.map((e) => (e.data.incident as { id: string }).id);
+    expect(ids[1]).toBe(ids[0]);
+  });
+
+  it('a container removed while down and not back within the grace: its incident closes', () => {
+    const { clock, events, snapshot, removed, tracker, incidents } = setup();
+    const old = down('web', { id: 'aaaaaaaaaaaa' });
+    snapshot([old]);
+    clock.advance(5 * MIN);
+    removed(old.id);
+    clock.advance(60 * MIN);
+    expect(summary(events)).toEqual(['container_down nas/web', 'container_recovered nas/web']);
+    expect(events[1]!.data).toMatchObject({
+      reason: 'removed',
+      title: 'nas/web was removed',
+      message:
+        'nas/web was removed 1 h ago while down and has not come back: its incident is closed',
+      incident: { status: 'closed' },
+    });
+    expect(tracker.hostView('nas')!.criticalDown).toEqual([]);
+    expect(incidents.size).toBe(0);
+    // Re-created later and running: nothing is open, nothing to say.
+    snapshot([obs('web', { id: 'bbbbbbbbbbbb', startedAt: iso(clock.now()) })]);
+    clock.advance(10 * MIN);
+    expect(events).toHaveLength(2);
+  });
+
+  it('a container that stops being critical closes its incident', () => {
+    const { clock, events, snapshot } = setup();
+    snapshot([down('web')]);
+    clock.advance(5 * MIN);
+    snapshot([down('web', { critical: false })]);
+    expect(summary(events)).toEqual(['container_down nas/web', 'container_recovered nas/web']);
+    expect(events[1]!.data).toMatchObject({ reason: 'not_critical' });
+  });
+
+  it('after a restart, an open incident is neither raised again nor forgotten', () => {
+    const incidents = new Incidents();
+    const clock = new ManualClock(T0);
+    const before = setup({}, clock, incidents);
+    before.snapshot([down('db', { finishedAt: iso(T0) })]);
+    clock.advance(10 * MIN);
+    expect(summary(before.events)).toEqual(['container_down nas/db']);
+    before.tracker.stop();
+    // The agent restarts: a new tracker over the same (persisted) incidents.
+    clock.advance(3 * MIN);
+    const after = setup({}, clock, incidents);
+    expect(after.tracker.hostView('nas')).toBeUndefined();
+    after.hostStatus('ok');
+    expect(after.tracker.hostView('nas')!.criticalDown).toEqual(['db']);
+    after.snapshot([down('db', { finishedAt: iso(T0) })]);
+    clock.advance(20 * MIN);
+    expect(after.events).toEqual([]);
+    // The cooldown counts from the alert before the restart: again at 5 + 30 min.
+    clock.advance(2 * MIN);
+    expect(summary(after.events)).toEqual(['container_down nas/db']);
+    expect(after.events[0]!.ts).toBe(T0 + 35 * MIN);
+    const id = (before.events[0]!.data.incident as { id: string }).id;
+    expect(after.events[0]!.data.incident).toMatchObject({ id, alerts: 2 });
+    after.change(obs('db', { startedAt: iso(clock.now()) }));
+    clock.advance(2 * MIN);
+    expect(after.events.at(-1)!.data.incident).toMatchObject({ id, status: 'closed' });
+  });
+
+  it('after a restart, an open incident of a container that is gone waits out the grace', () => {
+    const incidents = new Incidents();
+    const clock = new ManualClock(T0);
+    const before = setup({}, clock, incidents);
+    before.snapshot([down('db')]);
+    clock.advance(5 * MIN);
+    before.tracker.stop();
+    const after = setup({}, clock, incidents);
+    after.snapshot([obs('web')]);
+    expect(after.tracker.hostView('nas')!.criticalDown).toEqual(['db']);
+    clock.advance(60 * MIN);
+    expect(summary(after.events)).toEqual(['container_recovered nas/db']);
+    expect(after.tracker.hostView('nas')!.criticalDown).toEqual([]);
+  });
+
+  it('after a restart, a host announced unreachable is not announced again', () => {
+    const incidents = new Incidents();
+    const before = setup({}, new ManualClock(T0), incidents);
+    before.hostStatus('unreachable', 'refused');
+    const after = setup({}, new ManualClock(T0 + MIN), incidents);
+    after.hostStatus('unreachable', 'refused');
+    expect(after.events).toEqual([]);
+    after.hostStatus('ok');
+    expect(summary(after.events)).toEqual(['host_reachable nas']);
+  });
+
+  it('emits container_unhealthy at once and recovery when healthy for stable_after', () => {
+    const { clock, events, change, snapshot } = setup();
     snapshot([obs('db', { health: 'healthy' })]);
     change(obs('db', { health: 'unhealthy' }));
     change(obs('db', { health: 'healthy' }));
+    expect(summary(events)).toEqual(['container_unhealthy nas/db']);
+    // Healthy for stable_after: closed.
+    clock.advance(2 * MIN);
     expect(summary(events)).toEqual(['container_unhealthy nas/db', 'container_recovered nas/db']);
     expect(events[0]!.severity).toBe('warning');
   });
@@ -259,7 +464,16 @@ describe('ContainerTracker', () => {
     expect(events[0]!.data).toMatchObject({
       status: 'degraded',
       previous: 'ok',
-      message: 'nas: docker inspect: output is not valid JSON',
+      reason: 'nas: docker inspect: output is not valid JSON',
+      title: 'nas is degraded',
+      message:
+        'outpost cannot see the containers on nas (degraded): nas: docker inspect: output is not valid JSON',
+      incident: { status: 'open', alerts: 1 },
+    });
+    const id = (events[0]!.data.incident as { id: string }).id;
+    expect(events[1]!.data).toMatchObject({
+      title: 'nas is reachable again',
+      incident: { id, status: 'closed' },
     });
     const view = tracker.hostView('nas')!;
     expect(hostAvailability(view)).toBe('online');

@@ -10,11 +10,15 @@ import {
 } from '../../../src/state/hysteresis.js';
 
 const MIN = 60_000;
-const opts: HysteresisOptions = { downAfterMs: 5 * MIN, cooldownMs: 30 * MIN };
+const opts: HysteresisOptions = {
+  downAfterMs: 5 * MIN,
+  cooldownMs: 30 * MIN,
+  stableAfterMs: 2 * MIN,
+};
 
 /** Drives one track through [time, condition] observations, ticking at each deadline. */
-function run(steps: [number, Condition][], until: number): Transition[] {
-  const table = new HysteresisTable<string>(opts);
+function run(steps: [number, Condition][], until: number, o = opts): Transition[] {
+  const table = new HysteresisTable<string>(o);
   const out: Transition[] = [];
   const tickUntil = (t: number) => {
     for (let d = table.nextDeadline(); d !== undefined && d <= t; d = table.nextDeadline()) {
@@ -29,25 +33,26 @@ function run(steps: [number, Condition][], until: number): Transition[] {
   return out;
 }
 
-const types = (ts: Transition[]) => ts.map((t) => `${t.type}@${t.at / MIN}`);
+const types = (ts: Transition[]) =>
+  ts.map((t) => `${t.type}${t.repeat ? ' again' : ''}@${t.at / MIN}`);
 
 describe('hysteresis', () => {
-  it('raises down only after down_after, and recovery at once', () => {
+  it('raises down only after down_after, and recovery once ok has lasted stable_after', () => {
     const ts = run(
       [
         [0, 'ok'],
         [1 * MIN, 'down'],
         [10 * MIN, 'ok'],
       ],
-      60 * MIN,
+      20 * MIN,
     );
-    expect(types(ts)).toEqual(['container_down@6', 'container_recovered@10']);
+    expect(types(ts)).toEqual(['container_down@6', 'container_recovered@12']);
     expect(ts[0]).toMatchObject({ from: 'ok', to: 'down', conditionForMs: 5 * MIN });
     expect(ts[1]).toMatchObject({
       from: 'down',
       to: 'ok',
-      conditionForMs: 0,
-      alertOpenMs: 4 * MIN,
+      conditionForMs: 2 * MIN,
+      alertOpenMs: 6 * MIN,
     });
   });
 
@@ -65,42 +70,49 @@ describe('hysteresis', () => {
     ).toEqual([]);
   });
 
-  it('alerts again only after the cooldown, and then only if still down', () => {
+  it('keeps one alert open while a container comes back for less than stable_after', () => {
     const ts = run(
       [
         [0, 'down'], // alerted at 5
-        [6 * MIN, 'ok'], // recovered at 6
-        [7 * MIN, 'down'], // would be due at 12, held until 35 (5 + 30)
-      ],
-      60 * MIN,
-    );
-    expect(types(ts)).toEqual(['container_down@5', 'container_recovered@6', 'container_down@35']);
-
-    const cleared = run(
-      [
-        [0, 'down'],
-        [6 * MIN, 'ok'],
+        [6 * MIN, 'ok'], // up for one minute only
         [7 * MIN, 'down'],
-        [20 * MIN, 'ok'],
+        [8 * MIN, 'ok'],
+        [9 * MIN, 'down'],
+        [20 * MIN, 'ok'], // stays up: recovered at 22
       ],
       60 * MIN,
     );
-    expect(types(cleared)).toEqual(['container_down@5', 'container_recovered@6']);
+    expect(types(ts)).toEqual(['container_down@5', 'container_recovered@22']);
+    expect(ts[1]!.alertOpenMs).toBe(17 * MIN);
   });
 
-  it('does not hold a down back by the cooldown once the cooldown has passed', () => {
+  it('raises an open alert again every cooldown, saying how long it has lasted', () => {
+    const ts = run([[0, 'down']], 70 * MIN);
+    expect(types(ts)).toEqual([
+      'container_down@5',
+      'container_down again@35',
+      'container_down again@65',
+    ]);
+    expect(ts[1]).toMatchObject({ from: 'down', to: 'down', conditionForMs: 35 * MIN });
+    expect(ts[2]).toMatchObject({ alertOpenMs: 60 * MIN, repeat: true });
+    expect(run([[0, 'down']], 70 * MIN, { ...opts, cooldownMs: 0 }).map((t) => t.at)).toEqual([
+      5 * MIN,
+    ]);
+  });
+
+  it('alerts a new outage after a recovery without waiting for a cooldown', () => {
     const ts = run(
       [
         [0, 'down'],
-        [6 * MIN, 'ok'],
-        [40 * MIN, 'down'],
+        [6 * MIN, 'ok'], // recovered at 8
+        [10 * MIN, 'down'],
       ],
-      60 * MIN,
+      20 * MIN,
     );
-    expect(types(ts)).toEqual(['container_down@5', 'container_recovered@6', 'container_down@45']);
+    expect(types(ts)).toEqual(['container_down@5', 'container_recovered@8', 'container_down@15']);
   });
 
-  it('alerts unhealthy at once and its recovery too', () => {
+  it('alerts unhealthy at once; healthy again closes it after stable_after', () => {
     const ts = run(
       [
         [0, 'ok'],
@@ -109,11 +121,23 @@ describe('hysteresis', () => {
       ],
       60 * MIN,
     );
-    expect(types(ts)).toEqual(['container_unhealthy@2', 'container_recovered@3']);
+    expect(types(ts)).toEqual(['container_unhealthy@2', 'container_recovered@5']);
     expect(ts[1]).toMatchObject({ from: 'unhealthy', to: 'ok' });
   });
 
-  it('escalates unhealthy to down after down_after, without waiting for the cooldown', () => {
+  it('a healthcheck that flips back within stable_after stays one alert', () => {
+    const ts = run(
+      [
+        [0, 'unhealthy'],
+        [1 * MIN, 'ok'],
+        [2 * MIN, 'unhealthy'],
+      ],
+      31 * MIN,
+    );
+    expect(types(ts)).toEqual(['container_unhealthy@0', 'container_unhealthy again@30']);
+  });
+
+  it('escalates unhealthy to down after down_after, as a change of the same alert', () => {
     const ts = run(
       [
         [0, 'unhealthy'],
@@ -121,32 +145,17 @@ describe('hysteresis', () => {
         [20 * MIN, 'unhealthy'],
         [21 * MIN, 'ok'],
       ],
-      60 * MIN,
+      25 * MIN,
     );
     expect(types(ts)).toEqual([
       'container_unhealthy@0',
       'container_down@6',
       'container_unhealthy@20',
-      'container_recovered@21',
+      'container_recovered@23',
     ]);
     expect(ts[1]).toMatchObject({ from: 'unhealthy', to: 'down', alertOpenMs: 6 * MIN });
     expect(ts[2]).toMatchObject({ from: 'down', to: 'unhealthy' });
-  });
-
-  it('holds a repeated unhealthy alert for the cooldown', () => {
-    const ts = run(
-      [
-        [0, 'unhealthy'],
-        [1 * MIN, 'ok'],
-        [2 * MIN, 'unhealthy'],
-      ],
-      60 * MIN,
-    );
-    expect(types(ts)).toEqual([
-      'container_unhealthy@0',
-      'container_recovered@1',
-      'container_unhealthy@30',
-    ]);
+    expect(ts[3]).toMatchObject({ alertOpenMs: 23 * MIN });
   });
 
   it('dates a down back to when it started (a container found exited at startup)', () => {
@@ -166,7 +175,7 @@ describe('hysteresis', () => {
     expect(observe(s1.track, 'down', 5 * MIN, opts).transitions).toHaveLength(1);
   });
 
-  it('forgets a key with its pending alert and cooldown', () => {
+  it('forgets a key with its pending alert', () => {
     const table = new HysteresisTable<string>(opts);
     table.observe('a', 'down', 0);
     table.observe('b', 'down', 1 * MIN);
@@ -175,40 +184,22 @@ describe('hysteresis', () => {
     expect(table.nextDeadline()).toBe(6 * MIN);
     expect(table.keys()).toEqual(['b']);
     expect(table.tick(6 * MIN).map(([k, t]) => [k, t.type])).toEqual([['b', 'container_down']]);
-    table.forget('b');
+    expect(table.forget('b')).toMatchObject({ alerted: 'down', alertedAt: 6 * MIN });
     expect(table.size).toBe(0);
-    // back with no memory of its alert: no cooldown, a fresh down_after
+    // back with no memory of its alert: a fresh down_after
     expect(table.observe('b', 'down', 7 * MIN)).toEqual([]);
     expect(table.nextDeadline()).toBe(12 * MIN);
   });
 
-  it('parks an open alert of a removed subject: a re-created one running closes it', () => {
-    const table = new HysteresisTable<string>(opts);
-    table.observe('web', 'down', 0);
-    expect(table.tick(5 * MIN).map(([, t]) => t.type)).toEqual(['container_down']);
-    table.forget('web', 5 * MIN + opts.cooldownMs);
-    expect(table.keys()).toEqual([]);
-    expect(table.observe('web', 'ok', 6 * MIN).map((t) => t.type)).toEqual(['container_recovered']);
-  });
-
-  it('re-created and still down: the same episode, no second container_down', () => {
+  it('resumes a track kept aside: the same alert, closed by its recovery', () => {
     const table = new HysteresisTable<string>(opts);
     table.observe('web', 'down', 0);
     table.tick(5 * MIN);
-    table.forget('web', 5 * MIN + opts.cooldownMs);
-    expect(table.observe('web', 'down', 6 * MIN)).toEqual([]);
-    expect(table.tick(60 * MIN)).toEqual([]);
-    expect(table.get('web')?.alerted).toBe('down');
-  });
-
-  it('lets a parked alert expire, and never parks a pending one', () => {
-    const table = new HysteresisTable<string>(opts);
-    table.observe('web', 'down', 0);
-    table.tick(5 * MIN);
-    table.forget('web', 10 * MIN);
-    expect(table.observe('web', 'ok', 11 * MIN)).toEqual([]);
-    table.observe('db', 'down', 20 * MIN); // pending: down_after not reached
-    table.forget('db', 60 * MIN);
-    expect(table.observe('db', 'ok', 21 * MIN)).toEqual([]);
+    const kept = table.forget('web')!;
+    expect(table.resume('web', kept, 'down', 6 * MIN)).toEqual([]);
+    expect(table.get('web')).toMatchObject({ alerted: 'down', alertedAt: 5 * MIN });
+    expect(table.resume('web', kept, 'ok', 9 * MIN, 6 * MIN).map((t) => t.type)).toEqual([
+      'container_recovered',
+    ]);
   });
 });

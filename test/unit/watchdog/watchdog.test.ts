@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../../src/collectors/watchdog/probes.js';
 import { Watchdog, type WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
 import type { WatchdogCheck } from '../../../src/collectors/watchdog/checks.js';
+import { Incidents } from '../../../src/state/incidents.js';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { silentLogger } from '../../../src/core/logger.js';
@@ -52,8 +53,12 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(checks: FakeCheck[], devicePath?: string) {
-  const clock = new ManualClock(T0);
+async function setup(
+  checks: FakeCheck[],
+  devicePath?: string,
+  incidents?: Incidents,
+  clock = new ManualClock(T0),
+) {
   const events: NewEvent[] = [];
   const states: WatchdogState[] = [];
   const uplink: boolean[] = [];
@@ -71,6 +76,7 @@ async function setup(checks: FakeCheck[], devicePath?: string) {
     stateTopic: TOPIC,
     record: (e) => events.push(e),
     uplinkChanged: (up) => uplink.push(up),
+    ...(incidents ? { incidents } : {}),
     clock,
     log: silentLogger(),
   });
@@ -157,14 +163,23 @@ describe('Watchdog', () => {
         severity: 'critical',
         subject: 'watchdog',
         ts: T0 + 2 * INTERVAL,
-        data: { down: ['sshd'], checks: { sshd: { message: 'ECONNREFUSED', failures: 2 } } },
+        data: {
+          down: ['sshd'],
+          checks: { sshd: { message: 'ECONNREFUSED', failures: 2 } },
+          title: 'Site unhealthy',
+          message: 'The site is unhealthy: checks down: sshd (ECONNREFUSED)',
+        },
       },
       {
         type: 'watchdog_recovered',
         severity: 'info',
         subject: 'watchdog',
         ts: T0 + 6 * INTERVAL,
-        data: { down_for_s: 120 },
+        data: {
+          down_for_s: 120,
+          title: 'Site healthy again',
+          message: 'The site is up again after 2 min: every local check passes',
+        },
       },
     ]);
   });
@@ -196,7 +211,37 @@ describe('Watchdog', () => {
     expect(events[0]!.data).toEqual({
       down: ['gateway'],
       checks: { gateway: { message: 'ECONNREFUSED', failures: 1 } },
+      title: 'Uplink lost',
+      message: 'The uplink is down: checks down: gateway (ECONNREFUSED)',
     });
+  });
+
+  it('an outage is one incident, which a restart of the agent neither raises again nor forgets', async () => {
+    const incidents = new Incidents();
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    const gateway = new FakeCheck('gateway', 'uplink', 1);
+    sshd.up = false;
+    gateway.up = false;
+    const first = await setup([sshd, gateway], undefined, incidents);
+    await first.next();
+    expect(first.events.map((e) => e.type)).toEqual(['watchdog_unhealthy', 'uplink_lost']);
+    const id = (first.events[0]!.data!.incident as { id: string }).id;
+    expect(first.events[0]!.data!.incident).toMatchObject({ status: 'open', alerts: 1 });
+    await first.wd.stop();
+    // Restarted, still down: no new alert; the uplink hears again that it is down.
+    const again = await setup([sshd, gateway], undefined, incidents, first.clock);
+    await again.next();
+    expect(again.events).toEqual([]);
+    expect(again.uplink).toEqual([false]);
+    sshd.up = true;
+    await again.next();
+    expect(again.events.map((e) => e.type)).toEqual(['watchdog_recovered']);
+    // Down since the first run's first round, three intervals ago, restart included.
+    expect(again.events[0]!.data).toMatchObject({
+      down_for_s: 90,
+      incident: { id, status: 'closed' },
+    });
+    expect(incidents.list().map((i) => i.subject)).toEqual(['uplink']);
   });
 
   it('is healthy with no local checks and has the uplink up with no uplink checks', async () => {
