@@ -68,7 +68,7 @@ describe.skipIf(noMount)('the agent on a full disk', () => {
     agent = await spawnAgent(
       () => `node: { id: edge }
 data_dir: ${data}
-broker: { listen: "${LOOPBACK}:${port}" }
+broker: { listen: "${LOOPBACK}:${port}", users: [{ username: ops, password: ops-secret }] }
 mqtt: { reconnect_min: 100ms, reconnect_max: 500ms }
 store: { spill: { max_events: ${CYCLES} } }
 watchdog:
@@ -80,7 +80,7 @@ policy:
 `,
     );
     await agent.running();
-    client = await observer(url, { clientId: 'watcher' });
+    client = await observer(url, { clientId: 'watcher', username: 'ops', password: 'ops-secret' });
     seen = new Collector(client);
     for (const t of [
       AVAILABILITY,

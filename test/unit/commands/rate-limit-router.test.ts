@@ -10,7 +10,11 @@ import { remediationSession, ROOT } from './harness.js';
 const START = Date.parse('2026-01-01T00:00:00Z');
 const limited = {
   policy: [{ action: 'ack', target: '*', decision: 'allow' }],
-  remediation: { rate_limit: { client: { rate: '6/m', burst: 3 }, quiet: '5s' } },
+  remediation: {
+    // The flood is anonymous, and what passes the limiter is run: the limit is the point.
+    anonymous_commands: true,
+    rate_limit: { client: { rate: '6/m', burst: 3 }, quiet: '5s' },
+  },
 };
 const anon = { sender: 'anonymous', clientId: 'flood-1' };
 

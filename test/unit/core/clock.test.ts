@@ -58,8 +58,9 @@ describe('chainedTimeout (real timers, a tiny maximum delay)', () => {
     );
     await sleep(TOTAL + 100);
     expect(fired).toBe(1);
-    // Node's timers count whole milliseconds of loop time: up to 1 ms early, like setTimeout.
-    expect(firedAfter).toBeGreaterThanOrEqual(TOTAL - 1);
+    // Node arms each timer from the event loop's cached time, which a busy iteration leaves
+    // a few ms behind the clock: a chain may end up to a link early, never at once.
+    expect(firedAfter).toBeGreaterThanOrEqual(TOTAL - MAX);
     expect(delays.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...delays)).toBeLessThanOrEqual(MAX);
     expect(warnings).toEqual([]);
