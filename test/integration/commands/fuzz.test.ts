@@ -18,6 +18,7 @@ const RUNS = 10_000;
 const BATCH = 500;
 const SEED = Number(process.env.OUTPOST_FUZZ_SEED ?? 20_260_101);
 const REPLIES = 'fuzz/replies';
+const PROBE_REPLIES = 'fuzz/probe';
 const ERROR_CODES: CommandErrorCode[] = [
   'bad_json',
   'too_large',
@@ -46,7 +47,9 @@ describe('fuzzed commands over a real broker', () => {
   beforeAll(async () => {
     broker = await startMosquitto({ listeners: ['anonymous'] });
     dir = await makeTempDir('fuzz');
-    agent = link({ url: broker.url, protocol: '5', queueLimit: 50_000 });
+    // A long keepalive: on a loaded machine a 5 s one can drop the link mid-storm, and a
+    // clean session misses what is published while it is away.
+    agent = link({ url: broker.url, protocol: '5', queueLimit: 50_000, keepaliveS: 120 });
     await agent.start();
     const config = configWith(dir, {
       policy: [{ action: '*', target: '*', decision: 'allow' }],
@@ -71,6 +74,21 @@ describe('fuzzed commands over a real broker', () => {
       answers.set(i, [...(answers.get(i) ?? []), JSON.parse(payload.toString('utf8')) as Answer]);
     });
     await client.subscribeAsync(REPLIES, { qos: 1 });
+    // The router's subscription reaches mosquitto on the agent's own connection: publish a
+    // probe (answered on a topic of its own) until it is answered, so no fuzzed message goes
+    // out before anyone listens.
+    let probed = false;
+    client.on('message', (topic) => (probed ||= topic === PROBE_REPLIES));
+    await client.subscribeAsync(PROBE_REPLIES, { qos: 1 });
+    const deadline = Date.now() + 30_000;
+    while (!probed) {
+      if (Date.now() > deadline) throw new Error('the router never answered a probe');
+      await client.publishAsync('outpost/n1/cmd/ack', '{', {
+        qos: 1,
+        properties: { responseTopic: PROBE_REPLIES },
+      });
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }, 60_000);
 
   afterAll(async () => {
