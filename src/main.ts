@@ -43,7 +43,8 @@ import { INCIDENTS_FILE, Incidents, incidentsFileSchema } from './state/incident
 import type { EventStore } from './store/event-store.js';
 import { EventSpill } from './store/spill.js';
 import { diagnoseDir } from './store/sqlite-failure.js';
-import { SqliteEventStore } from './store/sqlite-store.js';
+import { openOrReopen } from './store/reopening-store.js';
+import { EVENTS_DB_FILE, SqliteEventStore } from './store/sqlite-store.js';
 import { ulidGenerator } from './store/ulid.js';
 
 /**
@@ -294,17 +295,26 @@ async function startSinks(
   }
 }
 
-/** The event store; without one (it cannot be opened) the agent still runs, and says so. */
+/**
+ * The event store. One that cannot open for a reason that can pass (a full disk) is
+ * retried until it opens, its events held by the spill meanwhile (reopening-store.ts);
+ * without one (any other failure) the agent still runs, and says so.
+ */
 function openStore(config: Config, log: Logger): EventStore | undefined {
-  try {
-    return SqliteEventStore.open({
+  const storeLog = log.child({ component: 'event-store' });
+  const open = () =>
+    SqliteEventStore.open({
       dataDir: config.data_dir,
       node: config.node.id,
       maxBytes: config.store.max_bytes,
       maxAge: config.store.max_age,
       retention: config.store.retention,
-      log: log.child({ component: 'event-store' }),
+      log: storeLog,
     });
+  try {
+    const path = join(config.data_dir, EVENTS_DB_FILE);
+    const { max_bytes: maxBytes } = config.store;
+    return openOrReopen({ open, path, maxBytes, clock: systemClock, log: storeLog });
   } catch (err) {
     log.error({ err: errorMessage(err) }, 'event store unavailable: events are only logged');
     return undefined;

@@ -30,6 +30,7 @@ const ROOT = { base: 'outpost', node: 'edge' };
 const AVAILABILITY = topics.availability(ROOT);
 const WATCHDOG = topics.watchdog(ROOT);
 const RESULT = topics.commandResult(ROOT, 'maintenance');
+const EVENTS = topics.events(ROOT);
 const AGENT_CLIENT = 'outpost-edge';
 /** Down / up cycles while the disk is full: one critical and one info event each. */
 const CYCLES = 4;
@@ -46,6 +47,18 @@ function fill(dir: string): string {
     }
     if (i > 10_000) throw new Error(`${dir} never filled up`);
   }
+}
+
+/** The stored events, oldest first, as `outpost events --json` prints them. */
+async function storedEvents(agent: AgentProcess): Promise<WireEvent[]> {
+  const out: string[] = [];
+  const code = await main(['events', '--since', '1h', '--json', '--config', agent.configFile], {
+    out: (l) => out.push(l),
+    err: (l) => out.push(l),
+    env: {},
+  });
+  if (code !== 0) throw new Error(`outpost events failed: ${out.join('\n')}`);
+  return out.map((l) => JSON.parse(l) as WireEvent);
 }
 
 describe.skipIf(noMount)('the agent on a full disk', () => {
@@ -121,17 +134,7 @@ policy:
     return answer().at(-1)!;
   }
 
-  /** The stored events, oldest first, as `outpost events --json` prints them. */
-  async function stored(): Promise<WireEvent[]> {
-    const out: string[] = [];
-    const code = await main(['events', '--since', '1h', '--json', '--config', agent.configFile], {
-      out: (l) => out.push(l),
-      err: (l) => out.push(l),
-      env: {},
-    });
-    if (code !== 0) throw new Error(`outpost events failed: ${out.join('\n')}`);
-    return out.map((l) => JSON.parse(l) as WireEvent);
-  }
+  const stored = () => storedEvents(agent);
 
   it('stays connected and answering, holds its events, and writes them once space is freed', async () => {
     const before = new Set((await stored()).map((e) => e.id));
@@ -210,17 +213,23 @@ describe.skipIf(noMount)('the agent started on a disk that is already full', () 
     if (dir) await removeTempDir(dir); // unmounts the tmpfs first
   });
 
-  it('runs on memory alone: online, answering storage_full', async () => {
+  it('runs on memory alone, answers storage_full, and stores its events once there is room', async () => {
     dir = await makeTempDir('agent-full-at-start');
     const data = join(dir, 'data');
     mkdirSync(data);
     await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', data]);
-    fill(data);
+    const flag = join(dir, 'up');
+    writeFileSync(flag, '');
+    const filler = fill(data);
     const port = await getFreePort();
     agent = await spawnAgent(
       () => `node: { id: edge }
 data_dir: ${data}
 broker: { listen: "${LOOPBACK}:${port}" }
+watchdog:
+  interval: 100ms
+  checks:
+    - { id: flag, command: [test, -e, ${flag}], fail_after: 1, timeout: 2s }
 policy:
   - { action: maintenance, decision: allow }
 `,
@@ -229,10 +238,13 @@ policy:
     expect(agent.output()).toContain(
       'broker store cannot be opened: sessions and retained messages kept in memory only',
     );
+    expect(agent.output()).toContain('event store cannot open: holding events in memory');
     client = await observer(`mqtt://${LOOPBACK}:${port}`);
     const seen = new Collector(client);
     await seen.subscribe(AVAILABILITY);
     await seen.subscribe(RESULT);
+    await seen.subscribe(WATCHDOG);
+    await seen.subscribe(EVENTS);
     await seen.waitFor(() => seen.last(AVAILABILITY) === 'online', 'the agent online');
     await client.publishAsync(
       topics.command(ROOT, 'maintenance'),
@@ -245,6 +257,45 @@ policy:
       id: 's1',
       error: { code: 'storage_full', retryable: true },
     });
+
+    // Events raised before the store could ever open: a check going down and back up.
+    const healthy = () =>
+      (JSON.parse(seen.last(WATCHDOG) ?? '{}') as Partial<WatchdogState>).healthy;
+    await seen.waitFor(() => healthy() === true, 'a healthy watchdog');
+    rmSync(flag);
+    await seen.waitFor(() => healthy() === false, 'the check down');
+    writeFileSync(flag, '');
+    await seen.waitFor(() => healthy() === true, 'the check up');
+    expect(agent.output()).not.toContain('event store opened');
+
+    rmSync(filler);
+    await seen.waitFor(
+      () => agent!.output().includes('event store opened'),
+      'the event store opened',
+      60_000,
+    );
+    const all = await pollUntil(
+      () => storedEvents(agent!),
+      (es) => es.some((e) => e.type === 'watchdog_recovered'),
+      'the held events written',
+      60_000,
+    );
+    const watched = all.filter((e) => e.type.startsWith('watchdog_'));
+    expect(watched.map((e) => e.type)).toEqual(['watchdog_unhealthy', 'watchdog_recovered']);
+    // With the time each happened, not the time it was written.
+    const ts = all.map((e) => Date.parse(e.ts));
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    // The sinks read the store from then on: the local event stream publishes them.
+    await seen.waitFor(
+      () =>
+        seen.messages
+          .filter((m) => m.topic === EVENTS)
+          .some((m) => (JSON.parse(m.payload) as WireEvent).id === watched[1]!.id),
+      'the held events on the event stream',
+      30_000,
+    );
+    expect(agent.output()).not.toContain('events are only logged');
     expect(agent.child.exitCode).toBeNull();
-  }, 60_000);
+    expect(agent.child.signalCode).toBeNull();
+  }, 120_000);
 });
