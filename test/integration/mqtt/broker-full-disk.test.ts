@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/config/load.js';
 import { aclRules } from '../../../src/mqtt/acl.js';
@@ -9,9 +6,9 @@ import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
 import { skipWithout } from '../../helpers/capability.js';
 import { eventually } from '../../helpers/eventually.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, fillDisk, makeTmpfsDir } from '../../helpers/mounts.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { removeTempDir } from '../../helpers/tmp.js';
 
 /**
  * The embedded broker with its data dir on a real full disk (a small tmpfs): LevelDB (the
@@ -19,21 +16,7 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
  * and says why, without, except in CI, where it fails instead.
  */
 
-const run = promisify(execFile);
 const noMount = skipWithout('a tmpfs mount (embedded broker on a full disk)', await cannotMount());
-
-function fill(dir: string): string {
-  const filler = join(dir, 'filler');
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let i = 0; ; i++) {
-    try {
-      writeFileSync(filler, chunk, { flag: 'a' });
-    } catch {
-      return filler;
-    }
-    if (i > 10_000) throw new Error(`${dir} never filled up`);
-  }
-}
 
 describe.skipIf(noMount)('embedded broker on a full disk', () => {
   const brokers: EmbeddedBroker[] = [];
@@ -71,8 +54,7 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
   };
 
   it('keeps its clients connected, and what it writes after the disk recovers survives a restart', async () => {
-    dir = await makeTempDir('broker-full');
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]);
+    dir = await makeTmpfsDir('broker-full', '3m');
     const first = await start(dir);
     // A persistent session at QoS 1: its subscriptions and offline queue are LevelDB writes.
     const persistent = await connect(first.url, { clientId: 'persist', clean: false });
@@ -81,7 +63,7 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
     let closes = 0;
     publisher.on('close', () => closes++);
 
-    const filler = fill(dir);
+    const filler = fillDisk(dir);
     for (let i = 0; i < 20; i++) {
       await publisher.publishAsync('site/a', `m${i}`, { qos: 1, retain: i % 2 === 0 });
     }
