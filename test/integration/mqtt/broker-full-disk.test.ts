@@ -1,11 +1,9 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { aclRules } from '../../../src/mqtt/acl.js';
-import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import type { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
 import { skipWithout } from '../../helpers/capability.js';
+import { startEmbeddedBroker } from '../../helpers/embedded-broker.js';
 import { eventually } from '../../helpers/eventually.js';
-import { memoryLogger } from '../../helpers/memory-logger.js';
 import { cannotMount, fillDisk, makeTmpfsDir } from '../../helpers/mounts.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
 import { removeTempDir } from '../../helpers/tmp.js';
@@ -30,22 +28,12 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
   });
 
   const start = async (dataDir: string) => {
-    const { config } = parseConfig(
-      `node: { id: edge }\ndata_dir: ${dataDir}\nbroker: { listen: "127.0.0.1:0" }`,
-      { env: {} },
-    );
-    const { log, lines } = memoryLogger();
-    const broker = new EmbeddedBroker({
-      config: config.broker,
-      dataDir: config.data_dir,
-      acl: aclRules('outpost', 'edge', 'homeassistant'),
-      availabilityTopic: 'outpost/edge/availability',
-      agentClientId: 'outpost-edge',
-      log,
+    const started = await startEmbeddedBroker({
+      dataDir,
+      yaml: 'broker: { listen: "127.0.0.1:0" }',
     });
-    await broker.start();
-    brokers.push(broker);
-    return { broker, lines, url: `mqtt://127.0.0.1:${broker.port}` };
+    brokers.push(started.broker);
+    return started;
   };
   const connect = async (url: string, opts: Parameters<typeof observer>[1] = {}) => {
     const c = await observer(url, opts);
