@@ -9,7 +9,7 @@ import { startDockerd, type ContainerEngine } from '../../helpers/container-engi
 import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
-import { readAudit } from './audit-file.js';
+import { readAudit } from '../../helpers/audit-file.js';
 import { CommandClient } from './client.js';
 
 const ROOT: TopicRoot = { base: 'outpost', node: 'edge' };

@@ -6,7 +6,7 @@ import { startDockerd, type ContainerEngine } from '../../helpers/container-engi
 import { Collector, observer, retained, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
-import { readAudit } from './audit-file.js';
+import { readAudit } from '../../helpers/audit-file.js';
 
 /**
  * The human in the loop from Home Assistant, end to end through the agent process, its

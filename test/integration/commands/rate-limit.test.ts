@@ -6,7 +6,7 @@ import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
 import { Collector, observer } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
-import { readAudit } from './audit-file.js';
+import { readAudit } from '../../helpers/audit-file.js';
 
 const ACK = 'outpost/edge/cmd/ack';
 const FLOOD = 2_000;
