@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
@@ -11,7 +9,7 @@ import type { WireEvent } from '../../../src/core/events.js';
 import { topics } from '../../../src/core/topics.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { skipWithout } from '../../helpers/capability.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, mountTmpfs } from '../../helpers/mounts.js';
 import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { getFreePort, LOOPBACK } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -23,7 +21,6 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
  * Needs root; skipped, and says why, without, except in CI, where it fails instead.
  */
 
-const run = promisify(execFile);
 const noMount = skipWithout('a tmpfs mount (the agent on a full disk)', await cannotMount());
 
 const ROOT = { base: 'outpost', node: 'edge' };
@@ -72,8 +69,7 @@ describe.skipIf(noMount)('the agent on a full disk', () => {
   beforeAll(async () => {
     dir = await makeTempDir('agent-full-disk');
     const data = join(dir, 'data');
-    mkdirSync(data);
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', data]);
+    await mountTmpfs(data, '4m');
     flag = join(dir, 'up');
     writeFileSync(flag, '');
     const port = await getFreePort();
@@ -216,8 +212,7 @@ describe.skipIf(noMount)('the agent started on a disk that is already full', () 
   it('runs on memory alone, answers storage_full, and stores its events once there is room', async () => {
     dir = await makeTempDir('agent-full-at-start');
     const data = join(dir, 'data');
-    mkdirSync(data);
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', data]);
+    await mountTmpfs(data, '1m');
     const flag = join(dir, 'up');
     writeFileSync(flag, '');
     const filler = fill(data);

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { skipWithout } from '../../helpers/capability.js';
 import { eventually } from '../../helpers/eventually.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, makeTmpfsDir, remount } from '../../helpers/mounts.js';
 import { getFreePort } from '../../helpers/ports.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { removeTempDir } from '../../helpers/tmp.js';
 
 /**
  * A data dir on a read-only file system at start-up (issue 13 point 7): the agent does not
@@ -14,7 +12,6 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
  * skipped, and says why, without, except in CI, where it fails instead.
  */
 
-const run = promisify(execFile);
 const noMount = skipWithout('a tmpfs mount (read-only data dir)', await cannotMount());
 
 interface LogLine {
@@ -33,9 +30,8 @@ describe.skipIf(noMount)('the agent on a read-only data dir', () => {
   });
 
   it('exits with one line naming the path and the reason', async () => {
-    dir = await makeTempDir('readonly-data');
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-    await run('mount', ['-o', 'remount,ro', dir]);
+    dir = await makeTmpfsDir('readonly-data', '1m');
+    await remount(dir, 'ro');
     const port = await getFreePort();
     const dataDir = dir;
     agent = await spawnAgent(

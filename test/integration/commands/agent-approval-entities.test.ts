@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,20 +9,10 @@ import { startDockerd, type ContainerEngine } from '../../helpers/container-engi
 import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
+import { readAudit } from '../../helpers/audit-file.js';
 import { CommandClient } from './client.js';
 
 const ROOT: TopicRoot = { base: 'outpost', node: 'edge' };
-
-interface AuditLine {
-  kind: string;
-  who: string;
-  outcome: string;
-  action: string;
-  target: string | null;
-  action_id: string | null;
-  message?: string;
-  detail?: Record<string, unknown>;
-}
 
 const CONFIG = 'homeassistant/button/outpost_edge';
 const SELECT = 'homeassistant/select/outpost_edge/remediation_selected/config';
@@ -57,11 +46,7 @@ describe('the agent refuses commands early and offers stable approval entities',
   let url: string;
   let client: CommandClient;
 
-  const audit = async (): Promise<AuditLine[]> =>
-    (await readFile(join(agent.dir, 'data', 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as AuditLine);
+  const audit = () => readAudit(join(agent.dir, 'data'));
 
   beforeAll(async () => {
     engine = await startDockerd();

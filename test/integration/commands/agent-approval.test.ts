@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { startDockerd, type ContainerEngine } from '../../helpers/container-engi
 import { Collector, observer, retained, pollUntil } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
+import { readAudit } from '../../helpers/audit-file.js';
 
 /**
  * The human in the loop from Home Assistant, end to end through the agent process, its
@@ -132,18 +132,7 @@ remediation: { approvers: [ha, ops] }
     await Promise.all([ha.endAsync(), ops.endAsync(), anon.endAsync()]);
 
     // Every decision on record, each with the identity of its connection.
-    const audit = (await readFile(join(agent.dir, 'data', 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            kind: string;
-            who: string;
-            outcome: string;
-            detail?: { claimed_by?: string };
-          },
-      );
+    const audit = await readAudit(join(agent.dir, 'data'));
     expect(audit.filter((e) => e.kind === 'approval').map((e) => [e.who, e.outcome])).toEqual([
       ['anonymous', 'refused'],
       ['ops', 'refused'],
@@ -178,10 +167,7 @@ remediation: { approvers: [ha, ops] }
       });
     }
     await anon.endAsync();
-    const audit = (await readFile(join(agent.dir, 'data', 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { kind: string; who: string; outcome: string; action: string });
+    const audit = await readAudit(join(agent.dir, 'data'));
     expect(
       audit
         .filter((e) => e.who === 'anonymous' && e.kind === 'decision')

@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../../src/commands/audit.js';
 import type { Answer } from '../../../src/commands/command.js';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
 import { Collector, observer } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
+import { readAudit } from '../../helpers/audit-file.js';
 
 const ACK = 'outpost/edge/cmd/ack';
 const FLOOD = 2_000;
@@ -29,11 +28,7 @@ describe('rate limits on commands (embedded broker, agent process)', () => {
     clients.push(c);
     return c;
   };
-  const audit = async () =>
-    (await readFile(join(agent.dir, 'data', 'audit.jsonl'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as AuditEntry);
+  const audit = () => readAudit(join(agent.dir, 'data'));
   const answersOn = async () => {
     const col = await new Collector(await connect({})).subscribe(`${ACK}/result`);
     return () => col.messages.map((m) => JSON.parse(m.payload) as Answer);

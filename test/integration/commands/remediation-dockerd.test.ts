@@ -9,6 +9,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { topics } from '../../../src/core/topics.js';
 import { SshConnection, sshTarget } from '../../../src/hosts/ssh-connection.js';
 import type { MqttLink } from '../../../src/mqtt/client.js';
+import { readAudit } from '../../helpers/audit-file.js';
 import { startDockerd, type ContainerEngine } from '../../helpers/container-engines.js';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/mosquitto.js';
 import { link, waitUntil } from '../../helpers/mqtt.js';
@@ -16,7 +17,7 @@ import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { unixHttpJson } from '../../helpers/unix-http.js';
 import { EngineActions } from '../containers/helpers.js';
-import { configWith, readAudit, ROOT } from '../../unit/commands/harness.js';
+import { configWith, ROOT } from '../../unit/commands/harness.js';
 import { CommandClient } from './client.js';
 
 const MIN = 60_000;

@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/eventually.js';
 import { ManualClock } from '../../../src/core/clock.js';
@@ -9,7 +7,7 @@ import { Journal, journalSink } from '../../../src/sinks/journal.js';
 import type { SinkRunner } from '../../../src/sinks/sink-runner.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { skipWithout } from '../../helpers/capability.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, mountTmpfs, remount } from '../../helpers/mounts.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';
 import { linesOf } from './helpers.js';
@@ -18,8 +16,6 @@ import { linesOf } from './helpers.js';
  * A real full disk: the journal on a small tmpfs. Needs root; skipped, and says why, without,
  * except in CI, where it fails instead.
  */
-
-const run = promisify(execFile);
 
 const noMount = skipWithout('a tmpfs mount (journal on a full disk)', await cannotMount());
 
@@ -37,8 +33,7 @@ describe.skipIf(noMount)('Journal on a full disk', () => {
   it('fails naming the file, keeps the cursor on disk, and catches up once space is freed', async () => {
     dir = await makeTempDir('journal-full');
     const journalDir = join(dir, 'journal');
-    await run('mkdir', ['-p', journalDir]);
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', journalDir]);
+    await mountTmpfs(journalDir, '64k');
     const T0 = Date.UTC(2026, 0, 1);
     store = SqliteEventStore.open({ dataDir: join(dir, 'data'), node: 'edge' });
     const events = await store.appendMany(
@@ -85,7 +80,7 @@ describe.skipIf(noMount)('Journal on a full disk', () => {
     const onDisk = new Set(parsed(linesOf(file)).map((e) => e.id));
     expect(events.filter((e) => e.seq <= cursor && !onDisk.has(e.id))).toEqual([]);
 
-    await run('mount', ['-o', 'remount,size=2m', journalDir]);
+    await remount(journalDir, 'size=2m');
     clock.advance(1_000);
     await eventually(async () => expect(await store!.cursor('journal')).toBe(events.length));
     const all = linesOf(file);

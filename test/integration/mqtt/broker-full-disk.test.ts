@@ -1,17 +1,12 @@
-import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { aclRules } from '../../../src/mqtt/acl.js';
-import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import type { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
 import { skipWithout } from '../../helpers/capability.js';
+import { startEmbeddedBroker } from '../../helpers/embedded-broker.js';
 import { eventually } from '../../helpers/eventually.js';
-import { memoryLogger } from '../../helpers/memory-logger.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, fillDisk, makeTmpfsDir } from '../../helpers/mounts.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { removeTempDir } from '../../helpers/tmp.js';
 
 /**
  * The embedded broker with its data dir on a real full disk (a small tmpfs): LevelDB (the
@@ -19,21 +14,7 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
  * and says why, without, except in CI, where it fails instead.
  */
 
-const run = promisify(execFile);
 const noMount = skipWithout('a tmpfs mount (embedded broker on a full disk)', await cannotMount());
-
-function fill(dir: string): string {
-  const filler = join(dir, 'filler');
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let i = 0; ; i++) {
-    try {
-      writeFileSync(filler, chunk, { flag: 'a' });
-    } catch {
-      return filler;
-    }
-    if (i > 10_000) throw new Error(`${dir} never filled up`);
-  }
-}
 
 describe.skipIf(noMount)('embedded broker on a full disk', () => {
   const brokers: EmbeddedBroker[] = [];
@@ -47,22 +28,12 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
   });
 
   const start = async (dataDir: string) => {
-    const { config } = parseConfig(
-      `node: { id: edge }\ndata_dir: ${dataDir}\nbroker: { listen: "127.0.0.1:0" }`,
-      { env: {} },
-    );
-    const { log, lines } = memoryLogger();
-    const broker = new EmbeddedBroker({
-      config: config.broker,
-      dataDir: config.data_dir,
-      acl: aclRules('outpost', 'edge', 'homeassistant'),
-      availabilityTopic: 'outpost/edge/availability',
-      agentClientId: 'outpost-edge',
-      log,
+    const started = await startEmbeddedBroker({
+      dataDir,
+      yaml: 'broker: { listen: "127.0.0.1:0" }',
     });
-    await broker.start();
-    brokers.push(broker);
-    return { broker, lines, url: `mqtt://127.0.0.1:${broker.port}` };
+    brokers.push(started.broker);
+    return started;
   };
   const connect = async (url: string, opts: Parameters<typeof observer>[1] = {}) => {
     const c = await observer(url, opts);
@@ -71,8 +42,7 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
   };
 
   it('keeps its clients connected, and what it writes after the disk recovers survives a restart', async () => {
-    dir = await makeTempDir('broker-full');
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', dir]);
+    dir = await makeTmpfsDir('broker-full', '3m');
     const first = await start(dir);
     // A persistent session at QoS 1: its subscriptions and offline queue are LevelDB writes.
     const persistent = await connect(first.url, { clientId: 'persist', clean: false });
@@ -81,7 +51,7 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
     let closes = 0;
     publisher.on('close', () => closes++);
 
-    const filler = fill(dir);
+    const filler = fillDisk(dir);
     for (let i = 0; i < 20; i++) {
       await publisher.publishAsync('site/a', `m${i}`, { qos: 1, retain: i % 2 === 0 });
     }

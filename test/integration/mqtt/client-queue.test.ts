@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { IClientOptions } from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
-import { aclRules } from '../../../src/mqtt/acl.js';
 import type { DroppedClient } from '../../../src/mqtt/client-queues.js';
-import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import { startEmbeddedBroker } from '../../helpers/embedded-broker.js';
 import { eventually } from '../../helpers/eventually.js';
-import { memoryLogger } from '../../helpers/memory-logger.js';
 import { link, observer } from '../../helpers/mqtt.js';
 import { RawSubscriber } from '../../helpers/raw-subscriber.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -26,22 +23,14 @@ afterEach(async () => {
 async function startBroker(brokerYaml: string) {
   const dir = await makeTempDir('client-queue');
   cleanups.push(() => removeTempDir(dir));
-  const yaml = `node: { id: edge }\ndata_dir: ${dir}\nbroker: { listen: "127.0.0.1:0", ${brokerYaml} }\n`;
-  const { config } = parseConfig(yaml, { env: {} });
-  const { log, lines } = memoryLogger();
   const dropped: DroppedClient[] = [];
-  const broker = new EmbeddedBroker({
-    config: config.broker,
-    dataDir: config.data_dir,
-    acl: aclRules('outpost', 'edge', 'homeassistant'),
-    availabilityTopic: 'outpost/edge/availability',
-    agentClientId: 'outpost-edge',
+  const started = await startEmbeddedBroker({
+    dataDir: dir,
+    yaml: `broker: { listen: "127.0.0.1:0", ${brokerYaml} }\n`,
     dropped: (d) => dropped.push(d),
-    log,
   });
-  await broker.start();
-  cleanups.push(() => broker.stop());
-  return { broker, url: `mqtt://127.0.0.1:${broker.port}`, dropped, lines };
+  cleanups.push(() => started.broker.stop());
+  return { ...started, dropped };
 }
 
 async function frozen(port: number, opts: Parameters<typeof RawSubscriber.connect>[1]) {

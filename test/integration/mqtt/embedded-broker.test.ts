@@ -3,11 +3,10 @@ import aedesPersistenceLevel from 'aedes-persistence-level';
 import { Level } from 'level';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/load.js';
 import { silentLogger } from '../../../src/core/logger.js';
-import { aclRules } from '../../../src/mqtt/acl.js';
 import type { MqttLinkOptions } from '../../../src/mqtt/client.js';
-import { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import type { EmbeddedBroker } from '../../../src/mqtt/embedded-broker.js';
+import { startEmbeddedBroker } from '../../helpers/embedded-broker.js';
 import {
   Collector,
   link,
@@ -32,18 +31,9 @@ afterEach(async () => {
 async function startBroker(yaml: string, dataDir?: string) {
   const dir = dataDir ?? (await makeTempDir('embedded'));
   if (!dataDir) dirs.push(dir);
-  const { config } = parseConfig(`node: { id: edge }\ndata_dir: ${dir}\n${yaml}`, { env: {} });
-  const broker = new EmbeddedBroker({
-    config: config.broker,
-    dataDir: config.data_dir,
-    acl: aclRules('outpost', 'edge', 'homeassistant'),
-    availabilityTopic: 'outpost/edge/availability',
-    agentClientId: 'outpost-edge',
-    log: silentLogger(),
-  });
-  await broker.start();
+  const { broker, url } = await startEmbeddedBroker({ dataDir: dir, yaml, log: silentLogger() });
   started.push(broker);
-  return { broker, dir, url: `mqtt://127.0.0.1:${broker.port}` };
+  return { broker, dir, url };
 }
 
 /** The agent's own link to the broker (3.1.1, as the embedded broker speaks). */

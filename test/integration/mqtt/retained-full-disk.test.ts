@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetainedStore } from '../../../src/mqtt/retained-store.js';
 import { skipWithout } from '../../helpers/capability.js';
-import { cannotMount } from '../../helpers/mounts.js';
-import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { cannotMount, fillDisk, makeTmpfsDir } from '../../helpers/mounts.js';
+import { removeTempDir } from '../../helpers/tmp.js';
 
 /**
  * The broker's retained store on a real full disk (a 1 MiB tmpfs): a refused write is held
@@ -14,22 +12,7 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
  * and says why, without, except in CI, where it fails instead.
  */
 
-const run = promisify(execFile);
 const noMount = skipWithout('a tmpfs mount (retained store on a full disk)', await cannotMount());
-
-/** Fills the file system until a write fails; returns the filler's path. */
-function fill(dir: string): string {
-  const filler = join(dir, 'filler');
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let i = 0; ; i++) {
-    try {
-      writeFileSync(filler, chunk, { flag: 'a' });
-    } catch {
-      return filler;
-    }
-    if (i > 10_000) throw new Error(`${dir} never filled up`);
-  }
-}
 
 const text = (m: { topic: string; payload: Buffer }) => [m.topic, m.payload.toString()];
 
@@ -43,12 +26,11 @@ describe.skipIf(noMount)('RetainedStore on a full disk', () => {
   });
 
   it('holds refused messages in memory, serves them in topic order, writes them when it can', async () => {
-    dir = await makeTempDir('retained-full');
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    dir = await makeTmpfsDir('retained-full', '1m');
     const path = join(dir, 'retained.db');
     store = RetainedStore.open(path);
     for (const t of ['a/1', 'a/3', 'a/5']) store.store({ topic: t, payload: `${t} v1` });
-    const filler = fill(dir);
+    const filler = fillDisk(dir);
 
     // Bigger than any free page the file still has: the write must reach the full disk.
     const pad = 'x'.repeat(64 * 1024);

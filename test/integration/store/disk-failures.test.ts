@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { StoreError } from '../../../src/store/event-store.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { skipWithout } from '../../helpers/capability.js';
-import { cannotMount } from '../../helpers/mounts.js';
+import { cannotMount, makeTmpfsDir, remount, type TmpfsSize } from '../../helpers/mounts.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { ev } from './contract.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';
@@ -35,10 +35,9 @@ const rejection = async (p: Promise<unknown>): Promise<StoreError> => {
 describe.skipIf(noMount)('SqliteEventStore on a failing disk', () => {
   const dirs: string[] = [];
   const stores: SqliteEventStore[] = [];
-  const mountTmpfs = async (size: string) => {
-    const dir = await makeTempDir('event-store-fs');
+  const mountTmpfs = async (size: TmpfsSize) => {
+    const dir = await makeTmpfsDir('event-store-fs', size);
     dirs.push(dir);
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
     return dir;
   };
   const open = (dataDir: string) => {
@@ -127,7 +126,7 @@ describe.skipIf(noMount)('SqliteEventStore on a failing disk', () => {
     const ro = await mountTmpfs('4m');
     // What a crash leaves (WAL and shm beside the database), then the disk comes back read-only.
     snapshotFiles(src, ro);
-    await run('mount', ['-o', 'remount,ro', ro]);
+    await remount(ro, 'ro');
 
     const { store, lines } = open(ro);
     expect(await store.query()).toEqual(stored);
@@ -139,7 +138,7 @@ describe.skipIf(noMount)('SqliteEventStore on a failing disk', () => {
 
   it('says which path and why when a read-only mount cannot be opened at all', async () => {
     const ro = await mountTmpfs('4m');
-    await run('mount', ['-o', 'remount,ro', ro]);
+    await remount(ro, 'ro');
     const err = await rejection(
       Promise.resolve().then(() => SqliteEventStore.open({ dataDir: ro, node: 'n' })),
     );

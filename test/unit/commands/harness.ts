@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ActionStore } from '../../../src/commands/action-store.js';
 import { MemoryActionStore } from '../../../src/commands/action-store.js';
@@ -24,6 +22,7 @@ import type {
   MqttPublisher,
   PublishOptions,
 } from '../../../src/mqtt/types.js';
+import { readAudit } from '../../helpers/audit-file.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import type { Incidents } from '../../../src/state/incidents.js';
 
@@ -149,14 +148,6 @@ export function message(
 ): IncomingMessage {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return { topic: `outpost/n1/cmd/${action}`, payload: Buffer.from(body), retain: false, ...extra };
-}
-
-/** The audit log's records, oldest first. */
-export async function readAudit(dir: string): Promise<Record<string, unknown>[]> {
-  return (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /**

@@ -1,35 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerObservation } from '../../../src/collectors/containers/types.js';
 import type { IncidentRef } from '../../../src/core/events.js';
-import type { ContainerView } from '../../../src/state/container-view.js';
 import { Incidents } from '../../../src/state/incidents.js';
+import { containerView } from './container-view.js';
 import { remediationSession } from './harness.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
-
-function view(key: string, name: string, state: 'running' | 'exited'): ContainerView {
-  const observation: ContainerObservation = {
-    host: 'local',
-    key,
-    id: 'a'.repeat(64),
-    name,
-    image: 'busybox',
-    state,
-    health: 'none',
-    exitCode: state === 'running' ? null : 1,
-    restartCount: 0,
-    startedAt: null,
-    finishedAt: null,
-    uptimeMs: null,
-    oomKilled: false,
-    error: null,
-    labels: {},
-    critical: true,
-    observedAt: 0,
-  };
-  return { observation, alert: 'ok' };
-}
 
 const incidentOf = (data: Record<string, unknown> | undefined) =>
   data?.incident as IncidentRef | undefined;
@@ -45,7 +21,11 @@ describe('remediation and incidents', () => {
   };
   const feed = async (state: 'running' | 'exited') => {
     // A compose service: its key (the incident's subject) is not its name (the target).
-    r.b!.rem.onContainer('local', 'demo-web', view('demo-web', 'demo-web-1', state));
+    r.b!.rem.onContainer(
+      'local',
+      'demo-web',
+      containerView('demo-web-1', state, { key: 'demo-web' }),
+    );
     r.clock.advance(0);
     await settle();
   };

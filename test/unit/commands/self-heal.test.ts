@@ -1,37 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerObservation } from '../../../src/collectors/containers/types.js';
 import type { ContainerView } from '../../../src/state/container-view.js';
+import { containerView } from './container-view.js';
 import { FullDiskStore, message, remediationSession } from './harness.js';
 
 const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
-
-function view(
-  name: string,
-  state: 'running' | 'exited',
-  alert: ContainerView['alert'] = 'ok',
-): ContainerView {
-  const observation: ContainerObservation = {
-    host: 'local',
-    key: name,
-    id: 'a'.repeat(64),
-    name,
-    image: 'busybox',
-    state,
-    health: 'none',
-    exitCode: state === 'running' ? null : 1,
-    restartCount: 0,
-    startedAt: null,
-    finishedAt: null,
-    uptimeMs: null,
-    oomKilled: false,
-    error: null,
-    labels: {},
-    critical: true,
-    observedAt: 0,
-  };
-  return { observation, alert };
-}
 
 const rules = (selfHeal: 'off' | 'ask' | 'auto', decision = 'allow') => ({
   policy: [
@@ -60,7 +33,7 @@ describe('self-healing', () => {
     state: 'running' | 'exited',
     alert: ContainerView['alert'] = 'ok',
   ) => {
-    r.b!.rem.onContainer('local', name, view(name, state, alert));
+    r.b!.rem.onContainer('local', name, containerView(name, state, { alert }));
     r.clock.advance(0);
     await settle();
   };
@@ -205,7 +178,7 @@ describe('self-healing', () => {
   it('keeps no state for containers that are up and quiet', async () => {
     await start(rules('auto'));
     for (let i = 0; i < 50; i++)
-      r.b!.rem.onContainer('local', `c${i}`, view(`c${i}`, 'running'), true);
+      r.b!.rem.onContainer('local', `c${i}`, containerView(`c${i}`, 'running'), true);
     expect(r.b!.rem.selfHeal.tracked).toBe(0);
     await feed('web', 'exited');
     expect(r.b!.rem.selfHeal.tracked).toBe(1);
