@@ -232,7 +232,7 @@ export class Remediation implements Component {
   onContainer(host: string, key: string, view: ContainerView | undefined, first = false): void {
     this.selfHeal.onContainer(host, key, view, first);
     // Gone: no settling will be seen, and a flapping-only incident would stay open for ever.
-    if (!view) this.#d.incidents?.clear(`${host}/${key}`, 'flapping');
+    if (!view) this.#d.incidents?.clear('container', `${host}/${key}`, 'flapping');
   }
 
   /**
@@ -253,7 +253,7 @@ export class Remediation implements Component {
       });
       ref = incidentRef(incident, at, 'open');
     } else if (e.type === 'container_settled') {
-      const r = book.clear(e.subject, 'flapping');
+      const r = book.clear('container', e.subject, 'flapping');
       ref = r && incidentRef(r.incident, at, r.closed ? 'closed' : 'open');
     } else {
       const open = book.find(e.subject);

@@ -41,7 +41,7 @@ export class ContainerIncidents {
     const began = t.at - t.conditionForMs;
     const closes = t.type === 'container_recovered';
     const incident = closes
-      ? this.#book.close(subject)
+      ? this.#book.close('container', subject)
       : this.#book.raise(subject, 'alert', SEVERITY[t.type], t.at, {
           kind: 'container',
           since: began,
@@ -60,7 +60,7 @@ export class ContainerIncidents {
 
   /** The alert an earlier run left open for this container, if any. */
   restored(host: string, key: string): RestoredAlert | undefined {
-    const i = this.#book.get(containerSubject(host, key));
+    const i = this.#book.get('container', containerSubject(host, key));
     return i && restoredAlert(i);
   }
 
@@ -87,7 +87,7 @@ export class ContainerIncidents {
     at: number,
   ): ContainerEvent | undefined {
     const subject = containerSubject(host, key);
-    const closed = this.drop(subject);
+    const closed = this.drop('container', subject);
     if (!closed) return undefined;
     const text =
       why.reason === 'removed' ? removedText(subject, why.removedAt, at) : notCriticalText(subject);
@@ -95,10 +95,10 @@ export class ContainerIncidents {
   }
 
   /** Closes, without a word, the incident of a subject nothing watches any more. */
-  drop(subject: string): Incident | undefined {
-    const open = this.#book.get(subject);
+  drop(kind: 'container' | 'host', subject: string): Incident | undefined {
+    const open = this.#book.get(kind, subject);
     if (!open || (!('alert' in open.signals) && !('reach' in open.signals))) return undefined;
-    return this.#book.close(subject);
+    return this.#book.close(kind, subject);
   }
 
   /**
@@ -114,11 +114,11 @@ export class ContainerIncidents {
     engine: string | undefined,
     at: number,
   ): ContainerEvent | undefined {
-    const announced = was === 'unknown' ? this.#book.get(host) !== undefined : was !== 'ok';
+    const announced = was === 'unknown' ? this.#book.get('host', host) !== undefined : was !== 'ok';
     const ok = status === 'ok';
     if (announced !== ok) return undefined;
     const incident = ok
-      ? this.#book.close(host)
+      ? this.#book.close('host', host)
       : this.#book.raise(host, 'reach', SEVERITY.host_unreachable, at, { kind: 'host' }).incident;
     const text = reachText(host, status, message, at, ok ? incident?.since : undefined);
     const ref = incident && incidentRef(incident, at, ok ? 'closed' : 'open');

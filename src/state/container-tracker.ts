@@ -126,8 +126,9 @@ export class ContainerTracker {
     if (!rec) return;
     for (const key of [...rec.containers.keys()]) this.#drop(host, rec, key);
     // Nothing watches it any more: its incidents would stay open for ever.
-    for (const key of rec.gone.keys()) this.#incidents.drop(containerSubject(host, key));
-    this.#incidents.drop(host);
+    for (const key of rec.gone.keys())
+      this.#incidents.drop('container', containerSubject(host, key));
+    this.#incidents.drop('host', host);
     this.#hosts.delete(host);
     this.#call(() => this.#opts.onHost?.(host, undefined));
     this.#schedule();
@@ -321,7 +322,7 @@ export class ContainerTracker {
     } else {
       rec.restartsAt.delete(key);
       // The host left the config: nothing will close its incidents any more.
-      if (!removed) this.#incidents.drop(containerSubject(host, key));
+      if (!removed) this.#incidents.drop('container', containerSubject(host, key));
     }
     if (rec.published.delete(key)) {
       this.#call(() => this.#opts.onContainer?.(host, key, undefined));

@@ -75,14 +75,17 @@ export interface IncidentsOptions {
   file?: StateFile<IncidentsFile>;
 }
 
-/** The open incidents, by subject. */
+/**
+ * The open incidents, by kind and subject: a host whose id is `watchdog` and the watchdog
+ * itself are two subjects, never one incident.
+ */
 export class Incidents {
   readonly #opts: IncidentsOptions;
   readonly #open = new Map<string, Incident>();
 
   constructor(opts: IncidentsOptions = {}) {
     this.#opts = opts;
-    for (const i of opts.file?.load()?.open ?? []) this.#open.set(i.subject, i);
+    for (const i of opts.file?.load()?.open ?? []) this.#open.set(keyOf(i.kind, i.subject), i);
   }
 
   /**
@@ -96,7 +99,7 @@ export class Incidents {
     at: number,
     opts: RaiseOptions,
   ): { incident: Incident; opened: boolean } {
-    const open = this.#open.get(subject);
+    const open = this.#open.get(keyOf(opts.kind, subject));
     const signals = { ...open?.signals, [signal]: sev };
     const incident: Incident = open
       ? {
@@ -130,12 +133,16 @@ export class Incidents {
    * A signal ended without the subject recovering (a container stopped flapping): the
    * incident closes only when it was the last one open. Returns it, with `closed`.
    */
-  clear(subject: string, signal: string): { incident: Incident; closed: boolean } | undefined {
-    const open = this.#open.get(subject);
+  clear(
+    kind: string,
+    subject: string,
+    signal: string,
+  ): { incident: Incident; closed: boolean } | undefined {
+    const open = this.#open.get(keyOf(kind, subject));
     if (!open || !(signal in open.signals)) return undefined;
     const { [signal]: _gone, ...signals } = open.signals;
     if (Object.keys(signals).length === 0) {
-      this.#delete(subject);
+      this.#delete(open);
       return { incident: open, closed: true };
     }
     const incident = { ...open, signals, severity: highest(signals) };
@@ -144,21 +151,20 @@ export class Incidents {
   }
 
   /** The subject recovered: its incident closes, whatever signals it had. */
-  close(subject: string): Incident | undefined {
-    const open = this.#open.get(subject);
-    if (open) this.#delete(subject);
+  close(kind: string, subject: string): Incident | undefined {
+    const open = this.#open.get(keyOf(kind, subject));
+    if (open) this.#delete(open);
     return open;
   }
 
   /** The open incident of a subject. */
-  get(subject: string): Incident | undefined {
-    return this.#open.get(subject);
+  get(kind: string, subject: string): Incident | undefined {
+    return this.#open.get(keyOf(kind, subject));
   }
 
   /** The open incident whose subject or target is `name`. */
   find(name: string): Incident | undefined {
-    const bySubject = this.#open.get(name);
-    if (bySubject) return bySubject;
+    for (const i of this.#open.values()) if (i.subject === name) return i;
     for (const i of this.#open.values()) if (i.target === name) return i;
     return undefined;
   }
@@ -174,18 +180,23 @@ export class Incidents {
   }
 
   #set(incident: Incident): void {
-    this.#open.set(incident.subject, incident);
+    this.#open.set(keyOf(incident.kind, incident.subject), incident);
     this.#save();
   }
 
-  #delete(subject: string): void {
-    this.#open.delete(subject);
+  #delete(incident: Incident): void {
+    this.#open.delete(keyOf(incident.kind, incident.subject));
     this.#save();
   }
 
   #save(): void {
     this.#opts.file?.save({ version: 1, open: [...this.#open.values()] });
   }
+}
+
+/** The book's key: NUL cannot appear in a kind, so no two (kind, subject) pairs meet. */
+function keyOf(kind: string, subject: string): string {
+  return `${kind}\u0000${subject}`;
 }
 
 /** How an event names its incident (`data.incident`). */

@@ -120,7 +120,7 @@ function closeUnwatched(ctx: CapabilityContext): void {
   for (const i of [...ctx.incidents.list('container'), ...ctx.incidents.list('host')]) {
     const host = i.subject.split('/')[0]!;
     if (watched.has(host)) continue;
-    ctx.incidents.close(i.subject);
+    ctx.incidents.close(i.kind, i.subject);
     ctx.log.info(
       { subject: i.subject, incident: i.id },
       'incident closed: its host is no longer watched',

@@ -15,7 +15,7 @@ export const watchdogModule: CapabilityModule = {
     const section = ctx.config.watchdog;
     if (!section) {
       // Turned off with an outage open: nothing would ever close it.
-      for (const i of ctx.incidents.list('watchdog')) ctx.incidents.close(i.subject);
+      for (const i of ctx.incidents.list('watchdog')) ctx.incidents.close(i.kind, i.subject);
       return undefined;
     }
     const watchdog = watchdogFromConfig(section, {

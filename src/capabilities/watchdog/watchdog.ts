@@ -68,7 +68,7 @@ export class Watchdog implements Component {
     this.#o = opts;
     this.#clock = opts.clock ?? systemClock;
     this.#log = opts.log.child({ component: 'watchdog' });
-    const open = (subject: string) => opts.incidents?.get(subject)?.since;
+    const open = (subject: string) => opts.incidents?.get('watchdog', subject)?.since;
     const restored = { unhealthySince: open('watchdog'), uplinkLostSince: open('uplink') };
     this.#tracker = new WatchdogTracker(opts.checks, restored);
     // An uplink lost before a restart: the bridge starts running and must hear it again.
@@ -168,7 +168,7 @@ export class Watchdog implements Component {
     const at = typeof e.ts === 'number' ? e.ts : this.#clock.now();
     const up = e.severity === 'info';
     const incident = up
-      ? book.close(e.subject)
+      ? book.close('watchdog', e.subject)
       : book.raise(e.subject, 'verdict', e.severity, at, { kind: 'watchdog' }).incident;
     if (!incident) return e;
     return {

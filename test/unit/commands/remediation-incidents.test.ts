@@ -49,7 +49,7 @@ describe('remediation and incidents', () => {
         incident: { status: 'open', alerts: 1 },
       },
     });
-    expect(incidents.get('local/demo-web')).toMatchObject({
+    expect(incidents.get('container', 'local/demo-web')).toMatchObject({
       severity: 'warning',
       target: 'local/demo-web-1',
     });

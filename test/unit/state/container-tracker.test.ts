@@ -175,7 +175,11 @@ describe('ContainerTracker', () => {
       incident: { opened_at: iso(T0 + 5 * MIN), status: 'open', alerts: 1, open_s: 0 },
     });
     const id = (events[0]!.data.incident as { id: string }).id;
-    expect(incidents.get('nas/db')).toMatchObject({ id, severity: 'critical', target: 'nas/db' });
+    expect(incidents.get('container', 'nas/db')).toMatchObject({
+      id,
+      severity: 'critical',
+      target: 'nas/db',
+    });
     change(obs('db', { startedAt: iso(clock.now()), restartCount: 3 }));
     clock.advance(2 * MIN);
     expect(events[1]!.data).toMatchObject({

@@ -20,6 +20,20 @@ describe('Incidents', () => {
   let n = 0;
   const newId = () => `inc-${++n}`;
 
+  it('keeps subjects of different kinds apart: a host named watchdog is not the watchdog', () => {
+    const book = new Incidents({ newId });
+    const host = book.raise('watchdog', 'reach', 'critical', T0, { kind: 'host' });
+    const dog = book.raise('watchdog', 'verdict', 'warning', T0 + MIN, { kind: 'watchdog' });
+    expect(dog.opened).toBe(true);
+    expect(dog.incident.id).not.toBe(host.incident.id);
+    expect(book.close('watchdog', 'watchdog')?.id).toBe(dog.incident.id);
+    expect(book.get('host', 'watchdog')).toMatchObject({
+      id: host.incident.id,
+      severity: 'critical',
+    });
+    expect(book.list().map((i) => i.kind)).toEqual(['host']);
+  });
+
   it('opens one incident per subject and counts its alerts; severity follows the open signals', () => {
     const book = new Incidents({ newId });
     const first = book.raise('nas/web', 'flapping', 'warning', T0, {
@@ -50,18 +64,18 @@ describe('Incidents', () => {
       open_s: 360,
     });
     // One signal ends: still open, at the severity of what is left.
-    expect(book.clear('nas/web', 'alert')).toMatchObject({
+    expect(book.clear('container', 'nas/web', 'alert')).toMatchObject({
       closed: false,
       incident: { severity: 'warning' },
     });
-    expect(book.clear('nas/web', 'flapping')).toMatchObject({ closed: true });
-    expect(book.get('nas/web')).toBeUndefined();
+    expect(book.clear('container', 'nas/web', 'flapping')).toMatchObject({ closed: true });
+    expect(book.get('container', 'nas/web')).toBeUndefined();
     // A new outage is a new incident.
     const next = book.raise('nas/web', 'alert', 'critical', T0 + 9 * MIN, { kind: 'container' });
     expect(next.opened).toBe(true);
     expect(next.incident.id).not.toBe(first.incident.id);
-    expect(book.close('nas/web')?.id).toBe(next.incident.id);
-    expect(book.close('nas/web')).toBeUndefined();
+    expect(book.close('container', 'nas/web')?.id).toBe(next.incident.id);
+    expect(book.close('container', 'nas/web')).toBeUndefined();
   });
 
   describe('kept in the data dir', () => {
@@ -78,7 +92,7 @@ describe('Incidents', () => {
       const before = new Incidents({ newId, file: file() });
       const db = before.raise('nas/db', 'alert', 'critical', T0, { kind: 'container' }).incident;
       before.raise('nas/web', 'alert', 'warning', T0, { kind: 'container' });
-      before.close('nas/web');
+      before.close('container', 'nas/web');
       const saved = JSON.parse(await readFile(path, 'utf8')) as IncidentsFile;
       expect(saved.open.map((i) => i.subject)).toEqual(['nas/db']);
       const after = new Incidents({ newId, file: file() });
