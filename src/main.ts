@@ -23,7 +23,6 @@ import { logEvent } from './core/alert-log.js';
 import { OutpostError, errorMessage } from './core/errors.js';
 import { EventBus } from './core/event-bus.js';
 import type { NewEvent } from './core/events.js';
-import { HeapTrim, exposedGc } from './core/heap-trim.js';
 import { Lifecycle, type Component } from './core/lifecycle.js';
 import type { Logger } from './core/logger.js';
 import { StateFile } from './core/state-file.js';
@@ -152,7 +151,6 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     await lifecycle.start(new HealthApi({ listen: config.http.listen, log, reports, agent }));
   }
   for (const c of capabilities) await startCapability(c, lifecycle);
-  await lifecycle.start(new HeapTrim({ clock, log, gc: exposedGc() }));
   void removeStaleDiscovery(config, link, discovery, log);
 
   log.info({ node: config.node.id, availability: topics.availability(root) }, 'outpost running');

@@ -99,7 +99,7 @@ function repoFiles(dir: string): string[] {
 describe('the one definition', () => {
   it('no other file sets its variables or repeats its flags', () => {
     // BENCHMARKS.md is written by the bench, which reads the launcher; a file may name one
-    // flag (heap-trim.ts says it needs --expose-gc), but two is a copy.
+    // flag (a comment explaining it), but two is a copy.
     const allowed = new Set(['bin/outpost', 'BENCHMARKS.md']);
     const copies: string[] = [];
     for (const file of repoFiles(ROOT)) {
