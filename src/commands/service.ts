@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
+import { UNVERIFIED } from '../core/identity.js';
 import type { Logger } from '../core/logger.js';
 import type { ActionRunner } from './action-runner.js';
 import type { ActionStore } from './action-store.js';
@@ -388,5 +389,5 @@ function namedActionId(cmd: Command): string | null {
 /** The audit's `who`: the channel's identity; `unverified` where the channel has none. */
 function whoOf(from: From): string {
   if (from.sender !== undefined) return from.sender;
-  return from.origin === 'mqtt' ? 'unverified' : from.origin;
+  return from.origin === 'mqtt' ? UNVERIFIED : from.origin;
 }
