@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileAtomicSync } from '../../src/core/atomic-file.js';
 import { launcherWords } from '../helpers/launcher.js';
 import { shippedLaunch } from './agent-process.js';
-import type { Benchmark, Figure } from './framework.js';
+import { loadNow, type Benchmark, type Figure } from './framework.js';
 import { benchmarks } from './registry.js';
 import { formatValue, machineInfo, renderReport, renderSection } from './report.js';
 
@@ -120,6 +120,8 @@ async function main(argv: string[]): Promise<number> {
     let figures: Figure[];
     try {
       figures = await bench.run(ctx);
+      const load = loadNow();
+      figures = figures.map((f) => (f.load === undefined ? { ...f, load } : f));
     } catch (err) {
       failed.push(bench.name);
       console.error(

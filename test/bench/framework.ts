@@ -1,3 +1,5 @@
+import { loadavg } from 'node:os';
+
 /**
  * The benchmark contract: a benchmark is `{ name, description, run(ctx) }` and returns
  * figures; `test/bench/bench.ts` runs them and writes BENCHMARKS.md. Plus the few statistics
@@ -12,6 +14,11 @@ export interface Figure {
   value: number | string;
   unit: string;
   note?: string;
+  /**
+   * The 1-minute load average while the figure was measured (`loadNow()`). The runner fills
+   * it in, at the end of the benchmark, for figures that do not set it.
+   */
+  load?: number;
 }
 
 /** What the runner hands every benchmark. */
@@ -52,6 +59,17 @@ export function summarize(values: readonly number[]): Summary {
     max: Math.max(...values),
     runs: values.length,
   };
+}
+
+/** The 1-minute load average now: printed with every figure (a busy machine moves them). */
+export function loadNow(): number {
+  return loadavg()[0]!;
+}
+
+/** "median 12.3 (min 11.0, max 14.1, 5 runs)": the spread that goes with a median. */
+export function spread(s: Summary, digits = 1): string {
+  const f = (v: number) => v.toFixed(digits);
+  return `median ${f(s.median)} (min ${f(s.min)}, max ${f(s.max)}, ${s.runs} runs)`;
 }
 
 /** `a / b`, for side-by-side comparisons ("agent / bare node"). */

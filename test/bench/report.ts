@@ -88,9 +88,14 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 export function renderTable(figures: readonly Figure[]): string {
   const rows = figures.map(
     (f) =>
-      `| ${cell(f.label)} | ${cell(formatValue(f.value))} | ${cell(f.unit)} | ${cell(f.note ?? '')} |`,
+      `| ${cell(f.label)} | ${cell(formatValue(f.value))} | ${cell(f.unit)} | ` +
+      `${f.load === undefined ? '' : f.load.toFixed(2)} | ${cell(f.note ?? '')} |`,
   );
-  return ['| figure | value | unit | note |', '| --- | ---: | --- | --- |', ...rows].join('\n');
+  return [
+    '| figure | value | unit | load | note |',
+    '| --- | ---: | --- | ---: | --- |',
+    ...rows,
+  ].join('\n');
 }
 
 /** "the agent's launcher" / "node defaults", with the launcher's words when `detail`. */
@@ -166,7 +171,8 @@ export function renderReport(r: ReportInput): string {
     ...(m.launcher === undefined ? [] : [`| node run as | ${cell(runAs(m.launcher, '', true))} |`]),
     '',
     'Figures are medians over several runs unless the label says otherwise; a kept section',
-    'says when and where it was measured.',
+    'says when and where it was measured. "load" is the 1-minute load average while the',
+    'figure was measured: on a 2-core machine anything above 2 means the figure waited for CPU.',
     '',
     sections.join('\n\n'),
     '',

@@ -24,7 +24,7 @@ const date = new Date('2025-01-02T03:04:05Z');
 const section = (name: string, value: number, command = 'npm run bench') =>
   renderSection({
     bench: { name, description: `${name} measures things.` },
-    figures: [{ label: 'time | median', value, unit: 'ms', note: 'n' }],
+    figures: [{ label: 'time | median', value, unit: 'ms', note: 'n', load: 1.234 }],
     date,
     machine,
     command,
@@ -36,7 +36,7 @@ describe('bench report', () => {
     const s = section('alpha', 12.345);
     expect(s.startsWith('<!-- bench:alpha:begin -->\n## alpha\n')).toBe(true);
     expect(s.endsWith('<!-- bench:alpha:end -->')).toBe(true);
-    expect(s).toContain('| time \\| median | 12.3 | ms | n |');
+    expect(s).toContain('| time \\| median | 12.3 | ms | 1.23 | n |');
     expect(s).toContain('Measured 2025-01-02 03:04 UTC with Node v20.0.0 on Test CPU (2 cores)');
   });
 
@@ -108,7 +108,7 @@ describe('bench report', () => {
     const sections = parseSections(second);
     expect([...sections.keys()]).toEqual(['alpha', 'beta']);
     expect(sections.get('alpha')).toBe(parseSections(first).get('alpha'));
-    expect(sections.get('beta')).toContain('| 3 | ms |');
+    expect(sections.get('beta')).toContain('| 3 | ms | 1.23 |');
     expect(sections.get('beta')).toContain('`npm run bench -- beta`');
   });
 
