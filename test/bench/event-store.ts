@@ -1,214 +1,248 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { SEVERITIES, severityRank, type NewEvent } from '../../src/core/events.js';
-import { payloadBytes } from '../../src/store/event-store.js';
+import type { NewEvent } from '../../src/core/events.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../../src/store/sqlite-store.js';
-import { ulidGenerator } from '../../src/store/ulid.js';
-import { ratio, repeat, summarize, type Benchmark, type Figure } from './framework.js';
+import { measureAllocation } from './allocation.js';
+import { runBaseline } from './baseline.js';
+import { BENCH_NODE, benchEvents } from './event-store-rows.js';
+import {
+  loadNow,
+  median,
+  ratio,
+  repeat,
+  summarize,
+  type BenchContext,
+  type Benchmark,
+  type Figure,
+  type Summary,
+} from './framework.js';
 
 /** Events per batched run, and the wave: appends in flight at once, so the commit size. */
 const EVENTS = 50_000;
 const WAVE = 1_000;
 /** One fsync per row is ~100× slower: fewer rows keep that run to a second or so. */
 const SINGLE_EVENTS = 1_000;
+/** Appends whose V8 heap allocation is counted (reported per 1,000). */
+const ALLOC_EVENTS = 10_000;
 const RUNS = 5;
 const TARGET = 0.5;
-const NODE = 'bench-node';
 
-function events(n: number): NewEvent[] {
-  return Array.from({ length: n }, (_, i) => ({
-    type: i % 3 === 0 ? 'container_down' : 'disk_pressure',
-    severity: SEVERITIES[i % SEVERITIES.length]!,
-    subject: `local/container-${i % 40}`,
-    data: { exit_code: 137, restarts: i % 7, image: 'eclipse-mosquitto:2.0.18', i },
-  }));
+/** Appends `evs` in waves of `wave`, each wave awaited: resolves once all are fsynced. */
+type AppendWaves = (
+  store: SqliteEventStore,
+  evs: readonly NewEvent[],
+  wave: number,
+) => Promise<void>;
+
+/** `append()`: a promise per event, each wave awaited with Promise.all. */
+const promisePerAppend: AppendWaves = async (store, evs, wave) => {
+  for (let i = 0; i < evs.length; i += wave) {
+    await Promise.all(evs.slice(i, i + wave).map((e) => store.append(e)));
+  }
+};
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'outpost-bench-store-'));
 }
 
-/** The rows the store writes for `evs`, ready to bind: the bare side does no other work. */
-function rows(evs: readonly NewEvent[]): unknown[][] {
-  const nextId = ulidGenerator();
-  const ts = Date.now();
-  const iso = new Date(ts).toISOString();
-  return evs.map((e, i) => {
-    const data = JSON.stringify(e.data);
-    const id = nextId(ts);
-    const fields = {
-      id,
-      ts: iso,
-      node: NODE,
-      type: e.type,
-      severity: e.severity,
-      subject: e.subject,
-    };
-    const size = payloadBytes(fields, data);
-    return [i + 1, id, ts, NODE, e.type, severityRank(e.severity), e.subject, data, size];
-  });
-}
-
-interface Pair {
-  store: SqliteEventStore;
-  /** Inserts rows in one transaction on a bare connection. */
-  bare: (chunk: readonly unknown[][]) => void;
-  close(): Promise<void>;
-}
-
-/**
- * A fresh store, and beside it a bare better-sqlite3 connection to a second database with
- * the same schema (made by opening a store, so the indexes match) and the same pragmas.
- */
-async function openPair(): Promise<Pair> {
-  const dirs = [0, 1].map(() => mkdtempSync(join(tmpdir(), 'outpost-bench-store-')));
-  const store = SqliteEventStore.open({ dataDir: dirs[0]!, node: NODE });
-  await SqliteEventStore.open({ dataDir: dirs[1]!, node: NODE }).close();
-  const db = new Database(join(dirs[1]!, EVENTS_DB_FILE));
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  const insert = db.prepare(
-    'INSERT INTO events (seq, id, ts, node, type, sev, subject, data, size) ' +
-      'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const bare = db.transaction((chunk: readonly unknown[][]) => {
-    for (const r of chunk) insert.run(...r);
-  });
-  return {
-    store,
-    bare,
-    async close() {
-      await store.close();
-      db.close();
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
-    },
-  };
+/** A temp dir whose events.db holds the store's schema (made by the store: same indexes). */
+async function schemaDir(): Promise<string> {
+  const dir = tempDir();
+  await SqliteEventStore.open({ dataDir: dir, node: BENCH_NODE }).close();
+  return dir;
 }
 
 const elapsed = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
-/**
- * One run: `wave` store appends issued at once and awaited (group commit), then the same
- * rows as one bare transaction, alternating wave by wave so that whatever else the machine
- * is doing slows both sides alike. Returns events/s of each side.
- */
-async function sideBySide(evs: readonly NewEvent[], bareRows: readonly unknown[][], wave: number) {
-  const pair = await openPair();
-  let storeSecs = 0;
-  let bareSecs = 0;
+/** The store side, in this process (under the agent's launcher): events/s into a fresh store. */
+async function storeRun(form: AppendWaves, evs: readonly NewEvent[], wave: number) {
+  const dir = tempDir();
+  const store = SqliteEventStore.open({ dataDir: dir, node: BENCH_NODE });
   try {
-    for (let i = 0; i < evs.length; i += wave) {
-      const batch = evs.slice(i, i + wave);
-      let start = process.hrtime.bigint();
-      await Promise.all(batch.map((e) => pair.store.append(e)));
-      storeSecs += elapsed(start);
-      const chunk = bareRows.slice(i, i + wave);
-      start = process.hrtime.bigint();
-      pair.bare(chunk);
-      bareSecs += elapsed(start);
-    }
-    const stats = await pair.store.stats();
-    return {
-      store: evs.length / storeSecs,
-      bare: evs.length / bareSecs,
-      meanBatch: stats.appended / stats.commits,
-    };
+    const start = process.hrtime.bigint();
+    await form(store, evs, wave);
+    const secs = elapsed(start);
+    const stats = await store.stats();
+    if (stats.appended !== evs.length) throw new Error(`appended ${stats.appended}`);
+    return { perSec: evs.length / secs, meanBatch: stats.appended / stats.commits };
   } finally {
-    await pair.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The bare side: better-sqlite3 under plain node in its own process (baselines/sqlite-insert). */
+async function bareRun(ctx: BenchContext, n: number, wave: number): Promise<number> {
+  const dirs = [await schemaDir(), await schemaDir()];
+  try {
+    const dbs = dirs.map((d) => join(d, EVENTS_DB_FILE));
+    const r = await runBaseline<{ rowsPerSec: number }>(ctx.root, 'sqlite-insert', [
+      ...dbs,
+      String(n),
+      String(wave),
+    ]);
+    return r.rowsPerSec;
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+interface Run {
+  store: number;
+  bare: number;
+  meanBatch: number;
+  load: number;
+}
+
+/**
+ * One run of each side, the order alternating run by run so that a machine growing busier
+ * does not favour one side.
+ */
+async function sideBySide(
+  ctx: BenchContext,
+  form: AppendWaves,
+  evs: readonly NewEvent[],
+  wave: number,
+  i: number,
+): Promise<Run> {
+  let bare = 0;
+  if (i % 2 === 1) bare = await bareRun(ctx, evs.length, wave);
+  const store = await storeRun(form, evs, wave);
+  if (i % 2 === 0) bare = await bareRun(ctx, evs.length, wave);
+  return { store: store.perSec, bare, meanBatch: store.meanBatch, load: loadNow() };
+}
+
+/** V8 heap bytes allocated per 1,000 appends (a fresh store, appended in waves). */
+async function allocationPer1000(form: AppendWaves, evs: readonly NewEvent[]): Promise<number> {
+  const dir = tempDir();
+  const store = SqliteEventStore.open({ dataDir: dir, node: BENCH_NODE });
+  try {
+    await form(store, evs.slice(0, WAVE), WAVE); // statements and code paths warm
+    const { allocation } = await measureAllocation(() => form(store, evs, WAVE));
+    return (allocation.bytes / evs.length) * 1000;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
 const perSec = (v: number) => Math.round(v);
-const spread = (s: { min: number; max: number }) => `min ${perSec(s.min)}, max ${perSec(s.max)}`;
+const spreadOf = (s: Summary) => `min ${perSec(s.min)}, max ${perSec(s.max)}, ${s.runs} runs`;
+const kib = (bytes: number) => Math.round(bytes / 1024);
 
 /** Durable append throughput of the event store against bare better-sqlite3 doing the same. */
 export const eventStoreAppend: Benchmark = {
   name: 'event-store-append',
   description:
-    `Durable appends/s of the SQLite event store (WAL, synchronous=FULL, group commit): ` +
-    `${EVENTS.toLocaleString('en')} events appended ${WAVE.toLocaleString('en')} at a time ` +
-    `without waiting, each wave awaited (an append resolves only after its fsynced commit). ` +
-    `Side by side, alternating wave by wave in the same run: bare better-sqlite3 inserting ` +
-    `the same prepared rows into the same schema with the same pragmas, one transaction per ` +
-    `wave. Then one at a time (${SINGLE_EVENTS.toLocaleString('en')} events): each append ` +
-    `awaited against bare one-fsync-per-row inserts. Medians of ${RUNS} runs after a warm-up. ` +
-    `Target: store ≥ ${TARGET * 100} % of the bare batched insert.`,
+    `Durable appends/s of the SQLite event store (WAL, synchronous=FULL, group commit) in ` +
+    `the bench process, under the agent's launcher: ${EVENTS.toLocaleString('en')} events ` +
+    `appended ${WAVE.toLocaleString('en')} at a time without waiting, each wave awaited (an ` +
+    `append is answered only after its fsynced commit). Baseline, in the same run: bare ` +
+    `better-sqlite3 under plain node in its own process (test/bench/baselines/` +
+    `sqlite-insert.ts) inserting the same rows into the same schema with the same pragmas, ` +
+    `one transaction per wave, rows prepared before its clock starts; the two sides take ` +
+    `turns going first. Then one at a time (${SINGLE_EVENTS.toLocaleString('en')} events): ` +
+    `each append awaited against bare one-fsync-per-row inserts. Medians of ${RUNS} runs ` +
+    `after a warm-up, with the 1-minute load average. Allocation: V8 heap bytes allocated ` +
+    `(v8.GCProfiler) while ${ALLOC_EVENTS.toLocaleString('en')} events are appended in ` +
+    `waves, per 1,000, median of 3. Target: store ≥ ${TARGET * 100} % of the bare batched insert.`,
   async run(ctx) {
-    const evs = events(EVENTS);
-    const bareRows = rows(evs);
-    const single = events(SINGLE_EVENTS);
-    const singleRows = rows(single);
+    const evs = benchEvents(EVENTS);
+    const single = benchEvents(SINGLE_EVENTS);
     ctx.log('event-store-append: warm-up');
-    await sideBySide(evs.slice(0, 10_000), bareRows.slice(0, 10_000), WAVE);
+    await storeRun(promisePerAppend, evs.slice(0, 10_000), WAVE);
 
     const batched = await repeat(RUNS, async (i) => {
-      const r = await sideBySide(evs, bareRows, WAVE);
+      const r = await sideBySide(ctx, promisePerAppend, evs, WAVE, i);
       ctx.log(
         `event-store-append: run ${i + 1}/${RUNS}: store ${perSec(r.store)}/s ` +
-          `(mean batch ${r.meanBatch.toFixed(0)}), bare ${perSec(r.bare)}/s`,
+          `(mean batch ${r.meanBatch.toFixed(0)}), bare ${perSec(r.bare)}/s, ` +
+          `ratio ${(r.store / r.bare).toFixed(2)}, load ${r.load.toFixed(2)}`,
       );
       return r;
     });
     const oneByOne = await repeat(RUNS, async (i) => {
-      const r = await sideBySide(single, singleRows, 1);
+      const r = await sideBySide(ctx, promisePerAppend, single, 1, i);
       ctx.log(
         `event-store-append: one at a time, run ${i + 1}/${RUNS}: ` +
           `store ${perSec(r.store)}/s, bare ${perSec(r.bare)}/s`,
       );
       return r;
     });
-    return figures(batched, oneByOne);
+    const alloc = await repeat(3, async () => {
+      const bytes = await allocationPer1000(promisePerAppend, evs.slice(0, ALLOC_EVENTS));
+      ctx.log(`event-store-append: ${kib(bytes)} KiB allocated per 1,000 appends`);
+      return bytes;
+    });
+    return figures(batched, oneByOne, alloc);
   },
 };
 
-type Result = Awaited<ReturnType<typeof sideBySide>>;
-
-function figures(batched: Result[], oneByOne: Result[]): Figure[] {
+function figures(batched: Run[], oneByOne: Run[], alloc: number[]): Figure[] {
   const store = summarize(batched.map((r) => r.store));
   const bare = summarize(batched.map((r) => r.bare));
   const share = summarize(batched.map((r) => r.store / r.bare));
   const batch = summarize(batched.map((r) => r.meanBatch));
+  const load = median(batched.map((r) => r.load));
   const storeOne = summarize(oneByOne.map((r) => r.store));
   const bareOne = summarize(oneByOne.map((r) => r.bare));
+  const loadOne = median(oneByOne.map((r) => r.load));
+  const bytes = summarize(alloc);
   return [
     {
       label: 'store durable appends/s, group commit (median)',
       value: perSec(store.median),
       unit: 'events/s',
-      note: `${spread(store)}; mean commit ${batch.median.toFixed(0)} events`,
+      note: `${spreadOf(store)}; mean commit ${batch.median.toFixed(0)} events`,
+      load,
     },
     {
-      label: 'bare better-sqlite3 batched insert (median)',
+      label: 'bare better-sqlite3 batched insert, own process (median)',
       value: perSec(bare.median),
       unit: 'rows/s',
-      note: `${spread(bare)}; same rows, schema, pragmas and batch; baseline`,
+      note: `${spreadOf(bare)}; same rows, schema, pragmas and batch; baseline`,
+      load,
     },
     {
       label: 'store / bare batched (median of per-run ratios)',
       value: share.median,
       unit: '×',
       note: `min ${share.min.toFixed(2)}, max ${share.max.toFixed(2)}`,
+      load,
     },
     {
       label: `target ≥ ${TARGET * 100} % of bare`,
       value: share.median >= TARGET ? 'pass' : 'FAIL',
       unit: '',
       note: `${(share.median * 100).toFixed(0)} %`,
+      load,
+    },
+    {
+      label: 'V8 heap allocated per 1,000 appends (median)',
+      value: kib(bytes.median),
+      unit: 'KiB',
+      note: `min ${kib(bytes.min)}, max ${kib(bytes.max)}, 3 runs`,
     },
     {
       label: 'store, each append awaited (median)',
       value: perSec(storeOne.median),
       unit: 'events/s',
-      note: 'one commit and one fsync per event',
+      note: `${spreadOf(storeOne)}; one commit and one fsync per event`,
+      load: loadOne,
     },
     {
-      label: 'bare one-fsync-per-row insert (median)',
+      label: 'bare one-fsync-per-row insert, own process (median)',
       value: perSec(bareOne.median),
       unit: 'rows/s',
-      note: 'baseline',
+      note: `${spreadOf(bareOne)}; baseline`,
+      load: loadOne,
     },
     {
       label: 'store / bare, one at a time',
       value: summarize(oneByOne.map((r) => r.store / r.bare)).median,
       unit: '×',
+      load: loadOne,
     },
     {
       label: 'store: group commit / one at a time',
