@@ -23,6 +23,9 @@ export type UlidGenerator = (now: number) => string;
 export function ulidGenerator(fill: RandomFill = cryptoFill): UlidGenerator {
   let lastTime = -1;
   let timePart = '';
+  // The id but its last character, rebuilt only when more than the last digit changes: an
+  // id is then one concatenation, not 16 (each a string of its own: an append's garbage).
+  let head = '';
   const digits = new Uint8Array(RANDOM_CHARS);
   // One 5-bit digit per byte; refilled in bulk because randomness per id is the slow part.
   const pool = new Uint8Array(RANDOM_CHARS * 64);
@@ -35,6 +38,10 @@ export function ulidGenerator(fill: RandomFill = cryptoFill): UlidGenerator {
     }
     for (let i = 0; i < RANDOM_CHARS; i++) digits[i] = pool[poolAt++]! & 31;
   };
+  const newHead = (): void => {
+    head = timePart;
+    for (let i = 0; i < RANDOM_CHARS - 1; i++) head += ALPHABET[digits[i]!];
+  };
 
   return (now) => {
     const t = Math.floor(now);
@@ -45,15 +52,19 @@ export function ulidGenerator(fill: RandomFill = cryptoFill): UlidGenerator {
       lastTime = t;
       timePart = encodeTime(t);
       draw();
-    } else if (!increment(digits)) {
+      newHead();
+    } else if (digits[RANDOM_CHARS - 1]! < 31) {
+      digits[RANDOM_CHARS - 1]! += 1;
+    } else if (increment(digits)) {
+      newHead();
+    } else {
       // 2^80 ids in one ms cannot happen; moving to the next ms keeps ids increasing anyway.
       lastTime += 1;
       timePart = encodeTime(lastTime);
       draw();
+      newHead();
     }
-    let out = timePart;
-    for (let i = 0; i < RANDOM_CHARS; i++) out += ALPHABET[digits[i]!];
-    return out;
+    return head + ALPHABET[digits[RANDOM_CHARS - 1]!]!;
   };
 }
 
