@@ -75,6 +75,11 @@ export interface NewEvent {
   severity: Severity;
   /** What the event is about, e.g. `local/mosquitto` or `nas:/srv`. */
   subject: string;
+  /**
+   * Handed over to the store with the event: the store keeps this object (it becomes the
+   * stored event's `data` that append listeners see) rather than a copy, so a producer
+   * builds a fresh one per event and does not change it afterwards.
+   */
   data?: EventData;
   /** When it happened; defaults to the store clock's now. Epoch ms, Date or ISO 8601. */
   ts?: number | Date | string;

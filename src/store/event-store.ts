@@ -11,6 +11,13 @@ export interface EventStore {
   /** Resolves once the event is committed and fsynced; rejects with a StoreError otherwise. */
   append(event: NewEvent): Promise<StoredEvent>;
   /**
+   * `append` without a promise, for producers that append one event at a time on the
+   * agent's hot path: `done` is called once, after the commit that made the event durable
+   * or with the StoreError that refused it (never before `enqueue` returns), with `token`,
+   * so one callback serves every event without a closure each.
+   */
+  enqueue<T>(event: NewEvent, done: AppendCallback<T>, token: T): void;
+  /**
    * Appends the events in order, in one commit when they fit in one batch; results in input
    * order. A malformed event rejects the call before any of them is queued.
    */
@@ -101,6 +108,16 @@ export interface AppendInfo {
 }
 
 export type AppendListener = (info: AppendInfo) => void;
+
+/**
+ * How `enqueue` answers: `err` undefined and `stored` the event as stored once it is
+ * committed and fsynced; otherwise the StoreError that refused it and no `stored`.
+ */
+export type AppendCallback<T> = (
+  err: StoreError | undefined,
+  stored: StoredEvent | undefined,
+  token: T,
+) => void;
 
 /**
  * The bytes an event counts against the size bound: the UTF-8 length of its fields as

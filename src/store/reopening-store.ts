@@ -7,6 +7,7 @@ import { storageFailure } from '../core/storage-failure.js';
 import {
   isSinkName,
   StoreError,
+  type AppendCallback,
   type AppendInfo,
   type AppendListener,
   type Backlog,
@@ -87,6 +88,12 @@ export class ReopeningEventStore implements EventStore {
 
   append(event: NewEvent): Promise<StoredEvent> {
     return this.#real ? this.#real.append(event) : Promise.reject(this.#refusal());
+  }
+
+  enqueue<T>(event: NewEvent, done: AppendCallback<T>, token: T): void {
+    if (this.#real) return this.#real.enqueue(event, done, token);
+    const refusal = this.#refusal();
+    queueMicrotask(() => done(refusal, undefined, token));
   }
 
   appendMany(events: readonly NewEvent[]): Promise<StoredEvent[]> {

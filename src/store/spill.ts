@@ -5,14 +5,14 @@ import type { NewEvent } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { storageFailure } from '../core/storage-failure.js';
-import type { EventStore } from './event-store.js';
+import type { AppendCallback, EventStore } from './event-store.js';
 import { droppedEvent } from './overflow.js';
 import { heldBytes, SpillQueue, type HeldEvent, type SpillLimits } from './spill-queue.js';
 
 export type { SpillLimits } from './spill-queue.js';
 
 export interface EventSpillOptions {
-  store: Pick<EventStore, 'append'>;
+  store: Pick<EventStore, 'append' | 'enqueue'>;
   limits: SpillLimits;
   clock: Clock;
   log: Logger;
@@ -70,11 +70,14 @@ export class EventSpill implements Component {
       bytes: 0,
     };
     if (this.#holding) return this.#hold(held);
-    this.#o.store.append(held.event).then(
-      () => undefined,
-      (err: unknown) => this.#refused(held, err),
-    );
+    // enqueue, not append: the agent's every event passes here, and a promise (with its
+    // reactions) per event is garbage a callback shared by all of them does not make.
+    this.#o.store.enqueue(held.event, this.#written, held);
   }
+
+  readonly #written: AppendCallback<HeldEvent> = (err, _stored, held) => {
+    if (err) this.#refused(held, err);
+  };
 
   /** One last write attempt; what still cannot be written is lost, and the log says so. */
   async stop(): Promise<void> {

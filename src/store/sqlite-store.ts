@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { NewEvent, StoredEvent } from '../core/events.js';
@@ -6,6 +7,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import {
   isSinkName,
   StoreError,
+  type AppendCallback,
   type AppendInfo,
   type AppendListener,
   type Backlog,
@@ -27,18 +29,24 @@ import {
   type Statements,
 } from './sqlite-rows.js';
 import { openEventDb, type Db } from './sqlite-schema.js';
-import {
-  commitBatch,
-  prepareEvent,
-  type CommitResult,
-  type WriteContext,
-} from './sqlite-writes.js';
+import { eventBytes, queueEvent, serialiseData, type QueuedEvent } from './queued-event.js';
+import { commitBatch, type CommitResult, type WriteContext } from './sqlite-writes.js';
 import { resolveLimits, type Limits, type SqliteEventStoreOptions } from './sqlite-options.js';
 import { ulidGenerator } from './ulid.js';
 
 export const EVENTS_DB_FILE = 'events.db';
 
 export type { SqliteEventStoreOptions } from './sqlite-options.js';
+
+interface Waiter {
+  resolve(e: StoredEvent): void;
+  reject(err: StoreError): void;
+}
+
+/** `append`'s promise, answered by enqueue's callback: one function for every append. */
+const settle: AppendCallback<Waiter> = (err, stored, waiter) =>
+  err ? waiter.reject(err) : waiter.resolve(stored!);
+const settleAny = settle as AppendCallback<unknown>;
 
 /** The event store on SQLite (WAL, synchronous=FULL) with group commit. */
 export class SqliteEventStore implements EventStore {
@@ -82,6 +90,7 @@ export class SqliteEventStore implements EventStore {
       st: this.#st,
       path: this.path,
       node: opts.node,
+      nodeBytes: Buffer.byteLength(opts.node),
       nextId: ulidGenerator(opts.randomFill),
       now,
       maxBytes: this.#opts.maxBytes,
@@ -95,6 +104,8 @@ export class SqliteEventStore implements EventStore {
         commit: (appends, acks) => commitBatch(this.#ctx, appends, acks),
         committed: (result, acks) => this.#committed(result, acks),
         failed: (err) => this.#failed(err),
+        callbackFailed: (err) =>
+          this.#log.error({ err: errorMessage(err) }, 'event store append callback failed'),
       },
       this.#opts.maxBatch,
     );
@@ -111,21 +122,48 @@ export class SqliteEventStore implements EventStore {
   }
 
   append(event: NewEvent): Promise<StoredEvent> {
+    return new Promise((resolve, reject) => this.enqueue(event, settle, { resolve, reject }));
+  }
+
+  enqueue<T>(event: NewEvent, done: AppendCallback<T>, token: T): void {
+    const callback = done as AppendCallback<unknown>;
+    let q: QueuedEvent;
     try {
       const refused = this.#refusal();
       if (refused) throw refused;
-      return this.#queue.append(prepareEvent(this.#ctx, event));
+      q = queueEvent(this.path, event, this.#clock.now(), callback, token);
     } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      const failure = err instanceof StoreError ? err : storeFailure(err, this.path, 'appending');
+      // Later, as a commit's answer would be: a caller never hears back before it returns.
+      queueMicrotask(() => done(failure, undefined, token));
+      return;
     }
+    this.#queue.append(q);
   }
 
   appendMany(events: readonly NewEvent[]): Promise<StoredEvent[]> {
     try {
       const refused = this.#refusal();
       if (refused) throw refused;
-      const prepared = events.map((e) => prepareEvent(this.#ctx, e));
-      return Promise.all(prepared.map((p) => this.#queue.append(p)));
+      // Every event checked and serialised before any is queued: one bad event refuses all.
+      const now = this.#clock.now();
+      const queued = events.map((e) => {
+        const waiter: Waiter = { resolve: () => undefined, reject: () => undefined };
+        const q = queueEvent(this.path, e, now, settleAny, waiter);
+        q.dataJson = serialiseData(this.path, e);
+        eventBytes(this.#ctx, e, q.dataJson, this.#ctx.maxEventBytes);
+        return { waiter, q };
+      });
+      return Promise.all(
+        queued.map(
+          ({ waiter, q }) =>
+            new Promise<StoredEvent>((resolve, reject) => {
+              waiter.resolve = resolve;
+              waiter.reject = reject;
+              this.#queue.append(q);
+            }),
+        ),
+      );
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

@@ -3,6 +3,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { SEVERITIES, type NewEvent, type Severity } from '../../../src/core/events.js';
 import { payloadBytes, type AppendInfo } from '../../../src/store/event-store.js';
 import { boundsContract } from './contract-bounds.js';
+import { enqueueContract } from './contract-enqueue.js';
 import { ev, rejectsWith, storeSession, type HarnessFactory } from './contract-kit.js';
 
 export type { HarnessFactory, HarnessOptions, StoreHarness } from './contract-kit.js';
@@ -217,5 +218,6 @@ export function eventStoreContract(name: string, factory: HarnessFactory): void 
     });
 
     boundsContract(factory);
+    enqueueContract(factory);
   });
 }

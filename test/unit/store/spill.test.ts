@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { NewEvent, Severity, StoredEvent } from '../../../src/core/events.js';
-import { StoreError, type EventStore } from '../../../src/store/event-store.js';
+import { StoreError, type AppendCallback, type EventStore } from '../../../src/store/event-store.js';
 import { EventSpill } from '../../../src/store/spill.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { memoryLogger, type LogLine } from '../../helpers/memory-logger.js';
@@ -15,7 +15,7 @@ import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 const T0 = Date.UTC(2026, 0, 1);
 const RETRY = { initialMs: 1_000, maxMs: 8_000 };
 
-class Gate implements Pick<EventStore, 'append'> {
+class Gate implements Pick<EventStore, 'append' | 'enqueue'> {
   full = false;
   attempts = 0;
   readonly #store: SqliteEventStore;
@@ -31,6 +31,16 @@ class Gate implements Pick<EventStore, 'append'> {
       return Promise.reject(err);
     }
     return this.#store.append(e);
+  }
+
+  enqueue<T>(e: NewEvent, done: AppendCallback<T>, token: T): void {
+    this.attempts++;
+    if (this.full) {
+      const err = new StoreError('disk_full', '/data/events.db', 'appending failed: disk full');
+      queueMicrotask(() => done(err, undefined, token));
+      return;
+    }
+    this.#store.enqueue(e, done, token);
   }
 }
 
