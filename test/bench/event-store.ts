@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NewEvent } from '../../src/core/events.js';
+import type { AppendCallback, StoreError } from '../../src/store/event-store.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { measureAllocation } from './allocation.js';
 import { runBaseline } from './baseline.js';
@@ -27,6 +28,9 @@ const SINGLE_EVENTS = 1_000;
 const ALLOC_EVENTS = 10_000;
 const RUNS = 5;
 const TARGET = 0.5;
+/** Measured on main before issue 15's append path (one append() per event), for comparison. */
+const BEFORE =
+  'before: 1771 KiB (append(): JSON round trip and a promise per event; 2026-12-06, same bench)';
 
 /** Appends `evs` in waves of `wave`, each wave awaited: resolves once all are fsynced. */
 type AppendWaves = (
@@ -39,6 +43,28 @@ type AppendWaves = (
 const promisePerAppend: AppendWaves = async (store, evs, wave) => {
   for (let i = 0; i < evs.length; i += wave) {
     await Promise.all(evs.slice(i, i + wave).map((e) => store.append(e)));
+  }
+};
+
+/**
+ * `enqueue()`, as the agent's hot path appends (EventSpill.record): no promise per event,
+ * one callback for all; a wave is done when it has answered every event.
+ */
+const enqueueEach: AppendWaves = async (store, evs, wave) => {
+  let left = 0;
+  let failure: StoreError | undefined;
+  let wake = () => {};
+  const done: AppendCallback<undefined> = (err) => {
+    failure ??= err;
+    if (--left === 0) wake();
+  };
+  for (let i = 0; i < evs.length; i += wave) {
+    const end = Math.min(i + wave, evs.length);
+    left = end - i;
+    const answered = new Promise<void>((resolve) => (wake = resolve));
+    for (let j = i; j < end; j++) store.enqueue(evs[j]!, done, undefined);
+    await answered;
+    if (failure) throw failure;
   }
 };
 
@@ -90,27 +116,34 @@ async function bareRun(ctx: BenchContext, n: number, wave: number): Promise<numb
 
 interface Run {
   store: number;
+  /** The same appends through `append()`, a promise each. */
+  promise: number;
   bare: number;
   meanBatch: number;
   load: number;
 }
 
 /**
- * One run of each side, the order alternating run by run so that a machine growing busier
+ * One run of each side (the store through `enqueue`, as the agent appends, and through
+ * `append`, a promise each), the order rotating run by run so that a machine growing busier
  * does not favour one side.
  */
 async function sideBySide(
   ctx: BenchContext,
-  form: AppendWaves,
   evs: readonly NewEvent[],
   wave: number,
   i: number,
 ): Promise<Run> {
   let bare = 0;
-  if (i % 2 === 1) bare = await bareRun(ctx, evs.length, wave);
-  const store = await storeRun(form, evs, wave);
-  if (i % 2 === 0) bare = await bareRun(ctx, evs.length, wave);
-  return { store: store.perSec, bare, meanBatch: store.meanBatch, load: loadNow() };
+  let store = { perSec: 0, meanBatch: 0 };
+  let promise = 0;
+  const steps = [
+    async () => (bare = await bareRun(ctx, evs.length, wave)),
+    async () => (store = await storeRun(enqueueEach, evs, wave)),
+    async () => (promise = (await storeRun(promisePerAppend, evs, wave)).perSec),
+  ];
+  for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
+  return { store: store.perSec, promise, bare, meanBatch: store.meanBatch, load: loadNow() };
 }
 
 /** V8 heap bytes allocated per 1,000 appends (a fresh store, appended in waves). */
@@ -138,48 +171,60 @@ export const eventStoreAppend: Benchmark = {
     `Durable appends/s of the SQLite event store (WAL, synchronous=FULL, group commit) in ` +
     `the bench process, under the agent's launcher: ${EVENTS.toLocaleString('en')} events ` +
     `appended ${WAVE.toLocaleString('en')} at a time without waiting, each wave awaited (an ` +
-    `append is answered only after its fsynced commit). Baseline, in the same run: bare ` +
-    `better-sqlite3 under plain node in its own process (test/bench/baselines/` +
-    `sqlite-insert.ts) inserting the same rows into the same schema with the same pragmas, ` +
-    `one transaction per wave, rows prepared before its clock starts; the two sides take ` +
-    `turns going first. Then one at a time (${SINGLE_EVENTS.toLocaleString('en')} events): ` +
-    `each append awaited against bare one-fsync-per-row inserts. Medians of ${RUNS} runs ` +
-    `after a warm-up, with the 1-minute load average. Allocation: V8 heap bytes allocated ` +
-    `(v8.GCProfiler) while ${ALLOC_EVENTS.toLocaleString('en')} events are appended in ` +
-    `waves, per 1,000, median of 3. Target: store ≥ ${TARGET * 100} % of the bare batched insert.`,
+    `append is answered only after its fsynced commit), through enqueue() (a callback shared ` +
+    `by all events, as the agent's EventSpill appends) and, beside it, append() (a promise ` +
+    `each). Baseline, in the same run: bare better-sqlite3 under plain node in its own ` +
+    `process (test/bench/baselines/sqlite-insert.ts) inserting the same rows into the same ` +
+    `schema with the same pragmas, one transaction per wave, rows prepared before its clock ` +
+    `starts; the sides take turns going first. Then one at a time ` +
+    `(${SINGLE_EVENTS.toLocaleString('en')} events): each append awaited against bare ` +
+    `one-fsync-per-row inserts. Medians of ${RUNS} runs after a warm-up, with the 1-minute ` +
+    `load average. Allocation: V8 heap bytes allocated (v8.GCProfiler) while ` +
+    `${ALLOC_EVENTS.toLocaleString('en')} events are appended in waves, per 1,000, median ` +
+    `of 3. Target: store (enqueue) ≥ ${TARGET * 100} % of the bare batched insert.`,
   async run(ctx) {
     const evs = benchEvents(EVENTS);
     const single = benchEvents(SINGLE_EVENTS);
     ctx.log('event-store-append: warm-up');
+    await storeRun(enqueueEach, evs.slice(0, 10_000), WAVE);
     await storeRun(promisePerAppend, evs.slice(0, 10_000), WAVE);
 
     const batched = await repeat(RUNS, async (i) => {
-      const r = await sideBySide(ctx, promisePerAppend, evs, WAVE, i);
+      const r = await sideBySide(ctx, evs, WAVE, i);
       ctx.log(
         `event-store-append: run ${i + 1}/${RUNS}: store ${perSec(r.store)}/s ` +
-          `(mean batch ${r.meanBatch.toFixed(0)}), bare ${perSec(r.bare)}/s, ` +
+          `(mean batch ${r.meanBatch.toFixed(0)}), append() ${perSec(r.promise)}/s, ` +
+          `bare ${perSec(r.bare)}/s, ` +
           `ratio ${(r.store / r.bare).toFixed(2)}, load ${r.load.toFixed(2)}`,
       );
       return r;
     });
     const oneByOne = await repeat(RUNS, async (i) => {
-      const r = await sideBySide(ctx, promisePerAppend, single, 1, i);
+      const r = await sideBySide(ctx, single, 1, i);
       ctx.log(
         `event-store-append: one at a time, run ${i + 1}/${RUNS}: ` +
-          `store ${perSec(r.store)}/s, bare ${perSec(r.bare)}/s`,
+          `store ${perSec(r.store)}/s, append() ${perSec(r.promise)}/s, bare ${perSec(r.bare)}/s`,
       );
       return r;
     });
     const alloc = await repeat(3, async () => {
-      const bytes = await allocationPer1000(promisePerAppend, evs.slice(0, ALLOC_EVENTS));
-      ctx.log(`event-store-append: ${kib(bytes)} KiB allocated per 1,000 appends`);
-      return bytes;
+      const bytes = await allocationPer1000(enqueueEach, evs.slice(0, ALLOC_EVENTS));
+      const promise = await allocationPer1000(promisePerAppend, evs.slice(0, ALLOC_EVENTS));
+      ctx.log(
+        `event-store-append: allocated per 1,000 appends: enqueue ${kib(bytes)} KiB, ` +
+          `append() ${kib(promise)} KiB`,
+      );
+      return { bytes, promise };
     });
     return figures(batched, oneByOne, alloc);
   },
 };
 
-function figures(batched: Run[], oneByOne: Run[], alloc: number[]): Figure[] {
+function figures(
+  batched: Run[],
+  oneByOne: Run[],
+  alloc: { bytes: number; promise: number }[],
+): Figure[] {
   const store = summarize(batched.map((r) => r.store));
   const bare = summarize(batched.map((r) => r.bare));
   const share = summarize(batched.map((r) => r.store / r.bare));
@@ -188,10 +233,13 @@ function figures(batched: Run[], oneByOne: Run[], alloc: number[]): Figure[] {
   const storeOne = summarize(oneByOne.map((r) => r.store));
   const bareOne = summarize(oneByOne.map((r) => r.bare));
   const loadOne = median(oneByOne.map((r) => r.load));
-  const bytes = summarize(alloc);
+  const bytes = summarize(alloc.map((a) => a.bytes));
+  const bytesPromise = summarize(alloc.map((a) => a.promise));
+  const promise = summarize(batched.map((r) => r.promise));
+  const promiseShare = summarize(batched.map((r) => r.promise / r.bare));
   return [
     {
-      label: 'store durable appends/s, group commit (median)',
+      label: 'store durable appends/s, enqueue (as the agent), group commit (median)',
       value: perSec(store.median),
       unit: 'events/s',
       note: `${spreadOf(store)}; mean commit ${batch.median.toFixed(0)} events`,
@@ -222,7 +270,20 @@ function figures(batched: Run[], oneByOne: Run[], alloc: number[]): Figure[] {
       label: 'V8 heap allocated per 1,000 appends (median)',
       value: kib(bytes.median),
       unit: 'KiB',
-      note: `min ${kib(bytes.min)}, max ${kib(bytes.max)}, 3 runs`,
+      note: `min ${kib(bytes.min)}, max ${kib(bytes.max)}, 3 runs; ${BEFORE}`,
+    },
+    {
+      label: 'store through append(), a promise each (median)',
+      value: perSec(promise.median),
+      unit: 'events/s',
+      note: `${spreadOf(promise)}; / bare ${promiseShare.median.toFixed(2)} (min ${promiseShare.min.toFixed(2)}, max ${promiseShare.max.toFixed(2)})`,
+      load,
+    },
+    {
+      label: 'V8 heap allocated per 1,000 append() calls (median)',
+      value: kib(bytesPromise.median),
+      unit: 'KiB',
+      note: `min ${kib(bytesPromise.min)}, max ${kib(bytesPromise.max)}, 3 runs`,
     },
     {
       label: 'store, each append awaited (median)',
