@@ -46,6 +46,16 @@ export const CONTAINER_FIELDS = {
 const UNKNOWN_STATE = 'dead';
 const UNKNOWN_HEALTH = 'none';
 
+/**
+ * Restarts and started-at are created disabled (HA_DOCS `enabled_by_default`): a
+ * dashboard reads a container by running, state and health, and the incidents already say
+ * when a container restarts or flaps; both values also stay in the running entity's
+ * attributes. With 100 containers a host, two fewer enabled entities each spare Home
+ * Assistant 200 state objects and their recorder history; a user enables one in a click.
+ * (The image has no entity of its own: it is an attribute too.)
+ */
+const SECONDARY = { enabled_by_default: false } as const;
+
 /** Running, state, health, restarts, started-at and a restart button for one container. */
 export function containerEntities(
   ctx: DiscoveryContext,
@@ -90,6 +100,7 @@ export function containerEntities(
       valueTemplate: fieldTemplate(CONTAINER_FIELDS.restartCount),
       entityCategory: 'diagnostic',
       icon: 'mdi:restart',
+      options: SECONDARY,
     },
     {
       ...base,
@@ -98,6 +109,7 @@ export function containerEntities(
       name: `${label} started`,
       valueTemplate: fieldTemplate(CONTAINER_FIELDS.startedAt),
       entityCategory: 'diagnostic',
+      options: SECONDARY,
     },
   ];
   if (c.withRestart !== false) {

@@ -1,16 +1,11 @@
-import type Docker from 'dockerode';
 import type { Clock } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import { withDeadline } from './deadline.js';
-import {
-  CONTAINER_ID,
-  parseInspectOne,
-  parseInspectText,
-  type InspectRecord,
-} from './inspect-schema.js';
+import { EngineHttp, EngineHttpError, type EngineEndpoint } from './engine-http.js';
+import { CONTAINER_ID, notJson, parseInspectOne, type InspectRecord } from './inspect-schema.js';
 
 /**
- * A container engine through the Docker Engine API (dockerode) on a unix socket or TCP.
+ * A container engine through the Docker Engine API on a unix socket or TCP (EngineHttp).
  * podman's Docker-compatible API (`podman system service`) answers the same calls.
  * Every request has a deadline; answers are validated before anything uses them.
  */
@@ -26,9 +21,7 @@ export interface EngineApiOptions {
   concurrency?: number;
 }
 
-interface VersionCall {
-  version(opts: { abortSignal: AbortSignal }): Promise<unknown>;
-}
+export type ControlVerb = 'restart' | 'start' | 'stop';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -53,117 +46,134 @@ export const STATE_ACTIONS = new Set([
 /** Actions after which the container is gone: docker says destroy, podman remove. */
 export const REMOVAL_ACTIONS = new Set(['destroy', 'remove']);
 
-/**
- * dockerode loads grpc-js and protobufjs for BuildKit sessions when it is required, about
- * 25 MiB of RSS; it is imported on first use so an agent without a local engine never
- * pays for it.
- */
-let dockerode: Promise<typeof Docker> | undefined;
-const loadDockerode = () => (dockerode ??= import('dockerode').then((m) => m.default));
+/** `GET /events` of containers only; the filter is fixed, so encoded once. */
+const EVENTS_PATH = `/events?filters=${encodeURIComponent(JSON.stringify({ type: ['container'] }))}`;
 
 export class EngineApi {
-  readonly #options: Docker.DockerOptions;
-  #docker: Docker | undefined;
+  readonly #http: EngineHttp;
   readonly #opts: EngineApiOptions;
   /** Where it points, for messages: `unix:///var/run/docker.sock`, `tcp://nas:2375`. */
   readonly endpoint: string;
 
   constructor(opts: EngineApiOptions) {
     this.#opts = opts;
-    if (opts.url) {
-      const u = new URL(opts.url);
-      const protocol = u.protocol === 'https:' ? 'https' : 'http';
-      const port = u.port || (protocol === 'https' ? '2376' : '2375');
-      this.#options = { host: u.hostname, port, protocol };
-      this.endpoint = `${u.protocol}//${u.hostname}:${port}`;
-    } else {
-      const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
-      this.#options = { socketPath };
-      this.endpoint = `unix://${socketPath}`;
-    }
+    const target = endpointOf(opts);
+    this.#http = new EngineHttp(target.endpoint);
+    this.endpoint = target.label;
   }
 
   /** `docker 20.10.24` or `podman 4.3.1`. */
   async version(): Promise<string> {
-    const docker = await this.#client();
-    const v = await this.#call('GET /version', (signal) =>
-      // dockerode takes options here too; its types only know the callback form.
-      (docker as unknown as VersionCall).version({ abortSignal: signal }),
-    );
+    const v = await this.#json('GET /version', '/version');
     const components = (v as { Components?: { Name?: string; Version?: string }[] }).Components;
     const podman = components?.find((c) => /podman/i.test(c.Name ?? ''));
     if (podman) return `podman ${podman.Version ?? '?'}`;
     return `docker ${(v as { Version?: string }).Version ?? '?'}`;
   }
 
+  /** The ids of every container, running or not. */
+  async listIds(): Promise<string[]> {
+    const what = 'GET /containers/json';
+    return containerIds(
+      await this.#json(what, '/containers/json?all=1'),
+      `${this.endpoint} ${what}`,
+    );
+  }
+
   /** Every container (running or not), inspected: the full truth for a reconcile. */
   async listAll(): Promise<InspectRecord[]> {
-    const docker = await this.#client();
-    const list = await this.#call('GET /containers/json', (signal) =>
-      docker.listContainers({ all: true, abortSignal: signal } as object),
-    );
-    const ids = containerIds(list, `${this.endpoint} GET /containers/json`);
+    const ids = await this.listIds();
     const records = await mapLimit(ids, this.#opts.concurrency ?? 8, (id) => this.inspect(id));
     return records.filter((r): r is InspectRecord => r !== undefined);
   }
 
   /** One container, or undefined when it no longer exists. */
   async inspect(id: string): Promise<InspectRecord | undefined> {
-    if (!CONTAINER_ID.test(id)) {
-      throw new OutpostError('ENGINE_BAD_OUTPUT', `refusing container id ${JSON.stringify(id)}`);
-    }
+    checkId(id);
     const what = `GET /containers/${id.slice(0, 12)}/json`;
-    const docker = await this.#client();
+    const source = `${this.endpoint} ${what}`;
+    let body: Buffer;
     try {
-      const value = await this.#call(what, (signal) =>
-        docker.getContainer(id).inspect({ abortSignal: signal } as object),
-      );
-      const source = `${this.endpoint} ${what}`;
-      return parseInspectOne(decoded(value, source), source);
+      body = (await this.#call(what, 'GET', `/containers/${id}/json`)).body;
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
       throw err;
     }
+    const text = body.toString();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw notJson(source, errorMessage(err), text.length, text.trimStart());
+    }
+    return parseInspectOne(value, source);
+  }
+
+  /** Starts, stops or restarts a container; `stopTimeoutS` is the engine's `t`. */
+  async control(
+    verb: ControlVerb,
+    id: string,
+    opts: { stopTimeoutS?: number | undefined; timeoutMs: number },
+  ): Promise<void> {
+    checkId(id);
+    const what = `POST /containers/${id.slice(0, 12)}/${verb}`;
+    const t = verb !== 'start' && opts.stopTimeoutS !== undefined ? `?t=${opts.stopTimeoutS}` : '';
+    // 304 (already started / already stopped) is what was asked: EngineHttp passes it.
+    await this.#call(what, 'POST', `/containers/${id}/${verb}${t}`, opts.timeoutMs);
   }
 
   /** The raw event stream of container events; the caller splits lines and reconnects. */
   async events(signal: AbortSignal): Promise<NodeJS.ReadableStream> {
     // Only the connection gets the deadline: the stream itself is idle for hours.
-    const docker = await this.#client();
-    return this.#call('GET /events', (connectSignal) => {
-      const both = AbortSignal.any([signal, connectSignal]);
-      return docker.getEvents({
-        filters: JSON.stringify({ type: ['container'] }),
-        abortSignal: both,
-      } as object);
-    });
+    return this.#deadline('GET /events', this.#opts.timeoutMs, (connectSignal) =>
+      this.#http.stream(EVENTS_PATH, AbortSignal.any([signal, connectSignal])),
+    );
   }
 
-  async #client(): Promise<Docker> {
-    this.#docker ??= new (await loadDockerode())(this.#options);
-    return this.#docker;
+  async #json(what: string, path: string): Promise<unknown> {
+    const { body } = await this.#call(what, 'GET', path);
+    return parseJson(body.toString(), `${this.endpoint} ${what}`);
   }
 
-  async #call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  #call(what: string, method: 'GET' | 'POST', path: string, timeoutMs = this.#opts.timeoutMs) {
+    return this.#deadline(what, timeoutMs, (signal) => this.#http.call(method, path, signal));
+  }
+
+  async #deadline<T>(
+    what: string,
+    timeoutMs: number,
+    fn: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const label = `${this.endpoint} ${what}`;
     try {
-      return await withDeadline(this.#opts.clock, this.#opts.timeoutMs, label, fn);
+      return await withDeadline(this.#opts.clock, timeoutMs, label, fn);
     } catch (err) {
       throw engineError(label, err);
     }
   }
 }
 
-/** docker-modem hands back a Buffer when an answer is not JSON; make that an error. */
-function decoded(value: unknown, source: string): unknown {
-  if (Buffer.isBuffer(value) || typeof value === 'string') {
-    return parseInspectText(value.toString(), source);
+/** The configured socket or URL → where EngineHttp connects, and how messages name it. */
+function endpointOf(opts: EngineApiOptions): { endpoint: EngineEndpoint; label: string } {
+  if (opts.url) {
+    const u = new URL(opts.url);
+    const tls = u.protocol === 'https:';
+    const port = Number(u.port || (tls ? 2376 : 2375));
+    // URL keeps IPv6 literals bracketed; the socket layer wants them bare.
+    const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+    return { endpoint: { host, port, tls }, label: `${u.protocol}//${u.hostname}:${port}` };
   }
-  return value;
+  const socketPath = opts.socketPath ?? DEFAULT_SOCKET;
+  return { endpoint: { socketPath }, label: `unix://${socketPath}` };
 }
 
-function containerIds(list: unknown, source: string): string[] {
-  const value = Buffer.isBuffer(list) ? parseJson(list.toString(), source) : list;
+function checkId(id: string): void {
+  if (!CONTAINER_ID.test(id)) {
+    throw new OutpostError('ENGINE_BAD_OUTPUT', `refusing container id ${JSON.stringify(id)}`);
+  }
+}
+
+function containerIds(value: unknown, source: string): string[] {
   if (!Array.isArray(value)) {
     throw new OutpostError('ENGINE_BAD_OUTPUT', `${source}: expected a list of containers`, {
       retryable: true,
@@ -196,20 +206,17 @@ function parseJson(text: string, source: string): unknown {
 
 /** The HTTP status behind an engine error, if the engine answered at all. */
 function statusOf(err: unknown): number | undefined {
-  const cause =
-    err instanceof Error ? (err.cause as { statusCode?: unknown } | undefined) : undefined;
-  return typeof cause?.statusCode === 'number' ? cause.statusCode : undefined;
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof EngineHttpError ? cause.statusCode : undefined;
 }
 
 /** Connection failures → ENGINE_UNREACHABLE; HTTP errors → ENGINE_COMMAND_FAILED. */
 export function engineError(what: string, err: unknown): OutpostError {
   if (err instanceof OutpostError) return err;
-  const e = err as { statusCode?: unknown; json?: { message?: string } | null };
-  if (typeof e.statusCode === 'number') {
-    const detail = e.json?.message ?? errorMessage(err);
+  if (err instanceof EngineHttpError) {
     return new OutpostError(
       'ENGINE_COMMAND_FAILED',
-      `${what}: engine answered ${e.statusCode}: ${detail}`,
+      `${what}: engine answered ${err.statusCode}: ${err.message}`,
       { retryable: true, cause: err },
     );
   }

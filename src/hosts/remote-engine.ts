@@ -73,6 +73,7 @@ export function listScript(command: readonly string[]): string {
 export class RemoteEngine {
   readonly #opts: RemoteEngineOptions;
   readonly #script: string;
+  #engine: 'docker' | 'podman' = 'docker';
 
   constructor(opts: RemoteEngineOptions) {
     this.#opts = opts;
@@ -89,25 +90,33 @@ export class RemoteEngine {
   /**
    * The same round trip as listAll, but each record is validated and handed to
    * `onRecord` as soon as it has arrived, and then dropped: the output is never held
-   * whole. Rejects as listAll does, after the command has ended; records handed over
-   * before a rejection are then to be discarded.
+   * whole. Each record comes with a hash of its bytes; when `known(hash)` says the
+   * caller has that record from an earlier listing, it is neither decoded, parsed nor
+   * handed over. Rejects as listAll does, after the command has ended; records handed
+   * over (or known) before a rejection are then to be discarded.
    */
-  async listEach(onRecord: (record: InspectRecord) => void): Promise<RemoteListingSummary> {
+  async listEach(
+    onRecord: (record: InspectRecord, hash: number) => void,
+    known?: (hash: number) => boolean,
+  ): Promise<RemoteListingSummary> {
     const { runner, timeoutMs, source, command } = this.#opts;
     const what = `${source}: ${command.join(' ')}`;
     let podman = false;
+    let parsed = 0;
     let failure: Error | undefined;
-    const splitter = new JsonSequenceSplitter((text, index) => {
+    const splitter = new JsonSequenceSplitter((hash, index) => {
+      if (known?.(hash)) return;
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(splitter.text());
       } catch (err) {
         return splitter.fail(errorMessage(err));
       }
       try {
         const record = parseInspectElement(value, index, `${what} inspect`);
         podman ||= isPodmanRecord(record);
-        onRecord(record);
+        parsed++;
+        onRecord(record, hash);
       } catch (err) {
         failure = err instanceof Error ? err : new Error(String(err));
         splitter.fail('rejected');
@@ -125,9 +134,11 @@ export class RemoteEngine {
     }
     if (failure !== undefined) throw failure;
     if (splitter.problem !== undefined) {
-      throw notJson(`${what} inspect`, splitter.problem, splitter.chars, splitter.head);
+      throw notJson(`${what} inspect`, splitter.problem, splitter.bytes, splitter.head);
     }
-    return { count: splitter.count, engine: podman ? 'podman' : 'docker' };
+    // Records all known: the engine is what the last records parsed said it was.
+    if (parsed > 0) this.#engine = podman ? 'podman' : 'docker';
+    return { count: splitter.count, engine: this.#engine };
   }
 }
 

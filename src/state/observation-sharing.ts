@@ -10,6 +10,8 @@ export function sharing(
   prev: ContainerObservation,
   next: ContainerObservation,
 ): ContainerObservation {
+  // The collector hands on the very object it gave last time when its record is unchanged.
+  if (prev === next) return prev;
   return {
     ...next,
     key: prev.key,

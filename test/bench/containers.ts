@@ -47,6 +47,7 @@ import {
   procStatusBytes,
   shippedLaunch,
 } from './agent-process.js';
+import { startAllocationMeter } from './allocation.js';
 import { median, type Benchmark, type Figure } from './framework.js';
 
 /**
@@ -263,6 +264,11 @@ interface DriverResult {
   connectMs: number;
   roundWallMs: number[];
   roundCpuMs: number[];
+  /** Bytes allocated on the V8 heap per round (allocation.ts). */
+  roundAllocBytes: number[];
+  /** Inspect records parsed and reused unchanged over all rounds, warm-up included. */
+  parsed: number;
+  reused: number;
   containersSeen: number;
   hostsOk: number;
 }
@@ -339,6 +345,12 @@ function pollFigures(r: DriverResult, bytesPerHost: number): Figure[] {
     },
     { label: 'round wall time (max)', value: Math.max(...r.roundWallMs), unit: 'ms' },
     { label: 'agent CPU per round (median)', value: cpu, unit: 'ms', note: 'user + system' },
+    {
+      label: 'V8 heap allocated per round (median)',
+      value: median(r.roundAllocBytes) / 2 ** 20,
+      unit: 'MiB',
+      note: `${ROUNDS} rounds, max ${(Math.max(...r.roundAllocBytes) / 2 ** 20).toFixed(2)} MiB; records parsed ${r.parsed}, reused unchanged ${r.reused}`,
+    },
     { label: 'agent CPU per host poll (median)', value: cpu / HOSTS, unit: 'ms' },
     { label: 'agent CPU at poll_every 30s', value: (cpu / 30_000) * 100, unit: '% of a core' },
     { label: 'RSS before connecting', value: r.rssStartMiB, unit: 'MiB', note: 'modules loaded' },
@@ -355,6 +367,12 @@ function sequentialFigures(r: DriverResult): Figure[] {
       label: 'sequential: agent CPU per round (median)',
       value: median(r.roundCpuMs),
       unit: 'ms',
+      note,
+    },
+    {
+      label: 'sequential: V8 heap allocated per round (median)',
+      value: median(r.roundAllocBytes) / 2 ** 20,
+      unit: 'MiB',
       note,
     },
     {
@@ -443,14 +461,21 @@ async function driver(input: DriverInput): Promise<DriverResult> {
   await poll(); // warm-up
   const roundWallMs: number[] = [];
   const roundCpuMs: number[] = [];
+  const roundAllocBytes: number[] = [];
   for (let r = 0; r < input.rounds; r++) {
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
+    const meter = startAllocationMeter();
     await poll();
+    roundAllocBytes.push(meter.stop().bytes);
     roundWallMs.push(performance.now() - w0);
     const d = process.cpuUsage(cpu0);
     roundCpuMs.push((d.user + d.system) / 1000);
   }
+  // Collectors from before the parse cache have no stats: their records were all parsed.
+  const stats = (collectors as { parseStats?: { parsed: number; reused: number } }[]).map(
+    (c) => c.parseStats ?? { parsed: NaN, reused: 0 },
+  );
   const views = tracker.hostViews();
   const result: DriverResult = {
     rssStartMiB,
@@ -460,6 +485,9 @@ async function driver(input: DriverInput): Promise<DriverResult> {
     connectMs,
     roundWallMs,
     roundCpuMs,
+    roundAllocBytes,
+    parsed: stats.reduce((n, x) => n + x.parsed, 0),
+    reused: stats.reduce((n, x) => n + x.reused, 0),
     containersSeen: views.reduce((n, v) => n + v.totals.total, 0),
     hostsOk: views.filter((v) => v.status === 'ok').length,
   };

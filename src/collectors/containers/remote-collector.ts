@@ -5,10 +5,11 @@ import type { Logger } from '../../core/logger.js';
 import type { RemoteEngine } from '../../hosts/remote-engine.js';
 import type { CommandRunner, SshConnection, SshStatus } from '../../hosts/ssh-connection.js';
 import { dedupeByKey, observe } from './normalize.js';
+import { ObservationCache, type ParseStats } from './observation-cache.js';
 import type { ContainerSelector } from './selection.js';
 import type { PollSlots } from './poll-slots.js';
 import { emitSafely, HostStatusReporter, reachOf } from './status.js';
-import type { ContainerObservation, ContainerSink } from './types.js';
+import type { ContainerSink } from './types.js';
 
 export interface RemoteCollectorOptions {
   host: string;
@@ -39,6 +40,7 @@ export class RemoteContainerCollector implements Component {
   #timer: TimerHandle | undefined;
   #polling: Promise<void> | undefined;
   #stopped = true;
+  readonly #cache = new ObservationCache();
 
   constructor(opts: RemoteCollectorOptions) {
     this.#opts = opts;
@@ -47,6 +49,11 @@ export class RemoteContainerCollector implements Component {
   }
   get host(): string {
     return this.#opts.host;
+  }
+
+  /** How many records were parsed, and how many reused unchanged from the last poll. */
+  get parseStats(): ParseStats {
+    return this.#cache.stats;
   }
 
   /** The host's SSH connection (owned here), for others that run commands on the host. */
@@ -99,22 +106,25 @@ export class RemoteContainerCollector implements Component {
     const { engine, host, selector, clock, log } = this.#opts;
     if (this.#stopped) return;
     // Each record becomes an observation as it arrives and is dropped: only these are kept.
-    const observed: ContainerObservation[] = [];
+    // A record unchanged since the last listing is not even parsed (ObservationCache).
+    const cache = this.#cache;
+    cache.begin();
     let listing;
     try {
-      listing = await engine.listEach((r) => {
-        const o = observe(host, r, selector, clock.now());
-        if (o) observed.push(o);
-      });
+      listing = await engine.listEach(
+        (r, hash) => cache.add(hash, observe(host, r, selector, clock.now())),
+        (hash) => cache.reuse(hash),
+      );
     } catch (err) {
       const e = err instanceof OutpostError ? err : new OutpostError('INTERNAL', errorMessage(err));
+      cache.abort();
       log.debug({ host, err: e.message }, 'container poll failed');
       if (!this.#stopped) this.#status.report(reachOf(e), e.message);
       return;
     }
-    if (this.#stopped) return;
+    if (this.#stopped) return cache.abort();
     const now = clock.now();
-    const containers = dedupeByKey(observed);
+    const containers = cache.commit(dedupeByKey);
     emitSafely(this.#opts, { kind: 'snapshot', host, containers, at: now });
     this.#status.report('ok', undefined, listing.engine);
   }

@@ -1,10 +1,8 @@
-import type Docker from 'dockerode';
 import { containerKey } from '../../collectors/containers/identity.js';
 import { engineTime, healthOf, runState } from '../../collectors/containers/normalize.js';
 import type { Clock } from '../../core/clock.js';
 import { OutpostError } from '../../core/errors.js';
-import { withDeadline } from '../../hosts/deadline.js';
-import { DEFAULT_SOCKET, EngineApi, engineError } from '../../hosts/engine-api.js';
+import { EngineApi, type ControlVerb } from '../../hosts/engine-api.js';
 import { CONTAINER_ID, type InspectRecord } from '../../hosts/inspect-schema.js';
 
 /**
@@ -12,7 +10,7 @@ import { CONTAINER_ID, type InspectRecord } from '../../hosts/inspect-schema.js'
  * engine's own id, looked up from the engine's listing by name: a name never reaches an
  * API path or a shell command.
  */
-export type ControlVerb = 'restart' | 'start' | 'stop';
+export type { ControlVerb };
 
 export interface ContainerRef {
   readonly id: string;
@@ -82,17 +80,11 @@ export interface ApiEngineControlOptions {
   clock: Clock;
 }
 
-let dockerode: Promise<typeof Docker> | undefined;
-const loadDockerode = () => (dockerode ??= import('dockerode').then((m) => m.default));
-
 /** The local path: the Docker Engine API (docker or podman's compatible service). */
 export class ApiEngineControl implements EngineControl {
   readonly #api: EngineApi;
-  readonly #opts: ApiEngineControlOptions;
-  #docker: Docker | undefined;
 
   constructor(opts: ApiEngineControlOptions) {
-    this.#opts = opts;
     this.#api = new EngineApi({
       ...(opts.url ? { url: opts.url } : {}),
       ...(opts.socketPath ? { socketPath: opts.socketPath } : {}),
@@ -111,34 +103,6 @@ export class ApiEngineControl implements EngineControl {
   }
 
   async act(verb: ControlVerb, id: string, opts: ActOptions): Promise<void> {
-    const c = (await this.#client()).getContainer(checkId(id));
-    const what = `${this.#api.endpoint} POST /containers/${id.slice(0, 12)}/${verb}`;
-    try {
-      await withDeadline(this.#opts.clock, opts.timeoutMs, what, (abortSignal) => {
-        const t =
-          opts.stopTimeoutS === undefined ? { abortSignal } : { t: opts.stopTimeoutS, abortSignal };
-        if (verb === 'start') return c.start({ abortSignal });
-        return verb === 'stop' ? c.stop(t) : c.restart(t);
-      });
-    } catch (err) {
-      // 304: already started / already stopped, which is what was asked.
-      if ((err as { statusCode?: unknown }).statusCode === 304) return;
-      throw engineError(what, err);
-    }
-  }
-
-  async #client(): Promise<Docker> {
-    if (this.#docker) return this.#docker;
-    const Dockerode = await loadDockerode();
-    const { url, socketPath } = this.#opts;
-    if (url) {
-      const u = new URL(url);
-      const protocol = u.protocol === 'https:' ? 'https' : 'http';
-      const port = u.port || (protocol === 'https' ? '2376' : '2375');
-      this.#docker = new Dockerode({ host: u.hostname, port, protocol });
-    } else {
-      this.#docker = new Dockerode({ socketPath: socketPath ?? DEFAULT_SOCKET });
-    }
-    return this.#docker;
+    await this.#api.control(verb, checkId(id), opts);
   }
 }

@@ -5,9 +5,11 @@ import { JsonSequenceSplitter } from '../../../src/hosts/inspect-stream.js';
 /** Feeds `text` in pieces cut at `cuts` (byte offsets of its UTF-8 encoding). */
 function split(text: string, cuts: number[] = []) {
   const elements: unknown[] = [];
-  const splitter = new JsonSequenceSplitter((element, index) => {
+  const hashes: number[] = [];
+  const splitter = new JsonSequenceSplitter((hash, index) => {
     expect(index).toBe(elements.length);
-    elements.push(JSON.parse(element));
+    hashes.push(hash);
+    elements.push(JSON.parse(splitter.text()));
   });
   const bytes = Buffer.from(text, 'utf8');
   let from = 0;
@@ -17,7 +19,7 @@ function split(text: string, cuts: number[] = []) {
   }
   splitter.pushBytes(bytes.subarray(from));
   splitter.end();
-  return { elements, splitter };
+  return { elements, hashes, splitter };
 }
 
 /** One object a line, as `inspect --format '{…}' ID…` prints them. */
@@ -108,16 +110,38 @@ describe('JsonSequenceSplitter (inspect --format, one object a line)', () => {
 
   it('stops handing over objects after a problem, but keeps counting the output', () => {
     const seen: string[] = [];
-    const splitter = new JsonSequenceSplitter((text) => {
-      seen.push(text);
+    const splitter = new JsonSequenceSplitter(() => {
+      seen.push(splitter.text());
       splitter.fail('rejected');
     });
-    splitter.push('  {"a": 1}\n{"b": 2}\n');
-    splitter.push('{"c": 3}\n');
+    splitter.pushBytes(Buffer.from('  {"a": 1}\n{"b": 2}\n'));
+    splitter.pushBytes(Buffer.from('{"c": 3}\n'));
     splitter.end();
     expect(seen).toEqual(['{"a": 1}']);
     expect(splitter.problem).toBe('rejected');
-    expect(splitter.chars).toBe(29);
+    expect(splitter.bytes).toBe(29);
     expect(splitter.head).toBe('{"a": 1}\n{"b": 2}\n{"c": 3}\n');
+  });
+
+  it('hashes each object by its bytes: equal objects agree, however chunked; others differ', () => {
+    const list = [
+      { Id: 'a', State: { Status: 'running', StartedAt: '2026-11-21T00:00:00.1Z' } },
+      { Id: 'a', State: { Status: 'running', StartedAt: '2026-11-21T00:00:00.2Z' } },
+      { Id: 'a', State: { Status: 'running', StartedAt: '2026-11-21T00:00:00.1Z' } },
+      { name: 'ünïcödé ✓ 😀' },
+    ];
+    const text = lines(list);
+    const whole = split(text).hashes;
+    expect(whole[0]).toBe(whole[2]);
+    expect(new Set(whole).size).toBe(3);
+    const length = Buffer.byteLength(text);
+    for (let at = 1; at < length; at += 7) expect(split(text, [at, at + 3]).hashes).toEqual(whole);
+    for (const h of whole) expect(Number.isSafeInteger(h)).toBe(true);
+  });
+
+  it('gives distinct hashes to many records that differ in one character', () => {
+    const list = Array.from({ length: 20_000 }, (_, i) => ({ Id: 'x', RestartCount: i }));
+    const { hashes } = split(lines(list));
+    expect(new Set(hashes).size).toBe(list.length);
   });
 });

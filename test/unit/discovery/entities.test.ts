@@ -179,16 +179,27 @@ describe('containers', () => {
     expect(renderEnumState(health, '{"health":"checking"}')).toBe('none');
   });
 
-  it('reads restarts and start time from the JSON state', () => {
+  it('reads restarts and start time from the JSON state, both created disabled', () => {
     expect(byKey(radarr, '_restart_count').payload).toMatchObject({
       state_class: 'measurement',
       entity_category: 'diagnostic',
       icon: 'mdi:restart',
+      enabled_by_default: false,
     });
     const started = byKey(radarr, '_started_at').payload;
-    expect(started).toMatchObject({ device_class: 'timestamp', entity_category: 'diagnostic' });
+    expect(started).toMatchObject({
+      device_class: 'timestamp',
+      entity_category: 'diagnostic',
+      enabled_by_default: false,
+    });
     expect(started).not.toHaveProperty('unit_of_measurement');
     expect(started).not.toHaveProperty('state_class');
+  });
+
+  it('leaves running, state, health and the restart button enabled', () => {
+    for (const key of ['_running', '_state', '_health', '_restart']) {
+      expect([key, byKey(radarr, key).payload.enabled_by_default]).toEqual([key, undefined]);
+    }
   });
 
   it('has a restart button on the command topic', () => {
