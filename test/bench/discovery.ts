@@ -65,6 +65,9 @@ function siteSpec(): SiteSpec {
     id: h === 0 ? 'local' : `node${h}`,
     name: h === 0 ? 'local' : `node ${h}`,
     remote: h > 0,
+    // modelOf describes containers only on hosts whose engine is watched (as the agent
+    // does): without this the site had no container entities at all (30 configs, not 990).
+    watchesContainers: true,
     containers: Array.from({ length: CONTAINERS_PER_HOST }, (_, c) => ({
       name: `stack${Math.floor(c / 5)}-svc${c % 5}-1`,
       labels: {
