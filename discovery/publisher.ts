@@ -49,7 +49,7 @@ export interface DiscoveryPublisherOptions {
    * fingerprints (every round builds and compares them).
    */
   readonly desired: (() => DiscoverySnapshot) | (() => readonly DiscoveryConfig[]);
-  /** Sends awaiting their acknowledgement at once, at most; 64 by default. */
+  /** Sends awaiting their acknowledgement at once, at most; 256 by default. */
   readonly inFlight?: number;
   /** Current retained states, resent after the configs when HA comes online. */
   readonly currentStates?: () => Iterable<RetainedState>;
@@ -79,7 +79,7 @@ export interface SyncResult {
 
 const PUBLISH = { qos: 1, retain: true } as const;
 
-const DEFAULT_IN_FLIGHT = 64;
+const DEFAULT_IN_FLIGHT = 256;
 
 const UNCHANGED: SyncResult = { published: 0, removed: 0, clearedStates: 0, held: 0, failed: 0 };
 
@@ -260,37 +260,33 @@ export class DiscoveryPublisher implements Component {
     return claims;
   }
 
+  /**
+   * One paced stream over every device (built when its turn comes), then every state: no
+   * registry write, so no pause between devices.
+   */
   async #republish(): Promise<number> {
     const deviceBased = this.#o.deviceBased === true;
-    let sent = 0;
-    for (const device of this.#snapshot().devices) {
-      const rows = new Map(this.#o.registry.device(device.id));
-      const held = [...(this.#devices.get(device.id)?.held.values() ?? [])];
-      const messages = republishMessages(
-        [device.build()],
-        held.filter((c) => rows.has(c.topic)),
-        rows,
-        deviceBased,
-      );
-      sent += await this.#sendCounted(messages);
-    }
+    const devices = this.#snapshot().devices;
+    const registry = this.#o.registry;
+    const held = (id: string) => [...(this.#devices.get(id)?.held.values() ?? [])];
     const states = this.#o.currentStates?.() ?? [];
-    const stateMessages = function* (): Generator<Outgoing> {
-      for (const s of states) yield { topic: s.topic, payload: s.payload.toString() };
-    };
-    return sent + (await this.#sendCounted(stateMessages()));
-  }
-
-  async #sendCounted(messages: Iterable<Outgoing>): Promise<number> {
-    let n = 0;
-    const counted = function* (): Generator<Outgoing> {
-      for (const m of messages) {
-        n++;
-        yield m;
+    let sent = 0;
+    const messages = function* (): Generator<Outgoing> {
+      for (const device of devices) {
+        const rows = new Map(registry.device(device.id));
+        const live = held(device.id).filter((c) => rows.has(c.topic));
+        for (const m of republishMessages([device.build()], live, rows, deviceBased)) {
+          sent++;
+          yield m;
+        }
+      }
+      for (const s of states) {
+        sent++;
+        yield { topic: s.topic, payload: s.payload.toString() };
       }
     };
-    await this.#send(counted());
-    return n;
+    await this.#send(messages());
+    return sent;
   }
 
   /**
