@@ -18,9 +18,15 @@ import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
 import type { EntityFamily } from './family.js';
 import { hostDeviceName } from './host-name.js';
 import { agentScope } from './ids.js';
-import { desiredDevices, modelFingerprint, type DiscoveryModel } from './model.js';
+import { desiredDevices, modelDevices, type DiscoveryModel } from './model.js';
 import { DiscoveryPublisher } from './publisher.js';
-import { FileDiscoveryRegistry } from './registry.js';
+import {
+  DISCOVERY_DB_FILE,
+  MemoryDiscoveryRegistry,
+  SqliteDiscoveryRegistry,
+  type DiscoveryRegistry,
+} from './registry.js';
+import { LEGACY_REGISTRY_FILE } from './registry-json.js';
 import { scanRetained } from './retained-scan.js';
 import { ownConfigFilter } from './topics.js';
 
@@ -133,17 +139,12 @@ export async function discoveryPublisher(
   log: Logger,
   entities: () => AgentEntities,
 ): Promise<DiscoveryPublisher> {
-  const registry = await FileDiscoveryRegistry.open(join(config.data_dir, 'discovery.json'), {
-    log,
-  });
+  const registry = await openRegistry(config, log);
   const ctx = discoveryContext(config);
   return new DiscoveryPublisher({
     mqtt,
     registry,
-    desired: () => {
-      const model = discoveryModel(config, entities());
-      return { fingerprint: modelFingerprint(model), devices: () => desiredDevices(ctx, model) };
-    },
+    desired: () => ({ devices: modelDevices(ctx, discoveryModel(config, entities())) }),
     currentStates: () => states?.current() ?? [],
     clock: systemClock,
     log: log.child({ component: 'discovery' }),
@@ -154,6 +155,27 @@ export async function discoveryPublisher(
     deviceBased: config.discovery.device_based,
     birthCooldownMs: config.discovery.birth_cooldown,
   });
+}
+
+/**
+ * The registry in `<data_dir>/discovery.db`, with an older version's `discovery.json` moved
+ * in. One that cannot be opened leaves discovery running on one kept in memory: a restart
+ * then republishes every config, which Home Assistant takes as is.
+ */
+async function openRegistry(config: Config, log: Logger): Promise<DiscoveryRegistry> {
+  const path = join(config.data_dir, DISCOVERY_DB_FILE);
+  try {
+    return await SqliteDiscoveryRegistry.open(path, {
+      log,
+      migrateFrom: join(config.data_dir, LEGACY_REGISTRY_FILE),
+    });
+  } catch (err) {
+    log.error(
+      { path, err: errorMessage(err) },
+      'discovery registry cannot be opened; keeping it in memory (a restart republishes)',
+    );
+    return new MemoryDiscoveryRegistry();
+  }
 }
 
 /**

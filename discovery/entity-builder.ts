@@ -72,9 +72,14 @@ export function buildEntity(
     deviceTopic: deviceConfigTopic(ctx.prefix, nodeId, device.objectId),
     componentKey: objectId,
     stateTopics: spec.ownedStateTopics ?? [],
-    deviceId: device.payload.identifiers[0] ?? device.objectId,
+    deviceId: deviceIdOf(device),
     observed: OBSERVED_DOMAINS.has(spec.domain),
   };
+}
+
+/** The id a device's configs carry as their deviceId (and the registry files them under). */
+export function deviceIdOf(device: DeviceRef): string {
+  return device.payload.identifiers[0] ?? device.objectId;
 }
 
 function setIf(payload: DiscoveryPayload, key: string, value: unknown): void {

@@ -12,6 +12,17 @@ export interface EntityFamily {
   readonly name: string;
   /** Everything its configs depend on, as JSON-able data: equal keys, equal configs. */
   readonly key: unknown;
+  /**
+   * Everything its configs on the agent's device depend on; `key` when absent. Lets a
+   * round skip the agent's device when only what the family says about hosts changed.
+   */
+  readonly agentKey?: unknown;
+  /**
+   * Everything its configs on one host's device depend on; `key` when absent (then any
+   * change in the family rebuilds every host). A round compares these per device, so a
+   * change on one host rebuilds that host's configs alone.
+   */
+  hostKey?(host: string): unknown;
   /** Its configs on the agent's device. */
   agent?(ctx: DiscoveryContext, agentDevice: DeviceRef): DiscoveryConfig[];
   /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { agentDevice, hostDevice, type AgentInfo, type HostInfo } from './device.js';
-import type { DiscoveryConfig, DiscoveryContext } from './entity.js';
+import { deviceIdOf } from './entity-builder.js';
+import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from './entity.js';
 import { agentEntities } from './entities/agent.js';
 import { hostEntities } from './entities/host.js';
 import type { EntityFamily } from './family.js';
@@ -36,20 +37,84 @@ export function* desiredDevices(
   ctx: DiscoveryContext,
   model: DiscoveryModel,
 ): Generator<DiscoveryConfig[]> {
-  const agent = agentDevice(ctx.root, model.agent);
-  const own = agentEntities(ctx, agent, model.alerts);
-  for (const f of model.families) if (f.agent) own.push(...f.agent(ctx, agent));
-  yield own;
+  for (const device of modelDevices(ctx, model)) yield device.build();
+}
 
+/**
+ * One device of the model: its id (the configs' deviceId), a fingerprint of everything its
+ * configs depend on (equal fingerprints, equal configs), and how to build them, which can
+ * be called again for the same configs.
+ */
+export interface ModelDevice {
+  readonly id: string;
+  readonly fingerprint: string;
+  build(): DiscoveryConfig[];
+}
+
+/**
+ * The model's devices, the agent's first, then each host's. Taking a device costs its
+ * fingerprint (the inputs its families declare for it), never its configs: a round over
+ * 50 hosts where one changed builds that one.
+ */
+export function* modelDevices(
+  ctx: DiscoveryContext,
+  model: DiscoveryModel,
+): Generator<ModelDevice> {
+  const agent = agentDevice(ctx.root, model.agent);
+  const forAgent = model.families.filter((f) => f.agent !== undefined);
+  yield {
+    id: deviceIdOf(agent),
+    fingerprint: digest([
+      ctx,
+      model.agent,
+      model.alerts,
+      forAgent.map((f) => [f.name, f.agentKey !== undefined ? f.agentKey : f.key]),
+    ]),
+    build: () => agentConfigs(ctx, model, agent),
+  };
+  const forHosts = model.families.filter((f) => f.hostWide !== undefined || f.host !== undefined);
   for (const h of model.hosts) {
     const device = hostDevice(ctx.root, model.agent, h);
-    // A fixed order: the host itself, then what families say about it as a whole, then
-    // their subjects (a family's place in the list must not move maintenance below them).
-    const out = hostEntities(ctx, device, agent, h.id, h.alsoOwns ?? []);
-    for (const f of model.families) if (f.hostWide) out.push(...f.hostWide(ctx, device, h.id));
-    for (const f of model.families) if (f.host) out.push(...f.host(ctx, device, h.id));
-    yield out;
+    yield {
+      id: deviceIdOf(device),
+      fingerprint: digest([
+        ctx,
+        model.agent,
+        h,
+        forHosts.map((f) => [f.name, f.hostKey ? f.hostKey(h.id) : f.key]),
+      ]),
+      build: () => hostConfigs(ctx, model, agent, device, h),
+    };
   }
+}
+
+function agentConfigs(
+  ctx: DiscoveryContext,
+  model: DiscoveryModel,
+  agent: DeviceRef,
+): DiscoveryConfig[] {
+  const own = agentEntities(ctx, agent, model.alerts);
+  for (const f of model.families) if (f.agent) own.push(...f.agent(ctx, agent));
+  return own;
+}
+
+function hostConfigs(
+  ctx: DiscoveryContext,
+  model: DiscoveryModel,
+  agent: DeviceRef,
+  device: DeviceRef,
+  h: HostModel,
+): DiscoveryConfig[] {
+  // A fixed order: the host itself, then what families say about it as a whole, then
+  // their subjects (a family's place in the list must not move maintenance below them).
+  const out = hostEntities(ctx, device, agent, h.id, h.alsoOwns ?? []);
+  for (const f of model.families) if (f.hostWide) out.push(...f.hostWide(ctx, device, h.id));
+  for (const f of model.families) if (f.host) out.push(...f.host(ctx, device, h.id));
+  return out;
+}
+
+function digest(inputs: unknown): string {
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('base64');
 }
 
 /**
@@ -60,7 +125,5 @@ export function* desiredDevices(
 export function modelFingerprint(model: DiscoveryModel): string {
   const families = model.families.map((f) => [f.name, f.key]);
   const { agent, hosts, alerts } = model;
-  return createHash('sha256')
-    .update(JSON.stringify({ agent, hosts, alerts, families }))
-    .digest('base64');
+  return digest({ agent, hosts, alerts, families });
 }

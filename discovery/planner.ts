@@ -45,6 +45,11 @@ export interface PlanInput {
   readonly pruneAfter?: number;
   /** Whether configs go out in device-based messages; switching modes republishes. */
   readonly deviceBased?: boolean;
+  /**
+   * The devices still configured: an entry of any other goes at once. By default those of
+   * `desired`; a plan of one device's configs passes every device of the model.
+   */
+  readonly devices?: ReadonlySet<string>;
 }
 
 export interface Removal {
@@ -76,7 +81,7 @@ export function planDiscovery(input: PlanInput): Plan {
   const absences = new Map<string, number>();
   const remove: Removal[] = [];
   const held: string[] = [];
-  const devices = new Set(input.desired.map((c) => c.deviceId));
+  const devices = input.devices ?? new Set(input.desired.map((c) => c.deviceId));
   for (const [topic, entry] of published) {
     if (desired.has(topic)) continue;
     if (absentByConfig(entry, devices)) {

@@ -7,21 +7,10 @@ import type { IncomingMessage, MqttPublisher } from '../src/mqtt/types.js';
 import { BirthRounds } from './birth-rounds.js';
 import type { DiscoveryConfig } from './entity.js';
 import { agentScope } from './ids.js';
-import {
-  groupConfigs,
-  outgoingMessages,
-  republishMessages,
-  type Devices,
-  type Outgoing,
-} from './outgoing.js';
+import { InFlightWindow } from './in-flight.js';
+import { outgoingMessages, republishMessages, type Outgoing } from './outgoing.js';
 import { Pacer } from './pacer.js';
-import {
-  EMPTY_PRUNE_STATE,
-  planDiscovery,
-  plannedConfig,
-  type PlannedConfig,
-  type PruneState,
-} from './planner.js';
+import { EMPTY_PRUNE_STATE, planDiscovery, plannedConfig, type PruneState } from './planner.js';
 import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
 import { parseConfigTopic } from './topics.js';
 
@@ -35,24 +24,33 @@ export interface PublisherLog {
 }
 
 /**
- * What the agent would publish now, cheap to take: the configs are built only when a
- * round needs them, one device at a time, and can be built again from the same snapshot.
+ * One device of what the agent would publish now: its configs are built only when a round
+ * needs them, and can be built again with the same result.
  */
-export interface DiscoverySnapshot {
-  /** Equal fingerprints promise equal configs; without one, every round compares. */
+export interface SnapshotDevice {
+  /** DiscoveryConfig.deviceId of its configs (the registry files them under it). */
+  readonly id: string;
+  /** Equal fingerprints promise equal configs; without one, every round builds it. */
   readonly fingerprint?: string;
-  /** Every config, grouped by device (one device topic per group). */
-  readonly devices: Devices;
+  build(): readonly DiscoveryConfig[];
+}
+
+/** What the agent would publish now, cheap to take: one entry per device. */
+export interface DiscoverySnapshot {
+  readonly devices: Iterable<SnapshotDevice>;
 }
 
 export interface DiscoveryPublisherOptions {
   readonly mqtt: MqttPublisher;
+  /** What was published; closed by stop(). */
   readonly registry: DiscoveryRegistry;
   /**
-   * What the agent produces now. A function returning configs is a snapshot without a
-   * fingerprint (every round builds and compares them).
+   * What the agent produces now. A function returning configs is a snapshot without
+   * fingerprints (every round builds and compares them).
    */
   readonly desired: (() => DiscoverySnapshot) | (() => readonly DiscoveryConfig[]);
+  /** Sends awaiting their acknowledgement at once, at most; 256 by default. */
+  readonly inFlight?: number;
   /** Current retained states, resent after the configs when HA comes online. */
   readonly currentStates?: () => Iterable<RetainedState>;
   readonly clock: Clock;
@@ -81,27 +79,37 @@ export interface SyncResult {
 
 const PUBLISH = { qos: 1, retain: true } as const;
 
+const DEFAULT_IN_FLIGHT = 256;
+
 const UNCHANGED: SyncResult = { published: 0, removed: 0, clearedStates: 0, held: 0, failed: 0 };
+
+/** What a round knows of one device between rounds: a fingerprint and a few held configs. */
+interface DeviceState {
+  /** Fingerprint of its last round that left nothing to do (nothing failed or held). */
+  settled?: string;
+  prune: PruneState;
+  /** The configs of its held entities (absent, not yet removed), for device messages. */
+  held: Map<string, DiscoveryConfig>;
+  /** The device as last built: where a newly absent entity's config is rebuilt from. */
+  last?: SnapshotDevice;
+}
 
 /**
  * Keeps HA's discovery configs in line with what the agent produces: publishes only
  * what changed, removes what stayed gone, and re-announces everything (configs first,
  * then states) when HA sends its birth message (HA_DOCS.birth). All sends are paced.
+ *
+ * A round goes device by device: a device whose fingerprint is that of its last settled
+ * round costs one comparison; any other is built, compared with its rows of the registry,
+ * and its changes sent (a bounded window in flight) and recorded in one write. So at most
+ * one device's configs are held at a time, and a change on one host builds that host only.
  */
 export class DiscoveryPublisher implements Component {
   readonly name = 'discovery';
   readonly #o: DiscoveryPublisherOptions;
   readonly #pacer: Pacer;
-  #prune: PruneState = EMPTY_PRUNE_STATE;
-  /**
-   * The configs of held entities (absent, not yet removed), so device messages and HA's
-   * birth can still carry them. Only those: at 5,000 containers every config is ~25 MB.
-   */
-  #held = new Map<string, DiscoveryConfig>();
-  /** The snapshot of the last round: where a newly absent entity's config is rebuilt from. */
-  #last: DiscoverySnapshot | undefined;
-  /** Fingerprint of the last round that left nothing to do, if it had one. */
-  #settled: string | undefined;
+  readonly #window: InFlightWindow;
+  readonly #devices = new Map<string, DeviceState>();
   #serial: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   readonly #births: BirthRounds;
@@ -114,6 +122,7 @@ export class DiscoveryPublisher implements Component {
       clock: opts.clock,
       sleep: opts.sleep,
     });
+    this.#window = new InFlightWindow(opts.inFlight ?? DEFAULT_IN_FLIGHT);
     this.#births = new BirthRounds({
       clock: opts.clock,
       cooldownMs: opts.birthCooldownMs ?? 0,
@@ -142,59 +151,39 @@ export class DiscoveryPublisher implements Component {
     this.#births.stop();
     this.#pacer.stop();
     await this.#serial.catch(() => undefined);
+    this.#o.registry.close?.();
   }
 
   /** One round: publish new or changed configs; remove those absent long enough. */
   sync(opts: { observationOk?: boolean } = {}): Promise<SyncResult> {
     return this.#exclusive(async () => {
-      const snapshot = this.#snapshot();
-      // Nothing changed and nothing is waiting for removal: no round to run.
-      const fingerprint = snapshot.fingerprint;
-      if (fingerprint !== undefined && fingerprint === this.#settled && !this.holding) {
-        return UNCHANGED;
+      const ok = opts.observationOk ?? true;
+      const total = { ...UNCHANGED };
+      const seen = new Set<string>();
+      for (const device of this.#snapshot().devices) {
+        seen.add(device.id);
+        const state = this.#state(device.id);
+        const unchanged = device.fingerprint !== undefined && device.fingerprint === state.settled;
+        if (unchanged && state.prune.absences.size === 0) continue;
+        addTo(total, await this.#syncDevice(device, state, ok, seen));
       }
-      // Planning reads hashes only; the send builds each device's configs again as it
-      // goes, so a round never holds every config (HA_DOCS.birth rounds do the same).
-      const desired: PlannedConfig[] = [];
-      for (const device of snapshot.devices())
-        for (const c of device) desired.push(plannedConfig(c));
-      const published = new Map(this.#o.registry.list());
-      const plan = planDiscovery({
-        desired,
-        published: [...published],
-        prune: this.#prune,
-        observationOk: opts.observationOk ?? true,
-        pruneAfter: this.#o.pruneAfter,
-        deviceBased: this.#o.deviceBased,
-      });
-      this.#prune = plan.prune;
-      this.#rememberHeld(plan.held);
-      this.#last = snapshot;
-      this.#settled = undefined;
-      const held = plan.held.flatMap((t) => this.#held.get(t) ?? []);
-      const messages = outgoingMessages({
-        plan,
-        devices: snapshot.devices,
-        held,
-        published,
-        deviceBased: this.#o.deviceBased === true,
-        prefix: this.#o.prefix,
-      });
-      const failed = await this.#send(messages);
-      if (failed === 0) this.#settled = fingerprint;
-      return {
-        published: plan.publish.length,
-        removed: plan.remove.length,
-        clearedStates: plan.clearState.length,
-        held: plan.held.length,
-        failed,
-      };
+      // Devices no longer in the model (a host taken out of config) go at once; entries
+      // written before their device was recorded wait out the usual absences.
+      const kept = new Set(seen);
+      for (const id of this.#o.registry.deviceIds()) {
+        if (seen.has(id)) continue;
+        kept.add(id);
+        addTo(total, await this.#syncDevice({ id, build: () => [] }, this.#state(id), ok, seen));
+      }
+      for (const id of this.#devices.keys()) if (!kept.has(id)) this.#devices.delete(id);
+      return total;
     });
   }
 
   /** Whether entities are absent but not yet removed (rounds must go on to count). */
   get holding(): boolean {
-    return this.#prune.absences.size > 0;
+    for (const d of this.#devices.values()) if (d.prune.absences.size > 0) return true;
+    return false;
   }
 
   /** Re-announces every config, then every current state. */
@@ -211,28 +200,92 @@ export class DiscoveryPublisher implements Component {
     });
   }
 
+  async #syncDevice(
+    device: SnapshotDevice,
+    state: DeviceState,
+    observationOk: boolean,
+    configured: ReadonlySet<string>,
+  ): Promise<SyncResult> {
+    const configs = device.build();
+    const rows = new Map(this.#o.registry.device(device.id));
+    const claims = this.#claim(configs, rows);
+    const plan = planDiscovery({
+      desired: configs.map(plannedConfig),
+      published: [...rows],
+      prune: state.prune,
+      observationOk,
+      pruneAfter: this.#o.pruneAfter,
+      deviceBased: this.#o.deviceBased,
+      devices: configured,
+    });
+    state.prune = plan.prune;
+    state.held = heldConfigs(plan.held, state);
+    state.last = device;
+    state.settled = undefined;
+    const messages = outgoingMessages({
+      plan,
+      devices: () => [configs],
+      held: plan.held.flatMap((t) => state.held.get(t) ?? []),
+      published: rows,
+      deviceBased: this.#o.deviceBased === true,
+      prefix: this.#o.prefix,
+    });
+    const failed = await this.#send(messages, { set: claims });
+    if (failed === 0 && plan.held.length === 0) state.settled = device.fingerprint;
+    return {
+      published: plan.publish.length,
+      removed: plan.remove.length,
+      clearedStates: plan.clearState.length,
+      held: plan.held.length,
+      failed,
+    };
+  }
+
+  /**
+   * Rows of this device's topics filed under another key (written before entries recorded
+   * their device): compared as this device's, and filed under it from now on.
+   */
+  #claim(
+    configs: readonly DiscoveryConfig[],
+    rows: Map<string, RegistryEntry>,
+  ): Array<readonly [string, RegistryEntry]> {
+    const claims: Array<readonly [string, RegistryEntry]> = [];
+    for (const c of configs) {
+      if (rows.has(c.topic)) continue;
+      const entry = this.#o.registry.get(c.topic);
+      if (entry === undefined) continue;
+      rows.set(c.topic, entry);
+      claims.push([c.topic, { ...entry, deviceId: c.deviceId }]);
+    }
+    return claims;
+  }
+
+  /**
+   * One paced stream over every device (built when its turn comes), then every state: no
+   * registry write, so no pause between devices.
+   */
   async #republish(): Promise<number> {
-    const published = new Map(this.#o.registry.list());
-    const held = [...this.#held.values()].filter((c) => published.has(c.topic));
-    const configs = republishMessages(
-      this.#snapshot().devices(),
-      held,
-      published,
-      this.#o.deviceBased === true,
-    );
+    const deviceBased = this.#o.deviceBased === true;
+    const devices = this.#snapshot().devices;
+    const registry = this.#o.registry;
+    const held = (id: string) => [...(this.#devices.get(id)?.held.values() ?? [])];
     const states = this.#o.currentStates?.() ?? [];
     let sent = 0;
-    const counted = function* (): Generator<Outgoing> {
-      for (const m of configs) {
-        sent++;
-        yield m;
+    const messages = function* (): Generator<Outgoing> {
+      for (const device of devices) {
+        const rows = new Map(registry.device(device.id));
+        const live = held(device.id).filter((c) => rows.has(c.topic));
+        for (const m of republishMessages([device.build()], live, rows, deviceBased)) {
+          sent++;
+          yield m;
+        }
       }
       for (const s of states) {
         sent++;
         yield { topic: s.topic, payload: s.payload.toString() };
       }
     };
-    await this.#send(counted());
+    await this.#send(messages());
     return sent;
   }
 
@@ -245,8 +298,8 @@ export class DiscoveryPublisher implements Component {
     return this.#exclusive(async () => {
       const nodeId = agentScope(this.#o.node);
       const produced = new Set<string>();
-      for (const device of this.#snapshot().devices()) {
-        for (const c of device) produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
+      for (const device of this.#snapshot().devices) {
+        for (const c of device.build()) produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
       }
       for (const [topic, entry] of this.#o.registry.list()) {
         produced.add(topic);
@@ -265,28 +318,22 @@ export class DiscoveryPublisher implements Component {
   #snapshot(): DiscoverySnapshot {
     const taken = this.#o.desired();
     if (!Array.isArray(taken)) return taken as DiscoverySnapshot;
-    const devices = [...groupConfigs(taken as readonly DiscoveryConfig[]).values()];
-    return { devices: () => devices };
+    const byDevice = new Map<string, DiscoveryConfig[]>();
+    for (const c of taken as readonly DiscoveryConfig[]) {
+      const list = byDevice.get(c.deviceId) ?? [];
+      list.push(c);
+      byDevice.set(c.deviceId, list);
+    }
+    return { devices: [...byDevice].map(([id, configs]) => ({ id, build: () => configs })) };
   }
 
-  /**
-   * Keeps the configs of held topics: those held before, and those absent for the first
-   * time, rebuilt from the previous round's snapshot (the last one that had them).
-   */
-  #rememberHeld(held: readonly string[]): void {
-    const next = new Map<string, DiscoveryConfig>();
-    const missing = new Set<string>();
-    for (const topic of held) {
-      const known = this.#held.get(topic);
-      if (known) next.set(topic, known);
-      else missing.add(topic);
+  #state(id: string): DeviceState {
+    let state = this.#devices.get(id);
+    if (state === undefined) {
+      state = { prune: EMPTY_PRUNE_STATE, held: new Map() };
+      this.#devices.set(id, state);
     }
-    if (missing.size > 0 && this.#last) {
-      for (const device of this.#last.devices()) {
-        for (const c of device) if (missing.has(c.topic)) next.set(c.topic, c);
-      }
-    }
-    this.#held = next;
+    return state;
   }
 
   #onHaStatus(msg: IncomingMessage): void {
@@ -294,41 +341,40 @@ export class DiscoveryPublisher implements Component {
   }
 
   /**
-   * Sends in order, paced, taking each message only when its turn comes; records what the
-   * broker took (in send order). Returns how many failed.
+   * Sends in order, paced, taking each message only when its turn comes and with at most
+   * a window of them unacknowledged; then records what the broker took (in send order, after
+   * `before`) in one registry write. Returns how many failed.
    */
-  async #send(messages: Iterable<Outgoing>): Promise<number> {
-    const sends: Array<Promise<RegistryChange | undefined>> = [];
+  async #send(messages: Iterable<Outgoing>, before: RegistryChange = {}): Promise<number> {
+    const changes: Array<RegistryChange | undefined> = [before];
     let failed = 0;
     for (const m of messages) {
       await this.#pacer.take();
       const { topic, registry } = m;
-      const sent = this.#o.mqtt.publish(topic, m.payload, PUBLISH).then(
-        () => registry,
-        (err: unknown) => {
-          failed++;
-          this.#o.log.warn({ topic, err: errorMessage(err) }, 'discovery publish failed');
-          return undefined;
-        },
+      const slot = changes.push(undefined) - 1;
+      await this.#window.start(() =>
+        this.#o.mqtt.publish(topic, m.payload, PUBLISH).then(
+          () => void (changes[slot] = registry),
+          (err: unknown) => {
+            failed++;
+            this.#o.log.warn({ topic, err: errorMessage(err) }, 'discovery publish failed');
+          },
+        ),
       );
-      sends.push(sent);
     }
+    await this.#window.drain();
     const set: Array<readonly [string, RegistryEntry]> = [];
     const del: string[] = [];
-    for (const change of await Promise.all(sends)) {
-      set.push(...(change?.set ?? []));
-      del.push(...(change?.delete ?? []));
+    for (const change of changes) {
+      if (change?.set) set.push(...change.set);
+      if (change?.delete) del.push(...change.delete);
     }
     if (set.length > 0 || del.length > 0) await this.#o.registry.apply({ set, delete: del });
     return failed;
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    // Between rounds the registry may keep its entries on disk only.
-    const run = this.#serial
-      .catch(() => undefined)
-      .then(fn)
-      .finally(() => this.#o.registry.release?.());
+    const run = this.#serial.catch(() => undefined).then(fn);
     this.#serial = run;
     return run;
   }
@@ -336,4 +382,30 @@ export class DiscoveryPublisher implements Component {
   #background(p: Promise<unknown>, what: string): void {
     p.catch((err: unknown) => this.#o.log.error({ err: errorMessage(err) }, what));
   }
+}
+
+/**
+ * The configs of a device's held topics: those held before, and those absent for the
+ * first time, rebuilt from the device as last built (the last one that had them).
+ */
+function heldConfigs(held: readonly string[], state: DeviceState): Map<string, DiscoveryConfig> {
+  const next = new Map<string, DiscoveryConfig>();
+  const missing = new Set<string>();
+  for (const topic of held) {
+    const known = state.held.get(topic);
+    if (known) next.set(topic, known);
+    else missing.add(topic);
+  }
+  if (missing.size > 0 && state.last) {
+    for (const c of state.last.build()) if (missing.has(c.topic)) next.set(c.topic, c);
+  }
+  return next;
+}
+
+function addTo(total: { -readonly [K in keyof SyncResult]: number }, r: SyncResult): void {
+  total.published += r.published;
+  total.removed += r.removed;
+  total.clearedStates += r.clearedStates;
+  total.held += r.held;
+  total.failed += r.failed;
 }

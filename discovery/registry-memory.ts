@@ -1,3 +1,4 @@
+import { deviceKey } from './registry-keys.js';
 import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
 
 /** Applies a change to a map in place. */
@@ -29,6 +30,14 @@ export class MemoryDiscoveryRegistry implements DiscoveryRegistry {
 
   list(): Array<[string, RegistryEntry]> {
     return sortedEntries(this.map);
+  }
+
+  device(deviceId: string): Array<[string, RegistryEntry]> {
+    return this.list().filter(([, e]) => deviceKey(e) === deviceId);
+  }
+
+  deviceIds(): string[] {
+    return [...new Set([...this.map.values()].map(deviceKey))].sort();
   }
 
   set(topic: string, entry: RegistryEntry): Promise<void> {

@@ -24,17 +24,26 @@ export interface RegistryChange {
   readonly delete?: readonly string[];
 }
 
-/** Published config topic → payload hash, persisted by the implementation. */
+/**
+ * Published config topic → payload hash, persisted by the implementation, readable one
+ * device at a time so a round over one changed device never reads the whole site.
+ */
 export interface DiscoveryRegistry {
   get(topic: string): RegistryEntry | undefined;
   /** Every entry, sorted by topic. */
   list(): Array<[string, RegistryEntry]>;
+  /** The entries of one device (their deviceId, or UNKNOWN_DEVICE), sorted by topic. */
+  device(deviceId: string): Array<[string, RegistryEntry]>;
+  /** The device ids that have entries, sorted (UNKNOWN_DEVICE for entries without one). */
+  deviceIds(): string[];
   set(topic: string, entry: RegistryEntry): Promise<void>;
   delete(topic: string): Promise<void>;
+  /** Applies every change at once (one transaction where the store has them). */
   apply(change: RegistryChange): Promise<void>;
-  /** Lets go of what is held in memory between rounds, where the store can read it back. */
-  release?(): void;
+  /** Closes the store; nothing may be called after. */
+  close?(): void;
 }
 
+export { UNKNOWN_DEVICE } from './registry-keys.js';
 export { MemoryDiscoveryRegistry } from './registry-memory.js';
-export { FileDiscoveryRegistry } from './registry-file.js';
+export { SqliteDiscoveryRegistry, DISCOVERY_DB_FILE } from './registry-sqlite.js';

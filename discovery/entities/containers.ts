@@ -140,20 +140,27 @@ export interface WatchedHost {
  */
 export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
   const byHost = new Map(hosts.map((h) => [h.id, h.containers]));
+  const hostKey = (host: string) => byHost.get(host)?.map(shownFields) ?? null;
   return {
     name: 'containers',
-    key: hosts.map((h) => [
-      h.id,
-      h.containers.map((c) => [
-        containerKey(c),
-        c.name,
-        c.displayName ?? c.labels?.[COMPOSE_SERVICE] ?? null,
-        c.withRestart ?? null,
-      ]),
-    ]),
+    // Taken only where a caller needs the whole family's: rounds compare hostKey per host.
+    get key() {
+      return hosts.map((h) => [h.id, hostKey(h.id)]);
+    },
+    hostKey,
     hostWide: (ctx, device, host) =>
       byHost.has(host) ? hostContainerEntities(ctx, device, host) : [],
     host: (ctx, device, host) =>
       (byHost.get(host) ?? []).flatMap((c) => containerEntities(ctx, device, { ...c, host })),
   };
+}
+
+/** What a container's entities show of it: its key, name, display label, restart button. */
+function shownFields(c: Omit<ContainerDescription, 'host'>): unknown[] {
+  return [
+    containerKey(c),
+    c.name,
+    c.displayName ?? c.labels?.[COMPOSE_SERVICE] ?? null,
+    c.withRestart ?? null,
+  ];
 }

@@ -199,6 +199,8 @@ export function remediationFamily(
   return {
     name: 'remediation',
     key: { r, maintenance },
+    agentKey: r,
+    hostKey: (host) => byHost.get(host) ?? null,
     agent: (ctx, device) => remediationEntities(ctx, device, r),
     hostWide(ctx, device, host) {
       const m = byHost.get(host);

@@ -55,6 +55,7 @@ export function silenceFamily(silences: readonly SilenceDescription[]): EntityFa
   return {
     name: 'silence',
     key: silences,
+    hostKey: (host) => byHost.get(host) ?? null,
     hostWide(ctx, device, host) {
       const s = byHost.get(host);
       return s ? silenceEntities(ctx, device, s) : [];

@@ -7,7 +7,7 @@ import { delimiter, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { desiredConfigs } from '../../discovery/model.js';
+import { desiredConfigs, modelDevices } from '../../discovery/model.js';
 import { modelOf, type HostSpec, type SiteSpec } from '../helpers/discovery-site.js';
 import { containerKey } from '../../discovery/entities/containers.js';
 import type { DiscoveryConfig, DiscoveryContext } from '../../discovery/entity.js';
@@ -22,7 +22,14 @@ import { MqttLink } from '../../src/mqtt/client.js';
 import { linkOptions, topicRoot } from '../../src/mqtt/link-options.js';
 import { StatePublisher } from '../../src/mqtt/state-publisher.js';
 import { canConnect, freePort, LOOPBACK } from './agent-process.js';
-import { ratio, repeat, summarize, type Benchmark, type Figure } from './framework.js';
+import {
+  ROUND_CONTAINERS_PER_HOST,
+  ROUND_HOSTS,
+  discoveryRounds,
+  type RoundFigures,
+  type RoundStats,
+} from './discovery-rounds.js';
+import { ratio, repeat, spread, summarize, type Benchmark, type Figure } from './framework.js';
 
 /**
  * Discovery traffic of a site with about a thousand entities, against a real mosquitto on
@@ -45,6 +52,9 @@ const HOUR_MS = 3_600_000;
 const QUIET_MS = 300;
 const ROUND_TIMEOUT_MS = 60_000;
 
+/** Runs of each 5,000-container round (a baseline round builds ~30,000 configs). */
+const ROUND_RUNS = 3;
+
 const ms = (v: number) => Math.round(v * 10) / 10;
 const kib = (bytes: number) => Math.round((bytes / 1024) * 10) / 10;
 
@@ -65,6 +75,9 @@ function siteSpec(): SiteSpec {
     id: h === 0 ? 'local' : `node${h}`,
     name: h === 0 ? 'local' : `node ${h}`,
     remote: h > 0,
+    // modelOf describes containers only on hosts whose engine is watched (as the agent
+    // does): without this the site had no container entities at all (30 configs, not 990).
+    watchesContainers: true,
     containers: Array.from({ length: CONTAINERS_PER_HOST }, (_, c) => ({
       name: `stack${Math.floor(c / 5)}-svc${c % 5}-1`,
       labels: {
@@ -135,8 +148,9 @@ async function startSite(
     root: topicRoot(config),
     origin: { name: 'outpost', sw_version: VERSION },
   };
-  const desired = () => desiredConfigs(ctx, model);
-  const configs = desired();
+  // As the agent takes it: per device, with fingerprints, so a steady round builds nothing.
+  const desired = () => ({ devices: modelDevices(ctx, model) });
+  const configs = desiredConfigs(ctx, model);
   const states = siteStates(config, site);
   const log = silentLogger();
   const link = new MqttLink({
@@ -504,6 +518,66 @@ async function startMosquitto(): Promise<Broker> {
 }
 
 // ---------------------------------------------------------------------------------------
+// (c) Rounds at 5,000 containers (test/bench/discovery-rounds.ts).
+
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 100) / 100;
+
+/** Main before per-device rounds (ef10a49), measured the same way in this worktree. */
+const MAIN = {
+  unchanged: '1.82 MiB, 22 ms',
+  changed: '616 MiB, 20,093 ms',
+  restart: '401 MiB, 13,083 ms',
+  load: 14.9,
+};
+
+function roundFigures(r: RoundFigures): Figure[] {
+  const site = `${ROUND_HOSTS} hosts × ${ROUND_CONTAINERS_PER_HOST} containers`;
+  const pair = (s: RoundStats, tag: string, main: string | undefined): Figure[] => [
+    {
+      label: `round at 5,000 containers, ${tag}: time (median)`,
+      value: ms(s.ms.median),
+      unit: 'ms',
+      note: `${spread(s.ms)}; ${s.published} configs sent`,
+      load: s.load,
+    },
+    {
+      label: `round at 5,000 containers, ${tag}: bytes allocated (median)`,
+      value: mib(s.bytes.median),
+      unit: 'MiB',
+      note:
+        `${spread({ ...s.bytes, median: mib(s.bytes.median), min: mib(s.bytes.min), max: mib(s.bytes.max) }, 2)} MiB` +
+        (main ? `; main before per-device rounds: ${main} (load ${MAIN.load})` : ''),
+      load: s.load,
+    },
+  ];
+  return [
+    {
+      label: 'entities at 5,000 containers (discovery configs)',
+      value: r.configs,
+      unit: '',
+      note: `${site}; seeded unpaced in ${Math.round(r.seedMs)} ms`,
+    },
+    ...pair(r.unchanged, 'nothing changed', MAIN.unchanged),
+    ...pair(r.changed, 'one container renamed', MAIN.changed),
+    ...pair(r.rebuildAll, 'baseline: every config rebuilt and hashed', undefined),
+    {
+      label: 'one container renamed / every config rebuilt, bytes',
+      value: ratio(r.changed.bytes.median, r.rebuildAll.bytes.median),
+      unit: '×',
+    },
+    {
+      label: 'first round after a restart (nothing changed)',
+      value: ms(r.restart.ms),
+      unit: 'ms',
+      note:
+        `${mib(r.restart.bytes)} MiB allocated, ${r.restart.published} configs sent ` +
+        `(expected 0); builds every device once; main: ${MAIN.restart}`,
+      load: r.restart.load,
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
 
 export const discoveryBench: Benchmark = {
   name: 'discovery',
@@ -521,7 +595,13 @@ export const discoveryBench: Benchmark = {
     'the subscriber receives them. (b) One hour on a ManualClock: every state re-reported ' +
     `unchanged every ${REPORT_EVERY_MS / 1000} s plus a discovery sync round, heartbeat ` +
     'off (default) and 1h; counted at the subscriber. The broker allows 100,000 queued ' +
-    'messages per client (default 1,000).',
+    "messages per client (default 1,000). (c) The agent's own discovery wiring " +
+    '(discoveryPublisher on a data dir, agentEntities taken afresh each round) at ' +
+    `${ROUND_HOSTS} hosts × ${ROUND_CONTAINERS_PER_HOST} containers against an in-memory ` +
+    'MQTT publisher: time and V8 bytes allocated (measureAllocation) per round with nothing ' +
+    'changed and with one container renamed, beside a baseline round in the same run that ' +
+    `builds and hashes every config; ${ROUND_RUNS} runs each, after seeding the registry and ` +
+    'a first round after restart.',
   async run(ctx) {
     const broker = await startMosquitto();
     try {
@@ -533,6 +613,7 @@ export const discoveryBench: Benchmark = {
       ctx.log(`discovery: quiet hour, heartbeat off: ${quietOff.messages} messages`);
       const quietHourly = await quietHour(broker.url, '1h');
       ctx.log(`discovery: quiet hour, heartbeat 1h: ${quietHourly.messages} messages`);
+      const rounds = await discoveryRounds((m) => ctx.log(m), ROUND_RUNS);
 
       const expected = paced.configs + paced.states;
       const stat = (r: { rounds: BirthRound[] }) => ({
@@ -608,6 +689,7 @@ export const discoveryBench: Benchmark = {
             `${kib(quietHourly.bytes)} KiB; ${quietHourly.configMessages} configs; ` +
             `expected ${perState} (one per state)`,
         },
+        ...roundFigures(rounds),
       ] satisfies Figure[];
     } finally {
       await broker.stop();

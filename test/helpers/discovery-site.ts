@@ -55,6 +55,7 @@ export function modelOf(site: SiteSpec): DiscoveryModel {
   families.push({
     name: 'disks',
     key: [...disks],
+    hostKey: (host) => disks.get(host) ?? null,
     host: (ctx, device, host) =>
       (disks.get(host) ?? []).flatMap((d) => diskEntities(ctx, device, { ...d, host })),
   });

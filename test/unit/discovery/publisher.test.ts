@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   desiredConfigs,
-  desiredDevices,
+  modelDevices,
   modelFingerprint,
   type DiscoveryModel,
 } from '../../../discovery/model.js';
@@ -289,19 +289,21 @@ describe('DiscoveryPublisher with fingerprinted snapshots', () => {
     hosts: [fullSite.hosts[0]!, { ...nas, containers: [{ name: 'sonarr', displayName: 'TV' }] }],
   });
 
-  /** A publisher fed by models, counting how often configs are built. */
+  /** A publisher fed by models, recording which device of which model is built. */
   function fromModels(opts: Partial<DiscoveryPublisherOptions> = {}) {
     let model = withSonarr;
-    const builds: DiscoveryModel[] = [];
+    const builds: Array<{ model: DiscoveryModel; device: string }> = [];
     const s = setup({
       desired: () => {
         const m = model;
         return {
-          fingerprint: modelFingerprint(m),
-          devices: () => {
-            builds.push(m);
-            return desiredDevices(ctx, m);
-          },
+          devices: [...modelDevices(ctx, m)].map((d) => ({
+            ...d,
+            build: () => {
+              builds.push({ model: m, device: d.id });
+              return d.build();
+            },
+          })),
         };
       },
       ...opts,
@@ -319,6 +321,35 @@ describe('DiscoveryPublisher with fingerprinted snapshots', () => {
     expect(await publisher.sync()).toMatchObject({ published: 0, removed: 0, held: 0 });
     expect(builds).toHaveLength(afterFirst);
     expect(mqtt.sent).toEqual([]);
+  });
+
+  it('builds only the device whose inputs changed', async () => {
+    const { mqtt, publisher, builds, setModel } = fromModels();
+    await publisher.sync();
+    expect(builds.map((b) => b.device)).toEqual([
+      'outpost_chelsty-infra',
+      'outpost_chelsty-infra_local',
+      'outpost_chelsty-infra_nas',
+    ]);
+    builds.length = 0;
+    mqtt.sent.length = 0;
+    setModel(
+      modelOf({
+        ...fullSite,
+        hosts: [
+          fullSite.hosts[0]!,
+          { ...nas, containers: [{ name: 'radarr' }, { name: 'sonarr', displayName: 'TV' }] },
+        ],
+      }),
+    );
+    const round = await publisher.sync();
+    expect(builds.map((b) => b.device)).toEqual(['outpost_chelsty-infra_nas']);
+    // Sonarr's entities carry its new label; nothing else moves.
+    expect(round).toMatchObject({ published: mqtt.sent.length, held: 0, removed: 0 });
+    expect(round.published).toBeGreaterThan(0);
+    expect(mqtt.sent.map((m) => m.topic).every((t) => t.includes('/nas_container_sonarr_'))).toBe(
+      true,
+    );
   });
 
   it('builds again when the model changes, and retries a round that failed', async () => {
@@ -357,7 +388,7 @@ describe('DiscoveryPublisher with fingerprinted snapshots', () => {
     const before = builds.length;
     await publisher.sync();
     // The round where radarr went missing built the previous model again for its configs.
-    expect(builds.slice(before)).toContain(withSonarr);
+    expect(builds.slice(before).map((b) => b.model)).toContain(withSonarr);
     mqtt.sent.length = 0;
     setModel(sonarrRenamed);
     await publisher.sync();
@@ -383,34 +414,59 @@ describe('DiscoveryPublisher streaming', () => {
       mqtt,
       deviceBased,
       desired: () => ({
-        devices: function* () {
-          for (const device of desiredDevices(ctx, fullModel)) {
-            log.push(`build ${device[0]!.deviceTopic}`);
-            yield device;
-          }
-        },
+        devices: [...modelDevices(ctx, fullModel)].map((d) => ({
+          ...d,
+          build: () => {
+            log.push(`build ${d.id}`);
+            return d.build();
+          },
+        })),
       }),
     });
     return { log, publisher };
   }
 
   it.each([false, true])(
-    'builds each device only when its messages are due (device-based: %s)',
+    'builds each device once, only when its messages are due (device-based: %s)',
     async (deviceBased) => {
       const { log, publisher } = timeline(deviceBased);
       await publisher.sync();
-      // Two passes over three devices: planning (hashes only), then the send, where each
-      // device is built only after the previous device's messages went out.
       const builds = log.flatMap((l, i) => (l.startsWith('build') ? [i] : []));
-      expect(builds).toHaveLength(6);
-      const [, , , first, second, third] = builds;
+      expect(builds).toHaveLength(3);
+      const [first, second, third] = builds;
       const sendsBetween = (a: number, b: number) =>
         log.slice(a + 1, b).filter((l) => l.startsWith('send')).length;
       expect(sendsBetween(first!, second!)).toBeGreaterThan(0);
       expect(sendsBetween(second!, third!)).toBeGreaterThan(0);
-      expect(sendsBetween(builds[0]!, first!)).toBe(0);
+      expect(sendsBetween(third!, log.length)).toBeGreaterThan(0);
     },
   );
+
+  it('keeps at most the in-flight window of sends unacknowledged', async () => {
+    const mqtt = new RecordingMqtt();
+    const waiting: Array<() => void> = [];
+    let most = 0;
+    const publish = mqtt.publish.bind(mqtt);
+    mqtt.publish = (topic, payload, opts) =>
+      publish(topic, payload, opts).then(
+        () =>
+          new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            most = Math.max(most, waiting.length);
+          }),
+      );
+    const { publisher } = setup({ mqtt, inFlight: 4 });
+    const round = publisher.sync();
+    // Acknowledge whatever waits, a little at a time, until the round is over.
+    let over = false;
+    void round.then(() => (over = true));
+    while (!over) {
+      await settle();
+      waiting.splice(0, 2).forEach((ack) => ack());
+    }
+    expect((await round).published).toBe(all.length);
+    expect(most).toBe(4);
+  });
 });
 
 describe('modelFingerprint', () => {
@@ -473,4 +529,21 @@ describe('modelFingerprint', () => {
     const sameFingerprint = modelFingerprint(variant) === modelFingerprint(fullModel);
     expect(sameFingerprint).toBe(sameConfigs);
   });
+
+  it.each(variants)(
+    "a device's fingerprint changes exactly when its configs change: %s",
+    (_, variant) => {
+      const before = new Map([...modelDevices(ctx, fullModel)].map((d) => [d.id, d]));
+      const after = [...modelDevices(ctx, variant)];
+      expect(after.map((d) => d.id)).toEqual([...before.keys()]);
+      for (const d of after) {
+        const was = before.get(d.id)!;
+        const sameConfigs = JSON.stringify(d.build()) === JSON.stringify(was.build());
+        expect({ device: d.id, same: d.fingerprint === was.fingerprint }).toEqual({
+          device: d.id,
+          same: sameConfigs,
+        });
+      }
+    },
+  );
 });

@@ -1,13 +1,15 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  FileDiscoveryRegistry,
   MemoryDiscoveryRegistry,
-  type DiscoveryRegistry,
-  type RegistryChange,
+  SqliteDiscoveryRegistry,
+  UNKNOWN_DEVICE,
   type RegistryEntry,
 } from '../../../discovery/registry.js';
+import { registryFileText } from '../../../discovery/registry-json.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { registryContract } from './registry-contract.js';
 
@@ -20,138 +22,169 @@ registryContract('memory', () => {
   });
 });
 
+const REPO = new URL('../../..', import.meta.url).pathname;
+
+/** A process that writes rows in a transaction and is killed before it commits. */
+function crashInTransaction(path: string): void {
+  const script = `
+    import Database from 'better-sqlite3';
+    const db = new Database(${JSON.stringify(path)});
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN IMMEDIATE');
+    const put = db.prepare("INSERT INTO published (topic, device, hash, state_topics) VALUES (?, '', 'x', '[]')");
+    for (let i = 0; i < 1000; i++) put.run('crash/' + i);
+    process.kill(process.pid, 'SIGKILL');
+  `;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO });
+  expect(run.signal).toBe('SIGKILL');
+}
+
 registryContract(
-  'file',
+  'sqlite',
   async () => {
     const dir = await makeTempDir('discovery-registry');
-    const path = join(dir, 'data', 'discovery.json');
+    const path = join(dir, 'data', 'discovery.db');
     const warnings: string[] = [];
     const log = { warn: (_obj: object, msg: string) => void warnings.push(msg) };
+    const opened: SqliteDiscoveryRegistry[] = [];
+    const open = async () => {
+      const r = await SqliteDiscoveryRegistry.open(path, { log });
+      opened.push(r);
+      return r;
+    };
+    const closeAll = () => opened.splice(0).forEach((r) => r.close());
     return {
-      open: () => FileDiscoveryRegistry.open(path, { log }),
-      reopen: () => FileDiscoveryRegistry.open(path, { log }),
-      // What a crash between "write temp file" and "rename" leaves: a half-written temp.
-      crashMidWrite: async () => {
-        const full = await readFile(path, 'utf8');
-        await writeFile(`${path}.4242.7.tmp`, full.slice(0, Math.floor(full.length / 2)));
+      open,
+      reopen: open,
+      crashMidWrite: () => Promise.resolve(crashInTransaction(path)),
+      corrupt: async () => {
+        closeAll();
+        await rm(`${path}-wal`, { force: true });
+        await rm(`${path}-shm`, { force: true });
+        await writeFile(path, 'this is not a database '.repeat(100));
       },
-      corrupt: () => writeFile(path, '{"version": 1, "entries": {"x": '),
       warnings: () => warnings,
-      cleanup: () => removeTempDir(dir),
+      cleanup: async () => {
+        closeAll();
+        await removeTempDir(dir);
+      },
     };
   },
   { durable: true },
 );
 
-/** A file registry that lets go of its entries after every write, as between rounds. */
-function releasing(r: FileDiscoveryRegistry): DiscoveryRegistry {
-  const after = async (p: Promise<void>) => {
-    r.release();
-    await p;
-  };
-  return {
-    get: (t) => r.get(t),
-    list: () => r.list(),
-    set: (t, e) => after(r.set(t, e)),
-    delete: (t) => after(r.delete(t)),
-    apply: (c: RegistryChange) => after(r.apply(c)),
-  };
-}
-
-registryContract('file, released after every write', async () => {
-  const dir = await makeTempDir('discovery-registry');
-  const path = join(dir, 'discovery.json');
-  return {
-    open: async () => releasing(await FileDiscoveryRegistry.open(path)),
-    reopen: async () => releasing(await FileDiscoveryRegistry.open(path)),
-    cleanup: () => removeTempDir(dir),
-  };
+const NAS = 'outpost_n_nas';
+const topic = (k: string) => `homeassistant/sensor/outpost_n/${k}/config`;
+const entry = (hash: string, deviceId?: string): RegistryEntry => ({
+  hash,
+  stateTopics: ['outpost/n/hosts/nas/containers/radarr'],
+  ...(deviceId === undefined ? {} : { deviceId, deviceTopic: `homeassistant/device/${deviceId}` }),
+  observed: true,
 });
 
-describe('FileDiscoveryRegistry', () => {
-  it('lets go of its entries once writes landed and reads them back', async () => {
+describe('SqliteDiscoveryRegistry', () => {
+  async function withRegistry(fn: (dir: string) => Promise<void>): Promise<void> {
     const dir = await makeTempDir('discovery-registry');
     try {
-      const path = join(dir, 'discovery.json');
-      const r = await FileDiscoveryRegistry.open(path);
-      const state = ['outpost/n/hosts/h/containers/c'];
-      const device = 'homeassistant/device/outpost_n/host_h/config';
-      const writes = ['a', 'b', 'c'].map((k) =>
-        r.set(`homeassistant/sensor/outpost_n/${k}/config`, {
-          hash: k,
-          stateTopics: state,
-          deviceTopic: device,
-        }),
-      );
-      r.release();
-      // Writes still in flight: the entries stay until they have landed.
-      expect(r.resident).toBe(true);
-      await Promise.all(writes);
-      await Promise.resolve();
-      expect(r.resident).toBe(false);
-      const [a, b, c] = r.list().map(([, e]) => e);
-      expect(r.resident).toBe(true);
-      expect([a!.hash, b!.hash, c!.hash]).toEqual(['a', 'b', 'c']);
-      // One copy of what entries share.
-      expect(a!.stateTopics).toBe(b!.stateTopics);
-      expect(a!.stateTopics).toEqual(state);
-      await r.delete('homeassistant/sensor/outpost_n/b/config');
-      expect((await FileDiscoveryRegistry.open(path)).list().map(([t]) => t)).toEqual([
-        'homeassistant/sensor/outpost_n/a/config',
-        'homeassistant/sensor/outpost_n/c/config',
-      ]);
+      await fn(dir);
     } finally {
       await removeTempDir(dir);
     }
-  });
+  }
 
-  it('keeps its entries when a write failed (the file is behind)', async () => {
-    const dir = await makeTempDir('discovery-registry');
-    try {
-      const path = join(dir, 'sub', 'discovery.json');
-      const r = await FileDiscoveryRegistry.open(path);
-      await removeTempDir(join(dir, 'sub'));
-      await expect(r.set('t', { hash: 'h', stateTopics: [] })).rejects.toThrow();
-      r.release();
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(r.resident).toBe(true);
-      expect(r.get('t')?.hash).toBe('h');
-    } finally {
-      await removeTempDir(dir);
-    }
-  });
-
-  it('writes readable JSON, sets a corrupt file aside and removes stray temp files', async () => {
-    const dir = await makeTempDir('discovery-registry');
-    try {
-      const path = join(dir, 'discovery.json');
-      const r = await FileDiscoveryRegistry.open(path);
-      await r.set('homeassistant/sensor/outpost_n/a/config', { hash: 'h', stateTopics: ['s/t'] });
-      expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({
-        version: 1,
-        entries: { 'homeassistant/sensor/outpost_n/a/config': { hash: 'h', stateTopics: ['s/t'] } },
+  it('reads and writes one device at a time', () =>
+    withRegistry(async (dir) => {
+      const r = await SqliteDiscoveryRegistry.open(join(dir, 'discovery.db'));
+      await r.apply({
+        set: [
+          [topic('b'), entry('2', NAS)],
+          [topic('a'), entry('1', NAS)],
+          [topic('agent'), entry('3', 'outpost_n')],
+          [topic('old'), entry('4')],
+        ],
       });
-      await writeFile(`${path}.1.1.tmp`, 'partial');
-      await writeFile(path, 'not json');
-      const reopened = await FileDiscoveryRegistry.open(path);
-      expect(reopened.loadProblem).toMatch(/not JSON/);
-      expect((await readdir(dir)).sort()).toEqual(['discovery.json.corrupt']);
-      expect(await readFile(`${path}.corrupt`, 'utf8')).toBe('not json');
-    } finally {
-      await removeTempDir(dir);
-    }
-  });
+      expect(r.deviceIds()).toEqual([UNKNOWN_DEVICE, 'outpost_n', NAS]);
+      expect(r.device(NAS)).toEqual([
+        [topic('a'), entry('1', NAS)],
+        [topic('b'), entry('2', NAS)],
+      ]);
+      expect(r.device(UNKNOWN_DEVICE)).toEqual([[topic('old'), entry('4')]]);
+      // Entries of one device share one copy of a state topic list.
+      const [[, a], [, b]] = r.device(NAS) as [[string, RegistryEntry], [string, RegistryEntry]];
+      expect(a.stateTopics).toBe(b.stateTopics);
+      // Filed under its device from now on.
+      await r.set(topic('old'), entry('4', NAS));
+      expect(r.device(UNKNOWN_DEVICE)).toEqual([]);
+      expect(r.device(NAS).map(([t]) => t)).toEqual([topic('a'), topic('b'), topic('old')]);
+      r.close();
+    }));
 
-  it('rejects entries of the wrong shape as corruption', async () => {
-    const dir = await makeTempDir('discovery-registry');
-    try {
-      const path = join(dir, 'discovery.json');
-      await writeFile(path, JSON.stringify({ version: 1, entries: { t: { hash: 3 } } }));
-      const r = await FileDiscoveryRegistry.open(path);
+  it('moves an older JSON registry in once, then removes the file', () =>
+    withRegistry(async (dir) => {
+      const file = join(dir, 'discovery.json');
+      const entries = new Map([
+        [topic('a'), entry('1', NAS)],
+        [topic('legacy'), { hash: '9', stateTopics: [] }],
+      ]);
+      await writeFile(file, registryFileText(entries));
+      await writeFile(`${file}.77.1.tmp`, '{"version": 1, "entr');
+      const infos: unknown[] = [];
+      const log = { warn: () => undefined, info: (obj: object) => void infos.push(obj) };
+      const db = join(dir, 'discovery.db');
+      const r = await SqliteDiscoveryRegistry.open(db, { migrateFrom: file, log });
+      expect(r.list()).toEqual([...entries].sort(([x], [y]) => (x < y ? -1 : 1)));
+      expect(infos).toEqual([expect.objectContaining({ entries: 2 })]);
+      expect((await readdir(dir)).filter((f) => f.startsWith('discovery.json'))).toEqual([]);
+      r.close();
+      const again = await SqliteDiscoveryRegistry.open(db, { migrateFrom: file, log });
+      expect(again.list()).toHaveLength(2);
+      expect(infos).toHaveLength(1);
+      again.close();
+    }));
+
+  it('keeps its own rows over an older file found beside them', () =>
+    withRegistry(async (dir) => {
+      const file = join(dir, 'discovery.json');
+      const db = join(dir, 'discovery.db');
+      const r = await SqliteDiscoveryRegistry.open(db);
+      await r.set(topic('a'), entry('new', NAS));
+      r.close();
+      await writeFile(
+        file,
+        registryFileText(
+          new Map([
+            [topic('a'), entry('old', NAS)],
+            [topic('b'), entry('b', NAS)],
+          ]),
+        ),
+      );
+      const again = await SqliteDiscoveryRegistry.open(db, { migrateFrom: file });
+      expect(again.list().map(([t, e]) => [t, e.hash])).toEqual([
+        [topic('a'), 'new'],
+        [topic('b'), 'b'],
+      ]);
+      again.close();
+    }));
+
+  it('sets an unreadable JSON registry aside, says so, and starts empty', () =>
+    withRegistry(async (dir) => {
+      const file = join(dir, 'discovery.json');
+      await writeFile(file, JSON.stringify({ version: 1, entries: { t: { hash: 3 } } }));
+      const warnings: Array<{ obj: object; msg: string }> = [];
+      const log = { warn: (obj: object, msg: string) => void warnings.push({ obj, msg }) };
+      const r = await SqliteDiscoveryRegistry.open(join(dir, 'discovery.db'), {
+        migrateFrom: file,
+        log,
+      });
       expect(r.list()).toEqual([]);
-      expect(r.loadProblem).toMatch(/entry "t"/);
-    } finally {
-      await removeTempDir(dir);
-    }
-  });
+      expect(warnings).toEqual([
+        {
+          obj: expect.objectContaining({ path: file, problem: expect.stringMatching(/entry "t"/) }),
+          msg: expect.stringMatching(/unreadable; not migrated/),
+        },
+      ]);
+      expect(existsSync(file)).toBe(false);
+      expect(await readFile(`${file}.corrupt`, 'utf8')).toContain('"hash":3');
+      r.close();
+    }));
 });
