@@ -28,6 +28,7 @@ function parseLine(line: string): MountEntry | undefined {
   return {
     mount: unescapeOctal(mount),
     device,
+    root: unescapeOctal(fields[3]!),
     fstype: unescapeOctal(fields[dash + 1]!),
     source: unescapeOctal(fields[dash + 2]!),
   };

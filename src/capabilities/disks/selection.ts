@@ -78,12 +78,21 @@ export function selectMounts(entries: readonly MountEntry[], rules: MountRules):
   return onePerDevice(chosen);
 }
 
-/** Bind mounts of one device: the shortest mount point stands for it (`/` over `/srv/x`). */
+/**
+ * Bind mounts of one device: the mount of the filesystem's own root stands for it, else
+ * the shortest mount point (`/` over `/srv/x`).
+ */
 function onePerDevice(mounts: readonly MountEntry[]): MountEntry[] {
   const best = new Map<string, MountEntry>();
+  const rank = (m: MountEntry) => [m.root === '/' ? 0 : 1, m.mount.length] as const;
   for (const m of mounts) {
     const seen = best.get(m.device);
-    if (!seen || m.mount.length < seen.mount.length) best.set(m.device, m);
+    if (!seen) {
+      best.set(m.device, m);
+      continue;
+    }
+    const [a, b] = [rank(m), rank(seen)];
+    if (a[0] < b[0] || (a[0] === b[0] && a[1] < b[1])) best.set(m.device, m);
   }
   const kept = new Set(best.values());
   return mounts.filter((m) => kept.has(m));

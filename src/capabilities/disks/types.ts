@@ -6,6 +6,8 @@ export interface MountEntry {
   readonly mount: string;
   /** `major:minor`: two mounts of one device are one disk. */
   readonly device: string;
+  /** The directory of the filesystem mounted here: `/` unless it is a bind of a subdirectory. */
+  readonly root: string;
   readonly fstype: string;
   readonly source: string;
 }
