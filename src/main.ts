@@ -14,6 +14,7 @@ import type { EntityFamily } from '../discovery/family.js';
 import type { DiscoveryPublisher } from '../discovery/publisher.js';
 import type { Capability, CapabilityModule } from './capabilities/capability.js';
 import { containersModule } from './capabilities/containers/module.js';
+import { disksModule } from './capabilities/disks/module.js';
 import { watchdogModule } from './capabilities/watchdog/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
@@ -50,7 +51,11 @@ import { ulidGenerator } from './store/ulid.js';
  * The capabilities, in start order (ARCHITECTURE.md "Capability modules"): a new one adds
  * its module here, and its config section to the list in src/config/schema.ts.
  */
-export const CAPABILITIES: readonly CapabilityModule[] = [containersModule, watchdogModule];
+export const CAPABILITIES: readonly CapabilityModule[] = [
+  containersModule,
+  watchdogModule,
+  disksModule,
+];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */
 export interface RunningAgent {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { slugifyId } from '../core/slug.js';
 import { COMMAND_ACTIONS } from '../core/topics.js';
 import { containersConfig } from '../capabilities/containers/config.js';
+import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
@@ -20,7 +21,7 @@ import {
  * Each capability's config (its section, its host fields): a new capability adds one entry.
  * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
  */
-const CAPABILITIES = [containersConfig, watchdogConfig] as const;
+const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -481,3 +482,4 @@ export type PolicyRuleConfig = Config['policy'][number];
 export type RemediationConfig = Config['remediation'];
 export type WatchdogConfig = NonNullable<Config['watchdog']>;
 export type WatchdogCheckConfig = WatchdogConfig['checks'][number];
+export type DisksConfig = NonNullable<Config['disks']>;

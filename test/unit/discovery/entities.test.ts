@@ -5,7 +5,7 @@ import type { DiscoveryConfig } from '../../../discovery/entity.js';
 import { agentEntities } from '../../../discovery/entities/agent.js';
 import { backupEntities } from '../../../discovery/entities/backups.js';
 import { containerEntities, containerKey } from '../../../discovery/entities/containers.js';
-import { diskEntities } from '../../../discovery/entities/disks.js';
+import { diskEntities, mountKeys } from '../../../discovery/entities/disks.js';
 import { hostContainerEntities, hostEntities } from '../../../discovery/entities/host.js';
 import {
   maintenanceEntities,
@@ -240,10 +240,12 @@ describe('containers', () => {
 describe('disks', () => {
   const disks = diskEntities(ctx, local, { host: 'local', mount: '/volume1' });
 
-  it('builds used %, free bytes and level', () => {
+  it('builds used %, free bytes, time to full, problem and level', () => {
     expect(disks.map((c) => c.topic)).toEqual([
       `${PREFIX}sensor/${NODE}/local_disk_volume1_used_pct/config`,
       `${PREFIX}sensor/${NODE}/local_disk_volume1_free/config`,
+      `${PREFIX}sensor/${NODE}/local_disk_volume1_time_to_full/config`,
+      `${PREFIX}binary_sensor/${NODE}/local_disk_volume1_problem/config`,
       `${PREFIX}sensor/${NODE}/local_disk_volume1_level/config`,
     ]);
     expect(disks[0]!.payload).toMatchObject({
@@ -258,15 +260,38 @@ describe('disks', () => {
       state_class: 'measurement',
     });
     expect(disks[2]!.payload).toMatchObject({
+      device_class: 'duration',
+      unit_of_measurement: 's',
+      value_template: expect.stringContaining('time_to_full_s'),
+    });
+    expect(disks[3]!.payload).toMatchObject({ device_class: 'problem' });
+    expect(disks[4]!.payload).toMatchObject({
       device_class: 'enum',
       options: ['ok', 'warn', 'critical'],
     });
-    expect(disks[2]!.payload).not.toHaveProperty('state_class');
+    expect(disks[4]!.payload).not.toHaveProperty('state_class');
   });
 
-  it('gives the root mount a hashed, valid id', () => {
+  it('names mounts the way HA users expect: / is root, /mnt/data is mnt_data', () => {
     const root = diskEntities(ctx, local, { host: 'local', mount: '/' });
-    expect(root[0]!.uniqueId).toMatch(/^outpost_chelsty-infra_local_disk_x[0-9a-f]{6}_used_pct$/);
+    expect(root[0]!.uniqueId).toBe('outpost_chelsty-infra_local_disk_root_used_pct');
+    expect(root[0]!.payload.state_topic).toBe('outpost/chelsty-infra/hosts/local/disks/root');
+    const data = diskEntities(ctx, local, { host: 'local', mount: '/mnt/data' });
+    expect(data[0]!.uniqueId).toBe('outpost_chelsty-infra_local_disk_mnt_data_used_pct');
+    expect(data[0]!.payload.default_entity_id).toBe(
+      'sensor.chelsty_infra_local_disk_mnt_data_used_pct',
+    );
+  });
+
+  it('keeps two mounts apart when their names would meet', () => {
+    const keys = mountKeys(['/', '/root', '/mnt/data', '/mnt_data', '/srv', '/mnt/my disk']);
+    expect(keys.get('/srv')).toBe('srv');
+    expect(new Set(keys.values()).size).toBe(6);
+    expect(keys.get('/')).toMatch(/^x[0-9a-f]{6}$/);
+    expect(keys.get('/mnt/data')).toMatch(/^mnt_data_[0-9a-f]{6}$/);
+    expect(keys.get('/mnt/my disk')).toMatch(/^mnt_my_disk_[0-9a-f]{6}$/);
+    // The same mounts give the same keys on every run (after a reboot too).
+    expect(mountKeys(['/mnt/data', '/mnt_data']).get('/mnt/data')).toBe(keys.get('/mnt/data'));
   });
 });
 

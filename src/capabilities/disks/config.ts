@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { CapabilityConfig } from '../../config/capability-config.js';
+import { duration } from '../../config/units.js';
+
+/**
+ * The disks capability's config (issue #16): the `disks` section — which mounts, when a
+ * level is raised and cleared, and how far back the growth rate looks. Present (even as
+ * `disks: {}`), it watches the local machine's disks and every SSH host's.
+ */
+
+const MOUNT_GLOB = 'expected a mount point or glob such as "/", "/mnt/*" or "/srv/data"';
+const mountGlob = z
+  .string({ error: MOUNT_GLOB })
+  .max(4096, { error: 'expected a mount point of at most 4096 characters' })
+  .regex(/^\/[^\0]*$/, { error: MOUNT_GLOB });
+const mountGlobs = z.array(mountGlob, { error: 'expected a list of mount points or globs' });
+
+const percent = (what: string) => {
+  const error = `expected ${what} as a percentage from 0 to 100, such as 85`;
+  return z.number({ error }).min(0, { error }).max(100, { error });
+};
+
+/** Thresholds one mount may override. */
+const levels = {
+  warn: percent('the warning level'),
+  critical: percent('the critical level'),
+  hysteresis: percent('the hysteresis margin'),
+};
+
+const override = z.strictObject({
+  path: mountGlob,
+  warn: levels.warn.optional(),
+  critical: levels.critical.optional(),
+  hysteresis: levels.hysteresis.optional(),
+});
+
+const section = z
+  .strictObject({
+    poll_every: duration('60s').prefault('60s'),
+    timeout: duration('15s').prefault('15s'),
+    include: mountGlobs.optional(),
+    exclude: mountGlobs.default([]),
+    warn: levels.warn.default(85),
+    critical: levels.critical.default(95),
+    hysteresis: levels.hysteresis.default(2),
+    window: duration('6h').prefault('6h'),
+    fill_warn: duration('24h').prefault('24h'),
+    mounts: z.array(override, { error: 'expected a list of per-mount thresholds' }).default([]),
+  })
+  .superRefine((d, ctx) => {
+    orderProblems(d, [], ctx);
+    d.mounts.forEach((m, i) => {
+      orderProblems(
+        {
+          warn: m.warn ?? d.warn,
+          critical: m.critical ?? d.critical,
+          hysteresis: m.hysteresis ?? d.hysteresis,
+        },
+        ['mounts', i],
+        ctx,
+      );
+    });
+  });
+
+/** warn below critical, and the margin below warn: otherwise a level could never clear. */
+function orderProblems(
+  l: { warn: number; critical: number; hysteresis: number },
+  at: (string | number)[],
+  ctx: z.core.$RefinementCtx<unknown>,
+): void {
+  if (l.warn >= l.critical) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'warn'],
+      message: `expected warn below critical (${l.critical})`,
+      input: l.warn,
+    });
+  }
+  if (l.hysteresis >= l.warn) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...at, 'hysteresis'],
+      message: `expected a hysteresis margin below warn (${l.warn})`,
+      input: l.hysteresis,
+    });
+  }
+}
+
+export const disksConfig = {
+  key: 'disks',
+  section: section.optional(),
+} satisfies CapabilityConfig<'disks', z.ZodOptional<typeof section>>;

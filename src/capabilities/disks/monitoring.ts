@@ -1,0 +1,122 @@
+import { mountKeys } from '../../../discovery/entities/disks.js';
+import type { Config, DisksConfig, HostConfig } from '../../config/schema.js';
+import { topics } from '../../core/topics.js';
+import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import type { CapabilityContext } from '../capability.js';
+import { thresholdsFor } from './levels.js';
+import { LocalDiskReader } from './local-reader.js';
+import { DiskPoller } from './poller.js';
+import { RemoteDiskReader } from './remote-reader.js';
+import { DISK_KIND, DiskTracker, type DiskState } from './tracker.js';
+import type { DiskReading } from './types.js';
+
+/**
+ * The hosts whose disks are watched: every SSH host, and the first host without `ssh`
+ * (the machine the agent runs on), whose device the local disks join.
+ */
+export function diskHosts(config: Config): HostConfig[] {
+  const local = config.hosts.find((h) => !h.ssh);
+  return config.hosts.filter((h) => h.ssh || h === local);
+}
+
+/**
+ * Disks, wired: a poller per host (statfs locally, the fixed script over SSH) → the
+ * tracker (levels, growth, incidents) → retained states and events on the bus.
+ */
+export class DiskMonitoring {
+  readonly pollers: DiskPoller[];
+  readonly tracker: DiskTracker;
+  readonly #ctx: CapabilityContext;
+  readonly #hosts: string[];
+  readonly #states = new Map<string, Map<string, DiskState>>();
+
+  constructor(ctx: CapabilityContext, section: DisksConfig) {
+    this.#ctx = ctx;
+    const hosts = diskHosts(ctx.config);
+    this.#hosts = hosts.map((h) => h.id);
+    closeUnwatched(ctx, new Set(this.#hosts));
+    this.tracker = new DiskTracker({
+      thresholds: (mount) => thresholdsFor(mount, section),
+      windowMs: section.window,
+      fillWarnMs: section.fill_warn,
+      incidents: ctx.incidents,
+      onEvent: (e) => ctx.bus.emit('event', e),
+    });
+    const log = ctx.log.child({ component: 'disks' });
+    const rules = { include: section.include, exclude: section.exclude };
+    this.pollers = hosts.map((h) => {
+      const common = {
+        host: h.id,
+        pollEveryMs: section.poll_every,
+        clock: ctx.clock,
+        log,
+        onReading: (host: string, r: DiskReading, at: number) => this.#apply(host, r, at),
+      };
+      if (!h.ssh) {
+        const reader = new LocalDiskReader({ rules, timeoutMs: section.timeout, clock: ctx.clock });
+        return new DiskPoller({ ...common, reader });
+      }
+      // The connection reports to the poller, which owns it: built first, wired after.
+      const wired: { poller?: DiskPoller } = {};
+      const ssh = new SshConnection({
+        name: h.id,
+        target: sshTarget(h.ssh),
+        clock: ctx.clock,
+        log,
+        onStatus: (s) => {
+          if (s.connected) wired.poller?.connected();
+        },
+      });
+      const reader = new RemoteDiskReader({ runner: ssh, rules, timeoutMs: section.timeout });
+      wired.poller = new DiskPoller({ ...common, reader, ssh });
+      return wired.poller;
+    });
+  }
+
+  /** The watched hosts and their mounts now, for discovery. */
+  hosts(): { id: string; mounts: string[] }[] {
+    return this.#hosts.map((id) => ({ id, mounts: this.tracker.mounts(id) }));
+  }
+
+  /** `GET /api/health/disks`: every mount's state by host. */
+  report(): Record<string, DiskState[]> {
+    return Object.fromEntries(
+      this.#hosts.map((h) => [h, [...(this.#states.get(h)?.values() ?? [])]]),
+    );
+  }
+
+  #apply(host: string, reading: DiskReading, at: number): void {
+    const { root, states, bus } = this.#ctx;
+    const before = this.tracker.mounts(host);
+    const now = reading.complete ? reading.mounts.map((m) => m.mount) : [];
+    // Keys of the mounts before and after: a gone mount's topic is cleared under its own.
+    const keys = mountKeys([...new Set([...before, ...now])]);
+    const held = this.#states.get(host) ?? new Map<string, DiskState>();
+    this.#states.set(host, held);
+    this.tracker.apply(host, reading, at, (mount, state) => {
+      const topic = topics.disk(root, host, keys.get(mount) ?? mount);
+      if (state) {
+        held.set(mount, state);
+        void states.set(topic, state);
+      } else {
+        held.delete(mount);
+        void states.clear(topic);
+      }
+    });
+    // Only a whole reading may let discovery prune a mount that is gone.
+    bus.emit('observed', { complete: reading.complete });
+  }
+}
+
+/** Incidents of disks on hosts no longer watched: nothing would ever close them. */
+export function closeUnwatched(ctx: CapabilityContext, watched: ReadonlySet<string>): void {
+  for (const i of ctx.incidents.list(DISK_KIND)) {
+    const host = i.subject.slice(0, i.subject.indexOf(':'));
+    if (watched.has(host)) continue;
+    ctx.incidents.close(i.kind, i.subject);
+    ctx.log.info(
+      { subject: i.subject, incident: i.id },
+      'incident closed: its disk is no longer watched',
+    );
+  }
+}
