@@ -234,7 +234,10 @@ describe('RemoteEngine.listEach (records handed over while the output arrives)',
     try {
       for (const [mode, code, message] of cases) {
         await fake.setMode(mode);
-        const err = await failure(engineOn(streamingShell, 500).listEach(() => undefined));
+        // Only the hang waits for the timeout; on a busy machine the other modes' fake CLI
+        // may take longer than 500 ms to answer, which must not read as a hang.
+        const timeoutMs = mode === 'hang' ? 500 : 30_000;
+        const err = await failure(engineOn(streamingShell, timeoutMs).listEach(() => undefined));
         expect([mode, err.code]).toEqual([mode, code]);
         expect(err.message).toMatch(message);
       }
