@@ -266,7 +266,9 @@ describe('remediation against mosquitto and dockerd', () => {
     expect(await rem.api.reject(String(over.action_id), 'alice')).toMatchObject({
       status: 'rejected',
     });
-  });
+    // Three real restarts, each waited on until the engine has the container running again:
+    // on a loaded machine that is more than the default 30 s.
+  }, 120_000);
 
   it('a restart that does not come back is failed (exit code in the message)', async () => {
     // crashy exits 3 a second after it starts: the engine answers this wait once it has.
