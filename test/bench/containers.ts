@@ -548,7 +548,8 @@ export async function spawnAgent(
       if (!alive() || performance.now() > deadline) throw new Error('the broker never listened');
       await sleep(5);
     }
-    const client = await mqttClient(port);
+    // Many SSH handshakes at start share the loop with the broker: CONNACK can be slow.
+    const client = await mqttClient(port, 60_000);
     try {
       const online = new Promise<void>((resolve) =>
         client.on('message', (topic, payload) => {
