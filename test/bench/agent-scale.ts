@@ -126,6 +126,18 @@ function scaleFigures(spec: ScaleSpec, runs: readonly Judged[]): Figure[] {
       unit: '',
       note: 'the embedded broker shares the agent’s event loop',
     },
+    {
+      label: 'retained discovery configs, topic + payload (mean per config)',
+      value: runs[0]!.run.configBytes / Math.max(1, configs),
+      unit: 'bytes',
+      note: `${(runs[0]!.run.configBytes / 2 ** 20).toFixed(1)} MiB in all`,
+    },
+    {
+      label: 'retained container states, topic + payload (mean per state)',
+      value: runs[0]!.run.stateBytes / Math.max(1, runs[0]!.run.states),
+      unit: 'bytes',
+      note: `${(runs[0]!.run.stateBytes / 2 ** 20).toFixed(1)} MiB in all`,
+    },
   ];
   return figures;
 }
