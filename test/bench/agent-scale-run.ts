@@ -264,7 +264,21 @@ interface Retained {
 }
 
 /** What the broker holds retained: container states, discovery configs, host availability. */
-async function retained(port: number): Promise<Retained> {
+/** A broker that stops answering mid-read (SUBACK, messages) must not hang the bench. */
+const RETAINED_READ_LIMIT_MS = 180_000;
+
+function retained(port: number): Promise<Retained> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no full retained read within ${RETAINED_READ_LIMIT_MS} ms`)),
+      RETAINED_READ_LIMIT_MS,
+    );
+  });
+  return Promise.race([readRetained(port), limit]).finally(() => clearTimeout(timer));
+}
+
+async function readRetained(port: number): Promise<Retained> {
   const c0 = performance.now();
   const client = await mqttClient(port, 60_000);
   try {
