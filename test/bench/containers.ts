@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  copyFileSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -34,7 +33,7 @@ import { topics } from '../../src/core/topics.js';
 import { EngineApi } from '../../src/hosts/engine-api.js';
 import { ContainerTracker } from '../../src/state/container-tracker.js';
 import { startDockerd, startPodman, type ContainerEngine } from '../helpers/container-engines.js';
-import { startSshd, type SshdServer } from '../helpers/sshd.js';
+import { startSshd } from '../helpers/sshd.js';
 import { killOnExit } from '../helpers/process.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { unixHttpJson } from '../helpers/unix-http.js';
@@ -511,7 +510,7 @@ if (process.argv[2] === DRIVER_FLAG) {
 // The built agent as a child process (through its launcher, embedded broker), with a config of
 // the bench's own: the local engine for (3), 50 SSH hosts for (4).
 
-interface AgentProc {
+export interface AgentProc {
   pid: number;
   port: number;
   /** From spawn() until a subscriber had `online` on the availability topic. */
@@ -521,13 +520,15 @@ interface AgentProc {
   stop(): Promise<void>;
 }
 
-const AGENT_NODE = 'bench';
-const AGENT_ROOT = { base: 'outpost', node: AGENT_NODE };
+export const AGENT_NODE = 'bench';
+export const AGENT_ROOT = { base: 'outpost', node: AGENT_NODE };
 
-async function spawnAgent(
+/** `extraEnv` is for a measurement run only (e.g. a memory probe); the launcher's own stays. */
+export async function spawnAgent(
   root: string,
   sections: { hosts: object[]; containers?: object },
   readyTimeoutMs = 120_000,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<AgentProc> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-agent-'));
   const logFile = join(dir, 'agent.log');
@@ -549,7 +550,11 @@ async function spawnAgent(
   try {
     const cmd = agentCommand(root, shippedLaunch(root), ['run', '--config', configFile]);
     child = killOnExit(
-      spawn(cmd.command, cmd.args, { cwd: dir, env: cmd.env, stdio: ['ignore', fd, fd] }),
+      spawn(cmd.command, cmd.args, {
+        cwd: dir,
+        env: { ...cmd.env, ...extraEnv },
+        stdio: ['ignore', fd, fd],
+      }),
     );
   } finally {
     closeSync(fd);
@@ -571,7 +576,8 @@ async function spawnAgent(
       if (!alive() || performance.now() > deadline) throw new Error('the broker never listened');
       await sleep(5);
     }
-    const client = await mqttClient(port);
+    // Many SSH handshakes at start share the loop with the broker: CONNACK can be slow.
+    const client = await mqttClient(port, 60_000);
     try {
       const online = new Promise<void>((resolve) =>
         client.on('message', (topic, payload) => {
@@ -598,7 +604,7 @@ async function spawnAgent(
   return { pid: child.pid!, port, startupMs: performance.now() - t0, logFile, stop };
 }
 
-function mqttClient(port: number, connectTimeout = 5_000): Promise<MqttClient> {
+export function mqttClient(port: number, connectTimeout = 5_000): Promise<MqttClient> {
   return connectAsync(`mqtt://${LOOPBACK}:${port}`, {
     protocolVersion: 4,
     clientId: `outpost-bench-${randomBytes(4).toString('hex')}`,
@@ -608,14 +614,14 @@ function mqttClient(port: number, connectTimeout = 5_000): Promise<MqttClient> {
 }
 
 /** user + system CPU of a process so far, in ms (from /proc/<pid>/stat, USER_HZ = 100). */
-function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 const MiB = 2 ** 20;
-const mibOf = (pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon') =>
+export const mibOf = (pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon') =>
   procStatusBytes(pid, field) / MiB;
 
 // ---------------------------------------------------------------------------------------
@@ -794,291 +800,5 @@ export const containerStateLatency: Benchmark = {
       }
     }
     return figures;
-  },
-};
-
-// ---------------------------------------------------------------------------------------
-// (4) the real agent with 50 SSH hosts × 100 containers: RSS and CPU, broker included
-
-/** sshd refuses unauthenticated connections beyond MaxStartups (10): 5 hosts per sshd. */
-const SSHDS = 10;
-const AGENT_POLL_EVERY_S = 15;
-const STEADY_ROUNDS = 4;
-const RSS_TARGET_MIB = 90;
-/** Discovery is done when no config has arrived for this long. */
-const QUIET_FOR_MS = 10_000;
-
-interface AgentRun {
-  startupMs: number;
-  hostsOk: number;
-  states: number;
-  configs: number;
-  /** Spawn → every state and every discovery config at the subscriber. */
-  settledMs: number;
-  rssConnectedMiB: number;
-  rssPeakSettlingMiB: number;
-  rssSteadyMiB: number[];
-  anonSteadyMiB: number;
-  hwmMiB: number;
-  cpuSettlingMs: number;
-  cpuSteadyMs: number;
-  steadyMs: number;
-  /** A fresh client's CONNECT → CONNACK once settled, and after the steady rounds. */
-  connackSettledMs: number;
-  connackSteadyMs: number;
-  /** Container states retained after the steady rounds. */
-  statesAfter: number;
-}
-
-async function measureAgentSsh(root: string, log: (m: string) => void): Promise<AgentRun> {
-  const sshds: SshdServer[] = [];
-  const dir = await makeTempDir('bench-agent-ssh');
-  try {
-    for (let i = 0; i < SSHDS; i++) sshds.push(await startSshd());
-    const fake = await createFakeEngine(dir, cannedHost(CONTAINERS));
-    const hosts = Array.from({ length: HOSTS }, (_, i) => {
-      const s = sshds[i % SSHDS]!;
-      return {
-        id: `h${i}`,
-        ssh: {
-          host: s.host,
-          port: s.port,
-          user: s.user,
-          key_file: s.clientKeyPath,
-          host_key: s.hostKeyFingerprint,
-        },
-        engine: { command: fake.command },
-      };
-    });
-    const t0 = performance.now();
-    const agent = await spawnAgent(root, {
-      hosts,
-      containers: { poll_every: `${AGENT_POLL_EVERY_S}s` },
-    });
-    const sub = await mqttClient(agent.port);
-    let sampler: NodeJS.Timeout | undefined;
-    try {
-      const rssConnectedMiB = mibOf(agent.pid, 'VmRSS');
-      const configs = new Set<string>();
-      let lastConfigAt = performance.now();
-      sub.on('message', (topic, payload) => {
-        if (payload.length > 0) configs.add(topic);
-        lastConfigAt = performance.now();
-      });
-      // Like Home Assistant: every discovery config arrives at a subscriber.
-      await sub.subscribeAsync('homeassistant/#', { qos: 0 });
-      let peak = 0;
-      let samples: number[] = [];
-      sampler = setInterval(() => {
-        const rss = mibOf(agent.pid, 'VmRSS');
-        peak = Math.max(peak, rss);
-        samples.push(rss);
-      }, 500);
-      const expectedStates = HOSTS * CONTAINERS;
-      const deadline = performance.now() + 600_000;
-      let lastLog = performance.now();
-      let seen: Retained | undefined;
-      let settledAt = 0;
-      for (;;) {
-        // The live subscription can miss a message published while it was being set up
-        // (aedes stores a retained message and matches subscriptions asynchronously), so
-        // completeness is checked on what the broker holds, with a fresh client.
-        if (performance.now() - lastConfigAt > QUIET_FOR_MS) {
-          settledAt = lastConfigAt;
-          seen = await retained(agent.port);
-          if (seen.states >= expectedStates && seen.configs >= expectedStates * 5) break;
-          lastConfigAt = performance.now();
-        }
-        if (performance.now() - lastLog > 15_000) {
-          lastLog = performance.now();
-          log(
-            `  ${((lastLog - t0) / 1000).toFixed(0)} s: ${configs.size} configs so far, ` +
-              `RSS ${mibOf(agent.pid, 'VmRSS').toFixed(1)} MiB`,
-          );
-        }
-        if (performance.now() > deadline) {
-          copyFileSync(agent.logFile, join(tmpdir(), 'outpost-bench-agent-ssh.log'));
-          throw new Error(
-            `not settled after 600 s: ${seen?.states ?? 0} states, ${seen?.configs ?? 0} ` +
-              `configs, ${seen?.hostsOnline ?? 0} hosts online on the broker`,
-          );
-        }
-        await sleep(500);
-      }
-      const settledMs = settledAt - t0;
-      const cpuSettlingMs = cpuMsOf(agent.pid);
-      log(
-        `  settled: ${seen.states} states, ${seen.configs} configs, ${seen.hostsOnline} hosts ` +
-          `online; ${STEADY_ROUNDS} rounds of ${AGENT_POLL_EVERY_S} s`,
-      );
-      const rssPeakSettlingMiB = peak;
-      samples = [];
-      const w0 = performance.now();
-      await sleep(STEADY_ROUNDS * AGENT_POLL_EVERY_S * 1000);
-      const steadyMs = performance.now() - w0;
-      const cpuSteadyMs = cpuMsOf(agent.pid) - cpuSettlingMs;
-      const rssSteadyMiB = samples;
-      const anonSteadyMiB = mibOf(agent.pid, 'RssAnon');
-      const hwmMiB = mibOf(agent.pid, 'VmHWM');
-      const after = await retained(agent.port);
-      return {
-        startupMs: agent.startupMs,
-        hostsOk: seen.hostsOnline,
-        states: seen.states,
-        configs: seen.configs,
-        settledMs,
-        rssConnectedMiB,
-        rssPeakSettlingMiB,
-        rssSteadyMiB,
-        anonSteadyMiB,
-        hwmMiB,
-        cpuSettlingMs,
-        cpuSteadyMs,
-        steadyMs,
-        connackSettledMs: seen.connackMs,
-        connackSteadyMs: after.connackMs,
-        statesAfter: after.states,
-      };
-    } finally {
-      if (sampler) clearInterval(sampler);
-      await sub.endAsync(true).catch(() => undefined);
-      await agent.stop();
-    }
-  } finally {
-    for (const s of sshds) await s.stop();
-    await removeTempDir(dir);
-  }
-}
-
-interface Retained {
-  states: number;
-  configs: number;
-  hostsOnline: number;
-  /** How long the broker took to answer CONNECT (it shares the agent's event loop). */
-  connackMs: number;
-}
-
-/** What the broker holds retained: container states, discovery configs, host availability. */
-async function retained(port: number): Promise<Retained> {
-  const c0 = performance.now();
-  const client = await mqttClient(port, 60_000);
-  try {
-    const out: Retained = {
-      states: 0,
-      configs: 0,
-      hostsOnline: 0,
-      connackMs: performance.now() - c0,
-    };
-    let last = performance.now();
-    client.on('message', (topic, payload, packet) => {
-      last = performance.now();
-      if (!packet.retain || payload.length === 0) return;
-      if (topic.startsWith('homeassistant/')) out.configs++;
-      else if (topic.endsWith('/availability')) {
-        if (payload.toString() === 'online') out.hostsOnline++;
-      } else out.states++;
-    });
-    const hosts = `${AGENT_ROOT.base}/${AGENT_NODE}/hosts/+`;
-    await client.subscribeAsync({
-      'homeassistant/#': { qos: 0 },
-      [`${hosts}/containers/+`]: { qos: 0 },
-      [`${hosts}/availability`]: { qos: 0 },
-    });
-    while (performance.now() - last < 2_000) await sleep(200);
-    return out;
-  } finally {
-    await client.endAsync(true).catch(() => undefined);
-  }
-}
-
-function agentSshFigures(r: AgentRun): Figure[] {
-  const rounds = r.steadyMs / (AGENT_POLL_EVERY_S * 1000);
-  const perRound = r.cpuSteadyMs / rounds;
-  const steady = median(r.rssSteadyMiB);
-  const max = Math.max(...r.rssSteadyMiB);
-  return [
-    {
-      label: 'hosts online / container states / discovery configs',
-      value: `${r.hostsOk} / ${r.states} / ${r.configs}`,
-      unit: '',
-    },
-    {
-      label: 'spawn → online',
-      value: r.startupMs,
-      unit: 'ms',
-      note: '`online` on the availability topic; the hosts connect after',
-    },
-    {
-      label: 'spawn → every state and config at the subscriber',
-      value: r.settledMs,
-      unit: 'ms',
-      note: 'discovery paced at the default 300/s',
-    },
-    { label: 'agent CPU until settled', value: r.cpuSettlingMs, unit: 'ms' },
-    {
-      label: `agent CPU per poll round (steady)`,
-      value: perRound,
-      unit: 'ms',
-      note: `${rounds.toFixed(1)} rounds of ${AGENT_POLL_EVERY_S} s: polls, tracker, discovery syncs, broker`,
-    },
-    {
-      label: 'agent CPU in steady state',
-      value: (r.cpuSteadyMs / r.steadyMs) * 100,
-      unit: '% of a core',
-      note: `poll_every ${AGENT_POLL_EVERY_S}s`,
-    },
-    {
-      label: 'fresh client CONNECT → CONNACK, settled / after the rounds',
-      value: `${Math.round(r.connackSettledMs)} / ${Math.round(r.connackSteadyMs)}`,
-      unit: 'ms',
-      note: `the broker shares the agent's event loop; ${r.statesAfter} states retained after`,
-    },
-    { label: 'RSS when online', value: r.rssConnectedMiB, unit: 'MiB' },
-    {
-      label: 'RSS peak until settled',
-      value: r.rssPeakSettlingMiB,
-      unit: 'MiB',
-      note: 'sampled every 500 ms',
-    },
-    {
-      label: 'RSS in steady state (median)',
-      value: steady,
-      unit: 'MiB',
-      note: `${r.rssSteadyMiB.length} samples over ${(r.steadyMs / 1000).toFixed(0)} s`,
-    },
-    { label: 'RSS in steady state (max)', value: max, unit: 'MiB' },
-    {
-      label: 'RssAnon at the end',
-      value: r.anonSteadyMiB,
-      unit: 'MiB',
-      note: 'heap, stacks; without the mapped node binary',
-    },
-    { label: 'peak RSS (VmHWM)', value: r.hwmMiB, unit: 'MiB' },
-    {
-      label: `target RSS ≤ ${RSS_TARGET_MIB} MiB`,
-      value: max <= RSS_TARGET_MIB ? 'pass' : 'FAIL',
-      unit: '',
-      note: `steady max ${max.toFixed(1)} MiB, VmHWM ${r.hwmMiB.toFixed(1)} MiB`,
-    },
-  ];
-}
-
-export const containerAgentSsh: Benchmark = {
-  name: 'container-agent-ssh-5000',
-  description:
-    `The built agent as shipped (\`bin/outpost run\`, ` +
-    `embedded broker on 127.0.0.1: retained messages in SQLite, sessions in LevelDB) watching ${HOSTS} SSH hosts × ` +
-    `${CONTAINERS} containers: ${SSHDS} real sshds on 127.0.0.1 (${HOSTS / SSHDS} hosts ` +
-    `each), engine command = the FAKE engine CLI printing canned inspect JSON, ` +
-    `poll_every ${AGENT_POLL_EVERY_S}s, everything else default (discovery paced at 300/s). ` +
-    `One MQTT subscriber, like Home Assistant, on \`homeassistant/#\`. ` +
-    `Settled once discovery has been quiet ${QUIET_FOR_MS / 1000} s and a fresh client finds ` +
-    `every container state, discovery config and host availability retained on the broker; ` +
-    `then ${STEADY_ROUNDS} poll rounds of steady state: VmRSS every 500 ms, RssAnon, VmHWM ` +
-    `(which includes the fresh client reading every retained message), CPU from ` +
-    `/proc/<pid>/stat, and how long a fresh client waits for CONNACK. ` +
-    `sshd's CPU is not counted. Target RSS ≤ ${RSS_TARGET_MIB} MiB.`,
-  async run(ctx) {
-    return agentSshFigures(await measureAgentSsh(ctx.root, (m) => ctx.log(m)));
   },
 };

@@ -1,6 +1,6 @@
 import { agentIdleRss, agentStartup } from './agent-startup.js';
+import { agentScale20000, containerAgentSsh } from './agent-scale.js';
 import {
-  containerAgentSsh,
   containerEventLatency,
   containerSshPollCost,
   containerStateLatency,
@@ -20,5 +20,6 @@ export const benchmarks: readonly Benchmark[] = [
   containerStateLatency,
   containerSshPollCost,
   containerAgentSsh,
+  agentScale20000,
   uplinkReplay,
 ];
