@@ -44,7 +44,8 @@ describe('shQuote', () => {
       ),
       { numRuns: 60 },
     );
-  });
+    // 60 real shells: on a loaded machine a spawn can take a second.
+  }, 120_000);
 
   it('refuses a NUL, which no shell argument can hold', () => {
     expect(() => shQuote('a\0b')).toThrow(/NUL/);
