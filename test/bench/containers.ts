@@ -619,6 +619,8 @@ interface StateLatency {
    * state at the subscriber: inspect, tracker, StatePublisher, broker.
    */
   agent: number[];
+  /** States that came from an inspect started for the previous transition's line. */
+  early: number;
   load: number;
 }
 
@@ -720,8 +722,8 @@ async function measureStateLatency(
   );
   const clock = wallClock();
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-tap-'));
-  /** The lines of this container that reached the agent since the step's request. */
-  let tapped: TappedEvent[] = [];
+  /** The lines of this container that reached the agent, in order. */
+  const tapped: TappedEvent[] = [];
   const tap = await eventTap(socketPath, dir, id, clock, (e) => tapped.push(e));
   let agent: AgentProc | undefined;
   let sub: MqttClient | undefined;
@@ -748,9 +750,16 @@ async function measureStateLatency(
     });
     await sub.subscribeAsync(topic, { qos: 1 });
     await first; // the retained state of the created container
-    const sample: StateLatency = { start: [], die: [], delivery: [], agent: [], load: 0 };
+    const sample: StateLatency = {
+      start: [],
+      die: [],
+      delivery: [],
+      agent: [],
+      early: 0,
+      load: 0,
+    };
     const step = async (action: 'start' | 'kill', state: string, event: string, into: number[]) => {
-      tapped = [];
+      const since = tapped.length;
       const seen = new Promise<number>((resolve) => (waiting = { state, resolve }));
       await unixHttpJson(socketPath, `/containers/${id}/${action}`, { method: 'POST' });
       const at = await Promise.race([
@@ -759,14 +768,16 @@ async function measureStateLatency(
           throw new Error(`no retained state "${state}" within 10 s of ${action}`);
         }),
       ]);
-      // The state came from the inspect after the last line of this transition that reached
-      // the agent before it (docker: die, after kill showed it still running; podman may
-      // deliver die ~250 ms after kill, whose inspect already showed it exited).
-      const cause = tapped.filter((e) => e.read <= at).at(-1);
-      if (cause === undefined)
-        throw new Error(`retained "${state}" before any ${action} event reached the agent`);
-      for (let i = 0; i < 200 && !tapped.some((e) => e.action === event); i++) await sleep(5);
-      const t = tapped.find((e) => e.action === event);
+      // The state came from the inspect after the last line that reached the agent before
+      // it (docker: die, after kill showed it still running; podman may deliver die ~250 ms
+      // after kill, whose inspect already showed it exited). Under load that can even be a
+      // line of the previous transition whose inspect ran after this request: counted.
+      const cause = tapped.findLast((e) => e.read <= at);
+      if (cause === undefined) throw new Error(`retained "${state}" before any event`);
+      if (tapped.indexOf(cause) < since) sample.early += 1;
+      const mine = () => tapped.slice(since).find((e) => e.action === event);
+      for (let i = 0; i < 200 && mine() === undefined; i++) await sleep(5);
+      const t = mine();
       if (t === undefined) throw new Error(`no ${event} event reached the agent`);
       into.push(at - t.at);
       sample.delivery.push(t.read - t.at);
@@ -834,7 +845,10 @@ function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figur
       label: `${kind}: of which the agent + broker, on its stream → at the subscriber (p99)`,
       value: agentP99.median,
       unit: 'ms',
-      note: `${spread(agentP99)}; median ${agentMed.median.toFixed(1)}`,
+      note:
+        `${spread(agentP99)}; median ${agentMed.median.toFixed(1)}; ` +
+        `${runs.reduce((n, r) => n + r.early, 0)} states came from an inspect begun for ` +
+        `the transition before`,
       load,
     },
     {
