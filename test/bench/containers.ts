@@ -774,14 +774,15 @@ async function measureStateLatency(
       // line of the previous transition whose inspect ran after this request: counted.
       const cause = tapped.findLast((e) => e.read <= at);
       if (cause === undefined) throw new Error(`retained "${state}" before any event`);
+      // Its share then began before this request and says nothing of the agent: not counted.
       if (tapped.indexOf(cause) < since) sample.early += 1;
+      else sample.agent.push(at - cause.read);
       const mine = () => tapped.slice(since).find((e) => e.action === event);
       for (let i = 0; i < 200 && mine() === undefined; i++) await sleep(5);
       const t = mine();
       if (t === undefined) throw new Error(`no ${event} event reached the agent`);
       into.push(at - t.at);
       sample.delivery.push(t.read - t.at);
-      sample.agent.push(at - cause.read);
     };
     for (let i = 0; i < cycles; i++) {
       await step('start', 'running', 'start', sample.start);
@@ -848,7 +849,7 @@ function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figur
       note:
         `${spread(agentP99)}; median ${agentMed.median.toFixed(1)}; ` +
         `${runs.reduce((n, r) => n + r.early, 0)} states came from an inspect begun for ` +
-        `the transition before`,
+        `the transition before, left out`,
       load,
     },
     {
