@@ -1,6 +1,7 @@
 import type { HostConfig } from '../config/schema.js';
 import { readFile } from 'node:fs/promises';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type * as Ssh2 from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { Backoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
@@ -67,6 +68,14 @@ export interface CommandRunner {
 }
 
 const MAX_STDERR = 64 * 1024;
+
+/**
+ * ssh2 (with its crypto helpers and WebAssembly) adds about 12 MiB of RSS when it is
+ * loaded: it is imported on the first connection, so an agent without SSH hosts never
+ * pays for it (issue 15, idle RSS).
+ */
+let ssh2: Promise<typeof Ssh2> | undefined;
+const loadSsh2 = () => (ssh2 ??= import('ssh2'));
 
 /**
  * One persistent SSH connection per host, shared by every poll: keepalives, reconnect
@@ -213,7 +222,9 @@ export class SshConnection implements CommandRunner {
     if (this.#stopped) return;
     let config: ConnectConfig;
     let pins: HostKeyPins;
+    let Ssh: typeof Client;
     try {
+      Ssh = (await loadSsh2()).Client;
       pins = await loadPins(this.#opts.target).catch((err: unknown) => {
         throw this.#error('SSH_HOST_KEY', errorMessage(err), false);
       });
@@ -223,11 +234,10 @@ export class SshConnection implements CommandRunner {
       return;
     }
     if (this.#stopped) return;
-    await new Promise<void>((resolve) => this.#dial(config, pins, resolve));
+    await new Promise<void>((resolve) => this.#dial(new Ssh(), config, pins, resolve));
   }
 
-  #dial(config: ConnectConfig, pins: HostKeyPins, settled: () => void): void {
-    const client = new Client();
+  #dial(client: Client, config: ConnectConfig, pins: HostKeyPins, settled: () => void): void {
     this.#client = client;
     let failure: OutpostError | undefined;
     let hostKeyError: OutpostError | undefined;

@@ -16,13 +16,16 @@ import { formatValue, machineInfo, renderReport, renderSection } from './report.
  * is kept), 2 on a filter that matches nothing.
  */
 
-const NODE_DEFAULTS_FLAG = '--node-defaults';
-
-const USAGE = `usage: npm run bench [-- [${NODE_DEFAULTS_FLAG}] NAME…]
+// No --node-defaults: such a switch changed only this process, never the agents it spawns,
+// so its sections said "node defaults" over agents that ran with every launcher flag (issue
+// 15). The targets are judged as the agent ships; a benchmark that compares with plain
+// node does it explicitly, side by side in the same run (agent-idle-rss), and baselines run
+// as bare tools would (baseline.ts).
+const USAGE = `usage: npm run bench [-- NAME…]
 
 Runs the benchmarks (all, or those whose name contains a NAME) and rewrites BENCHMARKS.md.
-They run under the agent's launcher (its node flags and malloc settings, as it ships);
-${NODE_DEFAULTS_FLAG} runs them under plain node instead, to see what the launcher costs.
+They run under the agent's launcher (bin/outpost: its node flags and malloc settings, as
+it ships); the agents they spawn are started through it; baselines run under plain node.
 Benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;
 
 /** The repository root: the nearest directory above this file with outpost's package.json. */
@@ -61,8 +64,7 @@ function printFigures(name: string, figures: readonly Figure[]): void {
 /** Set (to the launcher's words) in the bench process that runs under the agent's launcher. */
 const LAUNCHED = 'OUTPOST_BENCH_LAUNCHER';
 /** This process only starts the one that runs the benchmarks under the launcher. */
-const relaunching =
-  process.env[LAUNCHED] === undefined && !process.argv.includes(NODE_DEFAULTS_FLAG);
+const relaunching = process.env[LAUNCHED] === undefined;
 
 /**
  * Runs this script again under the agent's launcher (its node flags and malloc
@@ -94,21 +96,18 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const selected = select(argv.filter((a) => a !== NODE_DEFAULTS_FLAG));
+  const selected = select(argv);
   if (typeof selected === 'string') {
     console.error(`bench: ${selected}\n\n${USAGE}`);
     return 2;
   }
   const root = repoRoot();
   if (relaunching) return relaunch(root, argv);
-  const launched = process.env[LAUNCHED];
-  if (launched !== undefined) {
-    // The malloc settings took effect when this process started; the servers and agents it
-    // starts get only what their own launch asks for.
-    for (const name of Object.keys(shippedLaunch(root).env)) delete process.env[name];
-    delete process.env[LAUNCHED];
-  }
-  const launcher = launched ?? null;
+  const launcher = process.env[LAUNCHED] ?? '';
+  // The malloc settings took effect when this process started; the servers and agents it
+  // starts get only what their own launch asks for.
+  for (const name of Object.keys(shippedLaunch(root).env)) delete process.env[name];
+  delete process.env[LAUNCHED];
   const machine = { ...machineInfo(), launcher };
   const command = ['npm run bench', ...(argv.length > 0 ? ['--', ...argv] : [])].join(' ');
   const ctx = { root, log: (message: string) => console.error(message) };

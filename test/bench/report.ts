@@ -16,10 +16,10 @@ export interface Machine {
   node: string;
   os: string;
   /**
-   * How node ran the benchmarks: the agent's launcher (its words: malloc settings and node
-   * flags), or null for plain node (`--node-defaults`). Not said when undefined.
+   * How node ran the benchmarks: the agent's launcher, in its words (malloc settings and
+   * node flags). Not said when undefined.
    */
-  launcher?: string | null;
+  launcher?: string;
 }
 
 /** A benchmark's result as it goes into the report. */
@@ -98,10 +98,9 @@ export function renderTable(figures: readonly Figure[]): string {
   ].join('\n');
 }
 
-/** "the agent's launcher" / "node defaults", with the launcher's words when `detail`. */
-function runAs(launcher: string | null | undefined, prefix: string, detail = false): string {
+/** "the agent's launcher", with its words when `detail`. */
+function runAs(launcher: string | undefined, prefix: string, detail = false): string {
   if (launcher === undefined) return '';
-  if (launcher === null) return `${prefix}node defaults`;
   return `${prefix}the agent's launcher${detail ? `: \`${launcher}\`` : ''}`;
 }
 
