@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
-import type { StoreStats } from './event-store.js';
+import { wireJson } from '../core/wire-json.js';
+import type { StoreStats, WireRecord } from './event-store.js';
 import type { Db } from './sqlite-schema.js';
 
 /** An events row as SQLite returns it. */
@@ -24,6 +25,8 @@ export interface StateRow {
 }
 
 export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size';
+/** What a wire record is built from: the size column is the store's own bookkeeping. */
+const WIRE_COLUMNS = 'seq, id, ts, node, type, sev, subject, data';
 
 /** Every statement the store runs more than once, prepared once at open. */
 export function prepareStatements(db: Db) {
@@ -61,6 +64,9 @@ export function prepareStatements(db: Db) {
     after: s<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     ),
+    afterWire: s<[number, number], Omit<EventRow, 'size'>>(
+      `SELECT ${WIRE_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
     backlog: s<[number], { n: number; oldest: number | null }>(
       'SELECT count(*) AS n, min(ts) AS oldest FROM events WHERE seq > ?',
     ),
@@ -77,7 +83,9 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   // storedEventSchema: this is the replay hot path (a zod parse per row cost ~20 % of it).
   try {
     const data = JSON.parse(row.data) as unknown;
-    const problem = damage(row, data);
+    const problem =
+      damage(row) ??
+      (data === null || typeof data !== 'object' || Array.isArray(data) ? 'data' : undefined);
     if (problem) throw new Error(`bad ${problem}`);
     return {
       seq: row.seq,
@@ -94,16 +102,50 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   }
 }
 
-/** Which field of a row read back is not what the store writes, if any. */
-function damage(row: EventRow, data: unknown): string | undefined {
+/**
+ * A row as the wire record a publishing sink sends (issue 15): the payload is written from
+ * the stored data's JSON text (wireJson), never parsed, so the replay makes one string per
+ * event instead of a parsed object, a wire copy and their JSON. The data text is checked
+ * only for its shape (an object's braces): the store wrote it with JSON.stringify and never
+ * rewrites it. An Error naming the seq when the row is damaged.
+ */
+export function rowToWire(row: Omit<EventRow, 'size'>): WireRecord | Error {
+  try {
+    const problem = damage(row) ?? dataTextDamage(row.data);
+    if (problem) throw new Error(`bad ${problem}`);
+    const payload = wireJson({
+      id: row.id,
+      ts: new Date(row.ts).toISOString(),
+      node: row.node,
+      type: row.type,
+      severity: severityAt(row.sev),
+      subject: row.subject,
+      dataJson: row.data,
+    });
+    return { seq: row.seq, id: row.id, payload };
+  } catch (err) {
+    return new Error(`event seq ${row.seq} is damaged: ${(err as Error).message}`);
+  }
+}
+
+/** Which field of a row read back is not what the store writes, if any (data aside). */
+function damage(row: Omit<EventRow, 'size'>): string | undefined {
   if (!Number.isSafeInteger(row.seq) || row.seq < 1) return 'seq';
   if (typeof row.id !== 'string' || row.id.length !== 26) return 'id';
   if (!Number.isFinite(row.ts)) return 'ts';
   if (typeof row.node !== 'string' || row.node === '') return 'node';
   if (typeof row.type !== 'string' || row.type === '') return 'type';
   if (typeof row.subject !== 'string') return 'subject';
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'data';
   return undefined;
+}
+
+/** 'data' unless the text is a JSON object's, by its first and last characters. */
+function dataTextDamage(text: unknown): string | undefined {
+  if (typeof text !== 'string' || text.length < 2) return 'data';
+  // 123 is '{' and 125 is '}': no substring allocated for the check.
+  return text.charCodeAt(0) === 123 && text.charCodeAt(text.length - 1) === 125
+    ? undefined
+    : 'data';
 }
 
 /** The stats the database holds: running totals, the oldest ts and the drop counters. */
