@@ -1,6 +1,5 @@
 import type { Statement } from 'better-sqlite3';
 import { SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
-import { wireJson } from '../core/wire-json.js';
 import type { StoreStats, WireRecord } from './event-store.js';
 import type { Db } from './sqlite-schema.js';
 
@@ -25,8 +24,50 @@ export interface StateRow {
 }
 
 export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size';
-/** What a wire record is built from: the size column is the store's own bookkeeping. */
-const WIRE_COLUMNS = 'seq, id, ts, node, type, sev, subject, data';
+/**
+ * A row as a wire record (issue 15), built by SQLite: the payload is the wire form
+ * (`JSON.stringify(toWireEvent(e))`, core/events.ts) written around the stored data's JSON
+ * text, so the replay allocates one string per event instead of a row of columns, a parsed
+ * data object, a wire copy and their JSON. json_quote escapes as JSON.stringify does (the
+ * store's tests compare them byte for byte); ts is whole ms from 0 to year 9999 (toMs), so
+ * integer arithmetic writes toISOString's form. `bad` names the first damaged field, as
+ * rowToEvent does; the data must be valid RFC 8259 JSON and an object.
+ */
+const WIRE_SELECT = `SELECT seq, id,
+  CASE
+    WHEN typeof(seq) <> 'integer' OR seq < 1 THEN 'seq'
+    WHEN typeof(id) <> 'text' OR length(id) <> 26 THEN 'id'
+    WHEN typeof(ts) <> 'integer' OR ts < 0 OR ts > 253402300799999 THEN 'ts'
+    WHEN typeof(node) <> 'text' OR node = '' THEN 'node'
+    WHEN typeof(type) <> 'text' OR type = '' THEN 'type'
+    WHEN typeof(sev) <> 'integer' OR sev < 0 OR sev > ${SEVERITIES.length - 1} THEN 'severity'
+    WHEN typeof(subject) <> 'text' THEN 'subject'
+    WHEN typeof(data) <> 'text' OR substr(data, 1, 1) <> '{' OR NOT json_valid(data) THEN 'data'
+  END AS bad,
+  '{"id":' || json_quote(id) ||
+  ',"ts":"' || strftime('%Y-%m-%dT%H:%M:%S', ts / 1000, 'unixepoch') || printf('.%03dZ"', ts % 1000) ||
+  ',"node":' || json_quote(node) ||
+  ',"type":' || json_quote(type) ||
+  ',"severity":"' || CASE sev ${SEVERITIES.map((v, i) => `WHEN ${i} THEN '${v}'`).join(' ')} END ||
+  '","subject":' || json_quote(subject) ||
+  ',"data":' || data || '}' AS payload
+  FROM events WHERE seq > ? ORDER BY seq LIMIT ?`;
+
+/** A wire record as SQLite returns it: `bad` names a damaged field (then payload is junk). */
+export interface WireRow {
+  seq: number;
+  id: string;
+  bad: string | null;
+  payload: string | null;
+}
+
+/** A wire row as a record; an Error naming the seq when the row is damaged. */
+export function wireRowToRecord(row: WireRow): WireRecord | Error {
+  if (row.bad !== null || row.payload === null) {
+    return new Error(`event seq ${row.seq} is damaged: bad ${row.bad ?? 'row'}`);
+  }
+  return { seq: row.seq, id: row.id, payload: row.payload };
+}
 
 /** Every statement the store runs more than once, prepared once at open. */
 export function prepareStatements(db: Db) {
@@ -64,9 +105,7 @@ export function prepareStatements(db: Db) {
     after: s<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     ),
-    afterWire: s<[number, number], Omit<EventRow, 'size'>>(
-      `SELECT ${WIRE_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
-    ),
+    afterWire: s<[number, number], WireRow>(WIRE_SELECT),
     backlog: s<[number], { n: number; oldest: number | null }>(
       'SELECT count(*) AS n, min(ts) AS oldest FROM events WHERE seq > ?',
     ),
@@ -102,34 +141,8 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   }
 }
 
-/**
- * A row as the wire record a publishing sink sends (issue 15): the payload is written from
- * the stored data's JSON text (wireJson), never parsed, so the replay makes one string per
- * event instead of a parsed object, a wire copy and their JSON. The data text is checked
- * only for its shape (an object's braces): the store wrote it with JSON.stringify and never
- * rewrites it. An Error naming the seq when the row is damaged.
- */
-export function rowToWire(row: Omit<EventRow, 'size'>): WireRecord | Error {
-  try {
-    const problem = damage(row) ?? dataTextDamage(row.data);
-    if (problem) throw new Error(`bad ${problem}`);
-    const payload = wireJson({
-      id: row.id,
-      ts: new Date(row.ts).toISOString(),
-      node: row.node,
-      type: row.type,
-      severity: severityAt(row.sev),
-      subject: row.subject,
-      dataJson: row.data,
-    });
-    return { seq: row.seq, id: row.id, payload };
-  } catch (err) {
-    return new Error(`event seq ${row.seq} is damaged: ${(err as Error).message}`);
-  }
-}
-
 /** Which field of a row read back is not what the store writes, if any (data aside). */
-function damage(row: Omit<EventRow, 'size'>): string | undefined {
+function damage(row: EventRow): string | undefined {
   if (!Number.isSafeInteger(row.seq) || row.seq < 1) return 'seq';
   if (typeof row.id !== 'string' || row.id.length !== 26) return 'id';
   if (!Number.isFinite(row.ts)) return 'ts';
@@ -137,15 +150,6 @@ function damage(row: Omit<EventRow, 'size'>): string | undefined {
   if (typeof row.type !== 'string' || row.type === '') return 'type';
   if (typeof row.subject !== 'string') return 'subject';
   return undefined;
-}
-
-/** 'data' unless the text is a JSON object's, by its first and last characters. */
-function dataTextDamage(text: unknown): string | undefined {
-  if (typeof text !== 'string' || text.length < 2) return 'data';
-  // 123 is '{' and 125 is '}': no substring allocated for the check.
-  return text.charCodeAt(0) === 123 && text.charCodeAt(text.length - 1) === 125
-    ? undefined
-    : 'data';
 }
 
 /** The stats the database holds: running totals, the oldest ts and the drop counters. */

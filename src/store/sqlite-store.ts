@@ -24,7 +24,7 @@ import {
   prepareStatements,
   readTotals,
   rowToEvent,
-  rowToWire,
+  wireRowToRecord,
   type EventRow,
   type Statements,
 } from './sqlite-rows.js';
@@ -158,7 +158,7 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#st.afterWire.all(this.#readFrom(sink, limit, after), limit);
       const out: WireRecord[] = [];
       for (const row of rows) {
-        const r = rowToWire(row);
+        const r = wireRowToRecord(row);
         if (r instanceof Error) this.#damaged(r);
         else out.push(r);
       }
