@@ -5,7 +5,7 @@ import type { Component } from '../../src/core/lifecycle.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { TopicRoot } from '../../src/core/topics.js';
 import type { MqttPublisher } from '../../src/mqtt/types.js';
-import type { EventStore } from '../../src/store/event-store.js';
+import type { EventStore, WireRecord } from '../../src/store/event-store.js';
 import {
   eventPayload,
   messageBytes,
@@ -81,8 +81,8 @@ export class UplinkBridge implements Component {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #pacer: Pacer;
-  readonly #runner: SinkRunner;
-  readonly #delivery: MqttDelivery;
+  readonly #runner: SinkRunner<WireRecord>;
+  readonly #delivery: MqttDelivery<WireRecord>;
   readonly #live: LiveLane;
   readonly #forwarder: StateForwarder | undefined;
   readonly #eventsTopic: string;
@@ -110,18 +110,23 @@ export class UplinkBridge implements Component {
       send: (e) => this.#sendLive(e),
       limit: opts.liveLimit ?? 1000,
     });
-    this.#delivery = new MqttDelivery({
+    const topic = this.#eventsTopic;
+    // The replay sends wire records: the payload comes from the store ready to send, with
+    // no event parsed or stringified (issue 15); live events are whole ones (LiveLane).
+    this.#delivery = new MqttDelivery<WireRecord>({
       mqtt: opts.upstream,
-      message: (e) => this.message(e),
+      message: (r) => upstreamWireMessage(topic, r.id, r.payload),
       // Counting bytes costs a pass over the payload: only when a limit needs them.
       gate: this.#pacer.unlimited ? undefined : (m) => this.#pacer.take(messageBytes(m), 'replay'),
       claim: (e) => this.#live.claim(e.seq),
       open: () => !this.#paused,
     });
     const window = opts.window ?? 100;
-    this.#runner = new SinkRunner({
+    const name = opts.sinkName ?? 'uplink';
+    this.#runner = new SinkRunner<WireRecord>({
       store: opts.store,
-      name: opts.sinkName ?? 'uplink',
+      name,
+      read: (limit, after) => opts.store.readWireAfter(name, limit, after),
       window,
       batch: Math.max(1, Math.min(500, Math.ceil(window / 4))),
       startAt: 'oldest',
@@ -273,9 +278,14 @@ export class UplinkBridge implements Component {
  * downstream dedup can work from the properties without parsing the payload.
  */
 export function upstreamMessage(topic: string, e: StoredEvent): OutgoingMessage {
+  return upstreamWireMessage(topic, e.id, eventPayload(e));
+}
+
+/** upstreamMessage from the event's id and wire JSON (a store's WireRecord). */
+export function upstreamWireMessage(topic: string, id: string, payload: string): OutgoingMessage {
   return {
     topic,
-    payload: eventPayload(e),
-    opts: { qos: 1, retain: false, properties: { userProperties: { event_id: e.id } } },
+    payload,
+    opts: { qos: 1, retain: false, properties: { userProperties: { event_id: id } } },
   };
 }

@@ -37,12 +37,25 @@ export interface MessageSource {
 
 export type MessageHandler = (msg: IncomingMessage) => void;
 
+/** One message to publish. */
+export interface OutgoingPublish {
+  topic: string;
+  payload: string | Buffer;
+  opts: PublishOptions;
+}
+
 export interface MqttPublisher {
   /**
    * Publishes now when connected (resolving on PUBACK for QoS 1), or queues it in the
    * bounded offline queue and resolves once it is sent after reconnect.
    */
   publish(topic: string, payload: string | Buffer, opts?: PublishOptions): Promise<void>;
+  /**
+   * Publishes the messages in order as `publish` would, with one promise for all of them:
+   * resolves once every one is acknowledged, rejects with the first failure. Optional: a
+   * caller without it publishes one by one.
+   */
+  publishMany?(messages: readonly OutgoingPublish[]): Promise<void>;
   /** Subscribes now and after every reconnect; returns a function that unsubscribes. */
   subscribe(filter: string, handler: MessageHandler, opts?: { qos?: 0 | 1 }): () => void;
   readonly connected: boolean;

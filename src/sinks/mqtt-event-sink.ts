@@ -5,8 +5,8 @@ import { OutpostError } from '../core/errors.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import { topics, type TopicRoot } from '../core/topics.js';
-import type { MqttPublisher, PublishOptions } from '../mqtt/types.js';
-import type { Backlog, EventStore } from '../store/event-store.js';
+import type { MqttPublisher, OutgoingPublish, PublishOptions } from '../mqtt/types.js';
+import type { Backlog, EventStore, WireRecord } from '../store/event-store.js';
 import { SinkRunner, type SinkRunnerStatus } from './sink-runner.js';
 
 /** The MQTT form of an event: the wire JSON (id, ts, node, type, severity, subject, data). */
@@ -15,24 +15,20 @@ export function eventPayload(e: StoredEvent): string {
 }
 
 /** One event as it goes out. */
-export interface OutgoingMessage {
-  topic: string;
-  payload: string | Buffer;
-  opts: PublishOptions;
-}
+export type OutgoingMessage = OutgoingPublish;
 
 /** Topic plus payload bytes: what a byte rate limit counts. */
 export function messageBytes(m: OutgoingMessage): number {
   return Buffer.byteLength(m.topic) + Buffer.byteLength(m.payload);
 }
 
-export interface MqttDeliveryOptions {
+export interface MqttDeliveryOptions<T extends { readonly seq: number } = StoredEvent> {
   mqtt: MqttPublisher;
-  message: (e: StoredEvent) => OutgoingMessage;
+  message: (e: T) => OutgoingMessage;
   /** Paces publishing: resolves when `m` may go; undefined when it may go now. */
   gate?: (m: OutgoingMessage) => Promise<void> | undefined;
   /** The ack of an event another lane already published: awaited instead of publishing. */
-  claim?: (e: StoredEvent) => Promise<void> | undefined;
+  claim?: (e: T) => Promise<void> | undefined;
   /** False while publishing must wait although the link is up (a pause); then call wake(). */
   open?: () => boolean;
 }
@@ -47,8 +43,8 @@ const NOOP = (): void => undefined;
  * publish nothing more, so the runner's re-delivery from the first unacknowledged event is
  * the next thing the broker sees.
  */
-export class MqttDelivery {
-  readonly #o: MqttDeliveryOptions;
+export class MqttDelivery<T extends { readonly seq: number } = StoredEvent> {
+  readonly #o: MqttDeliveryOptions<T>;
   #chain: Promise<unknown> = Promise.resolve();
   /** Bumped by a failure or a reconnect: batches started before it stop publishing. */
   #epoch = 0;
@@ -58,7 +54,7 @@ export class MqttDelivery {
   #closed = false;
   readonly #offConnect: () => void;
 
-  constructor(opts: MqttDeliveryOptions) {
+  constructor(opts: MqttDeliveryOptions<T>) {
     this.#o = opts;
     this.#offConnect = opts.mqtt.onConnect(() => {
       // A clean session drops whatever was in flight on the old connection.
@@ -67,7 +63,7 @@ export class MqttDelivery {
     });
   }
 
-  readonly deliver = (events: readonly StoredEvent[]): Promise<void> => {
+  readonly deliver = (events: readonly T[]): Promise<void> => {
     const epoch = this.#epoch;
     const sent = this.#chain.then(() => this.#send(events, epoch));
     this.#chain = sent.catch(NOOP);
@@ -103,13 +99,22 @@ export class MqttDelivery {
     this.#sentInEpoch = false;
   }
 
-  async #send(events: readonly StoredEvent[], epoch: number): Promise<Promise<void>[]> {
+  async #send(events: readonly T[], epoch: number): Promise<Promise<void>[]> {
     const acks: Promise<void>[] = [];
+    // Messages that may go now, published together (one promise for the run, issue 15)
+    // before anything is awaited, so the wire order is the seq order.
+    let run: OutgoingMessage[] = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      acks.push(this.#publishRun(run));
+      run = [];
+    };
     let observed = 0;
     // Acks get their handler from the caller once the loop returns, within the same turn;
     // before the loop yields to wait, the acks so far get one, or a failure meanwhile would
     // count as an unhandled rejection.
     const waitFor = (wait: Promise<void>) => {
+      flush();
       if (observed < acks.length) void Promise.allSettled(acks.slice(observed));
       observed = acks.length;
       return wait;
@@ -136,14 +141,21 @@ export class MqttDelivery {
           });
         }
         this.#sentInEpoch = true;
-        acks.push(this.#o.mqtt.publish(m.topic, m.payload, m.opts));
+        run.push(m);
       }
+      flush();
     } catch (err) {
       // What was published before the abort settles unobserved; never as unhandled.
       void Promise.allSettled(acks);
       throw err;
     }
     return acks;
+  }
+
+  #publishRun(run: readonly OutgoingMessage[]): Promise<void> {
+    const mqtt = this.#o.mqtt;
+    if (mqtt.publishMany) return mqtt.publishMany(run);
+    return Promise.all(run.map((m) => mqtt.publish(m.topic, m.payload, m.opts))).then(NOOP);
   }
 
   #ready(): Promise<void> | undefined {
@@ -187,16 +199,18 @@ export interface MqttEventSinkOptions {
  */
 export class MqttEventSink implements Component {
   readonly name: string;
-  readonly #runner: SinkRunner;
-  readonly #delivery: MqttDelivery;
+  readonly #runner: SinkRunner<WireRecord>;
+  readonly #delivery: MqttDelivery<WireRecord>;
 
   constructor(opts: MqttEventSinkOptions) {
-    this.name = opts.name ?? 'mqtt-events';
+    const name = opts.name ?? 'mqtt-events';
+    this.name = name;
     const topic = topics.events(opts.root);
     const publish: PublishOptions = { qos: 1, retain: false };
-    this.#delivery = new MqttDelivery({
+    // Wire records, not events: the payload comes from the store ready to send (issue 15).
+    this.#delivery = new MqttDelivery<WireRecord>({
       mqtt: opts.mqtt,
-      message: (e) => ({ topic, payload: eventPayload(e), opts: publish }),
+      message: (r) => ({ topic, payload: r.payload, opts: publish }),
     });
     const window = opts.window ?? 100;
     this.#runner = new SinkRunner({
@@ -208,6 +222,7 @@ export class MqttEventSink implements Component {
       clock: opts.clock,
       log: opts.log,
       deliver: this.#delivery.deliver,
+      read: (limit, after) => opts.store.readWireAfter(name, limit, after),
     });
   }
 

@@ -7,9 +7,12 @@ import type { Logger } from '../core/logger.js';
 import type { Backlog, EventStore } from '../store/event-store.js';
 
 /** Hands events to a destination; resolves once the destination acknowledged all of them. */
-export type Deliver = (events: readonly StoredEvent[]) => Promise<void>;
+export type Deliver<T = StoredEvent> = (events: readonly T[]) => Promise<void>;
 
-export interface SinkRunnerOptions {
+/** Reads up to `limit` records after seq `after` from the sink's cursor, in seq order. */
+export type ReadRecords<T> = (limit: number, after: number) => Promise<T[]>;
+
+export interface SinkRunnerOptions<T extends { readonly seq: number } = StoredEvent> {
   store: EventStore;
   /** The sink's cursor name in the store. */
   name: string;
@@ -17,7 +20,12 @@ export interface SinkRunnerOptions {
    * Called with consecutive batches in seq order, several in flight at once (up to
    * `window` events). Must settle: a promise that never settles holds its window share.
    */
-  deliver: Deliver;
+  deliver: Deliver<T>;
+  /**
+   * How records are read (default: `store.readAfter`, whole events). A sink that only
+   * publishes reads `store.readWireAfter` instead: no parsed events (issue 15).
+   */
+  read?: ReadRecords<T>;
   /** Events read but not yet acknowledged, at most (default 1000). */
   window?: number;
   /** Events per deliver call, at most (default 100, at most `window`). */
@@ -70,10 +78,11 @@ const NOOP = (): void => undefined;
  * first unacknowledged event after a backoff, keeping seq order; the store keeps accepting
  * events meanwhile, so a slow or dead destination holds back nobody but itself.
  */
-export class SinkRunner implements Component {
+export class SinkRunner<T extends { readonly seq: number } = StoredEvent> implements Component {
   readonly name: string;
   readonly #store: EventStore;
-  readonly #deliver: Deliver;
+  readonly #deliver: Deliver<T>;
+  readonly #read: ReadRecords<T>;
   readonly #window: number;
   readonly #batch: number;
   readonly #startAt: 'oldest' | 'now';
@@ -102,10 +111,15 @@ export class SinkRunner implements Component {
   #unsubscribe: () => void = NOOP;
   #idleWaiters: (() => void)[] = [];
 
-  constructor(opts: SinkRunnerOptions) {
+  constructor(opts: SinkRunnerOptions<T>) {
     this.name = opts.name;
     this.#store = opts.store;
     this.#deliver = opts.deliver;
+    // Without `read`, T is StoredEvent (the default type argument): whole events.
+    this.#read =
+      opts.read ??
+      ((limit, after) =>
+        this.#store.readAfter(this.name, limit, after) as Promise<unknown[]> as Promise<T[]>);
     this.#window = positive('window', opts.window ?? 1000);
     this.#batch = Math.min(this.#window, positive('batch', opts.batch ?? 100));
     this.#startAt = opts.startAt ?? 'oldest';
@@ -205,9 +219,9 @@ export class SinkRunner implements Component {
       while (this.#canRead()) {
         const limit = Math.min(this.#batch, this.#window - this.#inFlight);
         this.#more = false;
-        let events: StoredEvent[];
+        let events: T[];
         try {
-          events = await this.#store.readAfter(this.name, limit, this.#readPos);
+          events = await this.#read(limit, this.#readPos);
         } catch (err) {
           this.#fail(err);
           break;
@@ -222,7 +236,7 @@ export class SinkRunner implements Component {
     }
   }
 
-  #launch(events: StoredEvent[]): void {
+  #launch(events: T[]): void {
     const batch: Batch = {
       last: events[events.length - 1]!.seq,
       count: events.length,

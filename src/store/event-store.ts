@@ -33,6 +33,11 @@ export interface EventStore {
    * sink reading ahead while earlier events wait for their ack), in seq order.
    */
   readAfter(sink: string, limit: number, after?: number): Promise<StoredEvent[]>;
+  /**
+   * As readAfter, each event as the wire record a publishing sink sends: its seq, id and
+   * wire JSON (`JSON.stringify(toWireEvent(e))`, byte for byte), built without parsing it.
+   */
+  readWireAfter(sink: string, limit: number, after?: number): Promise<WireRecord[]>;
   /** Moves the sink's cursor to `seq` once its destination has it; durable; never backwards. */
   ack(sink: string, seq: number): Promise<void>;
   cursor(sink: string): Promise<number>;
@@ -47,6 +52,16 @@ export interface EventStore {
   onAppend(listener: AppendListener): () => void;
   /** Commits what is pending, stops the timers and closes the files. */
   close(): Promise<void>;
+}
+
+/** A stored event ready to publish (issue 15): what a replay needs and nothing more. */
+export interface WireRecord {
+  /** The cursor position. */
+  seq: number;
+  /** The event id (ULID): the downstream dedup key, also sent as an MQTT 5 user property. */
+  id: string;
+  /** The wire JSON: `JSON.stringify(toWireEvent(e))`. */
+  payload: string;
 }
 
 export interface SinkOptions {

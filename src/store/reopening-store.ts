@@ -16,6 +16,7 @@ import {
   type SinkInfo,
   type SinkOptions,
   type StoreStats,
+  type WireRecord,
 } from './event-store.js';
 
 export interface ReopeningStoreOptions {
@@ -112,6 +113,10 @@ export class ReopeningEventStore implements EventStore {
 
   readAfter(sink: string, limit: number, after?: number): Promise<StoredEvent[]> {
     return this.#real ? this.#real.readAfter(sink, limit, after) : Promise.resolve([]);
+  }
+
+  readWireAfter(sink: string, limit: number, after?: number): Promise<WireRecord[]> {
+    return this.#real ? this.#real.readWireAfter(sink, limit, after) : Promise.resolve([]);
   }
 
   ack(sink: string, seq: number): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
-import type { StoreStats } from './event-store.js';
+import type { StoreStats, WireRecord } from './event-store.js';
 import type { Db } from './sqlite-schema.js';
 
 /** An events row as SQLite returns it. */
@@ -24,6 +24,50 @@ export interface StateRow {
 }
 
 export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size';
+/**
+ * A row as a wire record (issue 15), built by SQLite: the payload is the wire form
+ * (`JSON.stringify(toWireEvent(e))`, core/events.ts) written around the stored data's JSON
+ * text, so the replay allocates one string per event instead of a row of columns, a parsed
+ * data object, a wire copy and their JSON. json_quote escapes as JSON.stringify does (the
+ * store's tests compare them byte for byte); ts is whole ms from 0 to year 9999 (toMs), so
+ * integer arithmetic writes toISOString's form. `bad` names the first damaged field, as
+ * rowToEvent does; the data must be valid RFC 8259 JSON and an object.
+ */
+const WIRE_SELECT = `SELECT seq, id,
+  CASE
+    WHEN typeof(seq) <> 'integer' OR seq < 1 THEN 'seq'
+    WHEN typeof(id) <> 'text' OR length(id) <> 26 THEN 'id'
+    WHEN typeof(ts) <> 'integer' OR ts < 0 OR ts > 253402300799999 THEN 'ts'
+    WHEN typeof(node) <> 'text' OR node = '' THEN 'node'
+    WHEN typeof(type) <> 'text' OR type = '' THEN 'type'
+    WHEN typeof(sev) <> 'integer' OR sev < 0 OR sev > ${SEVERITIES.length - 1} THEN 'severity'
+    WHEN typeof(subject) <> 'text' THEN 'subject'
+    WHEN typeof(data) <> 'text' OR substr(data, 1, 1) <> '{' OR NOT json_valid(data) THEN 'data'
+  END AS bad,
+  '{"id":' || json_quote(id) ||
+  ',"ts":"' || strftime('%Y-%m-%dT%H:%M:%S', ts / 1000, 'unixepoch') || printf('.%03dZ"', ts % 1000) ||
+  ',"node":' || json_quote(node) ||
+  ',"type":' || json_quote(type) ||
+  ',"severity":"' || CASE sev ${SEVERITIES.map((v, i) => `WHEN ${i} THEN '${v}'`).join(' ')} END ||
+  '","subject":' || json_quote(subject) ||
+  ',"data":' || data || '}' AS payload
+  FROM events WHERE seq > ? ORDER BY seq LIMIT ?`;
+
+/** A wire record as SQLite returns it: `bad` names a damaged field (then payload is junk). */
+export interface WireRow {
+  seq: number;
+  id: string;
+  bad: string | null;
+  payload: string | null;
+}
+
+/** A wire row as a record; an Error naming the seq when the row is damaged. */
+export function wireRowToRecord(row: WireRow): WireRecord | Error {
+  if (row.bad !== null || row.payload === null) {
+    return new Error(`event seq ${row.seq} is damaged: bad ${row.bad ?? 'row'}`);
+  }
+  return { seq: row.seq, id: row.id, payload: row.payload };
+}
 
 /** Every statement the store runs more than once, prepared once at open. */
 export function prepareStatements(db: Db) {
@@ -61,6 +105,7 @@ export function prepareStatements(db: Db) {
     after: s<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     ),
+    afterWire: s<[number, number], WireRow>(WIRE_SELECT),
     backlog: s<[number], { n: number; oldest: number | null }>(
       'SELECT count(*) AS n, min(ts) AS oldest FROM events WHERE seq > ?',
     ),
@@ -77,7 +122,9 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   // storedEventSchema: this is the replay hot path (a zod parse per row cost ~20 % of it).
   try {
     const data = JSON.parse(row.data) as unknown;
-    const problem = damage(row, data);
+    const problem =
+      damage(row) ??
+      (data === null || typeof data !== 'object' || Array.isArray(data) ? 'data' : undefined);
     if (problem) throw new Error(`bad ${problem}`);
     return {
       seq: row.seq,
@@ -94,15 +141,14 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   }
 }
 
-/** Which field of a row read back is not what the store writes, if any. */
-function damage(row: EventRow, data: unknown): string | undefined {
+/** Which field of a row read back is not what the store writes, if any (data aside). */
+function damage(row: EventRow): string | undefined {
   if (!Number.isSafeInteger(row.seq) || row.seq < 1) return 'seq';
   if (typeof row.id !== 'string' || row.id.length !== 26) return 'id';
   if (!Number.isFinite(row.ts)) return 'ts';
   if (typeof row.node !== 'string' || row.node === '') return 'node';
   if (typeof row.type !== 'string' || row.type === '') return 'type';
   if (typeof row.subject !== 'string') return 'subject';
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'data';
   return undefined;
 }
 

@@ -16,6 +16,7 @@ import {
   type SinkInfo,
   type SinkOptions,
   type StoreStats,
+  type WireRecord,
 } from './event-store.js';
 import { GroupCommit } from './group-commit.js';
 import { maintain, MaintenanceSchedule, type MaintenanceResult } from './maintenance.js';
@@ -25,6 +26,7 @@ import {
   prepareStatements,
   readTotals,
   rowToEvent,
+  wireRowToRecord,
   type EventRow,
   type Statements,
 } from './sqlite-rows.js';
@@ -184,16 +186,21 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAfter(sink: string, limit: number, after?: number): Promise<StoredEvent[]> {
+    return this.#run(() =>
+      this.#events(this.#st.after.all(this.#readFrom(sink, limit, after), limit)),
+    );
+  }
+
+  readWireAfter(sink: string, limit: number, after?: number): Promise<WireRecord[]> {
     return this.#run(() => {
-      const from = Math.max(this.#cursorOf(sink), after ?? 0);
-      if (!Number.isSafeInteger(limit) || limit < 1) {
-        throw new StoreError(
-          'bad_request',
-          this.path,
-          `limit ${limit}: expected a positive integer`,
-        );
+      const rows = this.#st.afterWire.all(this.#readFrom(sink, limit, after), limit);
+      const out: WireRecord[] = [];
+      for (const row of rows) {
+        const r = wireRowToRecord(row);
+        if (r instanceof Error) this.#damaged(r);
+        else out.push(r);
       }
-      return this.#events(this.#st.after.all(from, limit));
+      return out;
     });
   }
 
@@ -365,11 +372,23 @@ export class SqliteEventStore implements EventStore {
     const out: StoredEvent[] = [];
     for (const row of rows) {
       const e = rowToEvent(row);
-      if (e instanceof Error)
-        this.#log.error({ path: this.path, err: e.message }, 'skipping a damaged event');
+      if (e instanceof Error) this.#damaged(e);
       else out.push(e);
     }
     return out;
+  }
+
+  #damaged(err: Error): void {
+    this.#log.error({ path: this.path, err: err.message }, 'skipping a damaged event');
+  }
+
+  /** Where a sink's read starts; throws for an unknown sink or a bad limit. */
+  #readFrom(sink: string, limit: number, after: number | undefined): number {
+    const from = Math.max(this.#cursorOf(sink), after ?? 0);
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new StoreError('bad_request', this.path, `limit ${limit}: expected a positive integer`);
+    }
+    return from;
   }
 
   #recordReset(movedTo: string): void {

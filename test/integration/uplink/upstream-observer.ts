@@ -11,6 +11,8 @@ export interface Received {
   /** Date.now() on arrival. */
   at: number;
   event: WireEvent;
+  /** The payload as it came over the wire. */
+  raw: string;
 }
 
 /**
@@ -25,7 +27,8 @@ export class UpstreamObserver {
   private constructor(client: MqttClient) {
     this.#client = client;
     client.on('message', (topic, payload, packet) => {
-      const event = JSON.parse(payload.toString('utf8')) as WireEvent;
+      const raw = payload.toString('utf8');
+      const event = JSON.parse(raw) as WireEvent;
       const prop = packet.properties?.userProperties?.event_id;
       this.received.push({
         topic,
@@ -33,6 +36,7 @@ export class UpstreamObserver {
         eventIdProperty: Array.isArray(prop) ? prop[0] : prop,
         at: Date.now(),
         event,
+        raw,
       });
     });
   }
