@@ -1,10 +1,5 @@
 import { Buffer } from 'node:buffer';
-import {
-  isSeverity,
-  severityRank,
-  type NewEvent,
-  type StoredEvent,
-} from '../core/events.js';
+import { isSeverity, severityRank, type NewEvent, type StoredEvent } from '../core/events.js';
 import { StoreError, type AppendCallback } from './event-store.js';
 import type { StateRow, Statements } from './sqlite-rows.js';
 import type { UlidGenerator } from './ulid.js';

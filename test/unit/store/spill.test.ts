@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/core/clock.js';
 import type { NewEvent, Severity, StoredEvent } from '../../../src/core/events.js';
-import { StoreError, type AppendCallback, type EventStore } from '../../../src/store/event-store.js';
+import {
+  StoreError,
+  type AppendCallback,
+  type EventStore,
+} from '../../../src/store/event-store.js';
 import { EventSpill } from '../../../src/store/spill.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { memoryLogger, type LogLine } from '../../helpers/memory-logger.js';
