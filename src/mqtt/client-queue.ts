@@ -1,3 +1,5 @@
+import { retainedQos, type GrantedSubscription } from './retained-qos.js';
+
 /** A message on its way to one client, as aedes hands it to the client's deliver functions. */
 export interface DeliveryPacket {
   readonly topic: string;
@@ -16,6 +18,8 @@ type Deliver = (packet: DeliveryPacket, done: () => void) => void;
 export interface QueuedClient {
   readonly closed: boolean;
   readonly conn: { once(event: 'close', listener: () => void): unknown };
+  /** Its filters and the QoS granted to each (aedes keeps them on the client). */
+  readonly subscriptions?: Readonly<Record<string, GrantedSubscription>>;
   deliver0: Deliver;
   deliverQoS: Deliver;
   close(): void;
@@ -97,12 +101,24 @@ export class ClientQueue {
     // Straight on: aedes' deliverQoS passing a QoS 0 message to deliver0 (the item being
     // handed over), and a new subscription's retained messages, which aedes streams at
     // the socket's pace itself and marks so (lib/handlers/subscribe.js, sendRetained).
-    if (this.#handingOver || packet.brokerId == null) {
+    if (this.#handingOver) {
       deliver(packet, done);
+      return;
+    }
+    if (packet.brokerId == null) {
+      deliver(this.#granted(packet), done);
       return;
     }
     this.#enqueue(deliver, qos, packet);
     setImmediate(done); // as aedes calls back: never from inside the broker's emit
+  }
+
+  /** A retained message at the QoS the client was granted for it, not above. */
+  #granted(packet: DeliveryPacket): DeliveryPacket {
+    const subs = this.#client.subscriptions;
+    if (packet.qos === 0 || subs === undefined) return packet;
+    const qos = retainedQos(packet.qos, packet.topic, subs);
+    return qos === packet.qos ? packet : { ...packet, qos };
   }
 
   #enqueue(deliver: Deliver, qos: number, packet: DeliveryPacket): void {
