@@ -58,7 +58,7 @@ describe('a discovery round cut off by a dropped link', () => {
     }));
 
   beforeEach(async () => {
-    dir = await makeTempDir('round-reconnect-');
+    dir = await makeTempDir('round-reconnect');
     port = await getFreePort();
     await startBroker();
     proxy = await startTcpProxy(port);
