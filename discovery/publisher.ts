@@ -12,6 +12,7 @@ import { outgoingMessages, republishMessages, type Outgoing } from './outgoing.j
 import { Pacer } from './pacer.js';
 import { EMPTY_PRUNE_STATE, planDiscovery, plannedConfig, type PruneState } from './planner.js';
 import type { DiscoveryRegistry, RegistryChange, RegistryEntry } from './registry.js';
+import { RoundRetry } from './round-retry.js';
 import { parseConfigTopic } from './topics.js';
 
 export type { RetainedState } from '../src/mqtt/state-publisher.js';
@@ -113,6 +114,7 @@ export class DiscoveryPublisher implements Component {
   #serial: Promise<unknown> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
   readonly #births: BirthRounds;
+  readonly #retry: RoundRetry;
 
   constructor(opts: DiscoveryPublisherOptions) {
     this.#o = opts;
@@ -133,12 +135,20 @@ export class DiscoveryPublisher implements Component {
           "Home Assistant's birth again during the cooldown: one more round at its end",
         ),
     });
+    this.#retry = new RoundRetry({
+      clock: opts.clock,
+      connected: () => opts.mqtt.connected,
+      onConnect: (l) => opts.mqtt.onConnect(l),
+      // Not an observation: it publishes what is missing and removes nothing.
+      redo: () => this.#background(this.sync({ observationOk: false }), 'discovery redo failed'),
+    });
   }
 
   start(): Promise<void> {
     this.#unsubscribe = this.#o.mqtt.subscribe(topics.haStatus(this.#o.prefix), (m) =>
       this.#onHaStatus(m),
     );
+    this.#retry.start();
     // Not awaited: publishes resolve only once the broker has them, and start must not
     // wait for a connection. The first round never removes anything.
     this.#background(this.sync({ observationOk: false }), 'initial discovery sync failed');
@@ -149,6 +159,7 @@ export class DiscoveryPublisher implements Component {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#births.stop();
+    this.#retry.stop();
     this.#pacer.stop();
     await this.#serial.catch(() => undefined);
     this.#o.registry.close?.();
@@ -176,6 +187,12 @@ export class DiscoveryPublisher implements Component {
         addTo(total, await this.#syncDevice({ id, build: () => [] }, this.#state(id), ok, seen));
       }
       for (const id of this.#devices.keys()) if (!kept.has(id)) this.#devices.delete(id);
+      if (total.failed > 0)
+        this.#o.log.warn(
+          { failed: total.failed },
+          'discovery round left sends unacknowledged: redoing it',
+        );
+      this.#retry.done(total.failed);
       return total;
     });
   }
@@ -300,10 +317,18 @@ export class DiscoveryPublisher implements Component {
       const produced = new Set<string>();
       for (const device of this.#snapshot().devices) {
         for (const c of device.build()) produced.add(this.#o.deviceBased ? c.deviceTopic : c.topic);
+        // Building every device at once held the event loop for 4 s at 20,000 containers,
+        // and the embedded broker shares it: yield between devices so keepalives and
+        // other clients are served.
+        await nextTurn();
       }
-      for (const [topic, entry] of this.#o.registry.list()) {
-        produced.add(topic);
-        if (entry.deviceTopic) produced.add(entry.deviceTopic);
+      // One device's rows at a time, for the same reason.
+      for (const id of this.#o.registry.deviceIds()) {
+        for (const [topic, entry] of this.#o.registry.device(id)) {
+          produced.add(topic);
+          if (entry.deviceTopic) produced.add(entry.deviceTopic);
+        }
+        await nextTurn();
       }
       const stale = [...new Set(retainedConfigTopics)].filter((t) => {
         const parsed = parseConfigTopic(t, this.#o.prefix);
@@ -400,6 +425,11 @@ function heldConfigs(held: readonly string[], state: DeviceState): Map<string, D
     for (const c of state.last.build()) if (missing.has(c.topic)) next.set(c.topic, c);
   }
   return next;
+}
+
+/** Lets the event loop serve I/O (the broker, keepalives) before the next device. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function addTo(total: { -readonly [K in keyof SyncResult]: number }, r: SyncResult): void {
