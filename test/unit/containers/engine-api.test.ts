@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
-import { OutpostError } from '../../../src/core/errors.js';
 import { EngineApi } from '../../../src/hosts/engine-api.js';
 import { cannedRecord, fakeId } from '../../integration/containers/fake-engine.js';
+import { failure } from '../../helpers/failure.js';
 
 /**
  * EngineApi's own HTTP client over TCP on 127.0.0.1 (the unix-socket path runs against
@@ -53,16 +53,6 @@ beforeAll(async () => {
     server.close();
   };
 });
-
-async function failure(p: Promise<unknown>): Promise<OutpostError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(OutpostError);
-    return err as OutpostError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('EngineApi over node:http (TCP, loopback)', () => {
   it('names its endpoint from the configured URL', () => {

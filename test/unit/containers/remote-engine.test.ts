@@ -2,7 +2,6 @@ import { existsSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OutpostError } from '../../../src/core/errors.js';
 import { INSPECT_FORMAT, listScript, RemoteEngine } from '../../../src/hosts/remote-engine.js';
 import type { CommandRunner } from '../../../src/hosts/ssh-connection.js';
 import { shellRunner } from '../../helpers/shell-runner.js';
@@ -14,19 +13,10 @@ import {
   type FakeEngine,
 } from '../../integration/containers/fake-engine.js';
 import { podmanCliRecord } from './fixtures.js';
+import { failure } from '../../helpers/failure.js';
 
 const localShell = shellRunner();
 const streamingShell = shellRunner({ streaming: true });
-
-async function failure(p: Promise<unknown>): Promise<OutpostError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(OutpostError);
-    return err as OutpostError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('RemoteEngine (fake engine CLI, local shell)', () => {
   let dir: string;
