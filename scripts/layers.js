@@ -29,9 +29,10 @@ const layer = (folder, allowed) => {
   let regex = into([...forbidden, 'discovery', 'bridges']);
   if (folder === 'config') {
     // The root schema lists each capability's section: its config.ts, nothing else.
+    // Bridges are capabilities too (bridges/<name>/config.ts).
     const others = forbidden.filter((f) => f !== 'capabilities');
-    regex = `${into([...others, 'discovery', 'bridges'])}|(^|/)capabilities/(?![^/]+/config\\.js$)`;
-    names.push('src/capabilities/*/config.ts');
+    regex = `${into([...others, 'discovery'])}|(^|/)(capabilities|bridges)/(?![^/]+/config\\.js$)`;
+    names.push('src/capabilities/*/config.ts', 'bridges/*/config.ts');
   }
   const message = `src/${folder}/ may import only from ${names.join(', ') || 'itself'} (ARCHITECTURE.md "Layers")`;
   return {
@@ -55,10 +56,10 @@ export const layers = [
   {
     // Read by the root schema: nothing but zod and the config's own field helpers, so
     // loading the config never loads a capability's runtime.
-    files: ['src/capabilities/*/config.ts'],
+    files: ['src/capabilities/*/config.ts', 'bridges/*/config.ts'],
     rules: rule([
       {
-        regex: '^\\.\\./\\.\\./(?!config/(units|capability-config)\\.js$)|^\\./',
+        regex: '^\\.\\./\\.\\./(?!(src/)?config/(units|capability-config)\\.js$)|^\\./',
         message: "a capability's config.ts imports only zod and src/config/units.ts",
       },
     ]),

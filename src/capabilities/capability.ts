@@ -10,6 +10,7 @@ import type { HealthReport } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
 import type { AgentBus } from '../state/bus-events.js';
 import type { Incidents } from '../state/incidents.js';
+import type { EventStore } from '../store/event-store.js';
 
 /**
  * The shape of every capability (ARCHITECTURE.md "Capability modules"). A capability —
@@ -47,6 +48,8 @@ export interface CapabilityContext {
   readonly log: Logger;
   /** Open incidents (src/state/incidents.ts): one book for all, kept across restarts. */
   readonly incidents: Incidents;
+  /** The event store, for a capability that is a sink with its own cursor (none without one). */
+  readonly store?: EventStore;
 }
 
 /** A capability as it runs. */

@@ -7,7 +7,7 @@ import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
 import type { MessageSource, MqttPublisher } from '../mqtt/types.js';
-import type { AgentBus } from '../state/bus-events.js';
+import type { AgentBus, AgentEvents } from '../state/bus-events.js';
 import type { ContainerView } from '../state/container-view.js';
 import { incidentRef, type Incidents } from '../state/incidents.js';
 import { ulidGenerator } from '../store/ulid.js';
@@ -176,6 +176,25 @@ export class Remediation implements Component {
     });
     deps.bus?.on(this.name, 'event', (e) => this.onTrackerEvent(e));
     deps.bus?.on(this.name, 'container', (c) => this.onContainer(c.host, c.key, c.view, c.first));
+    deps.bus?.on(this.name, 'decision', (d) => this.#decision(d));
+  }
+
+  /** A decision from the Home Assistant bridge, with its channel's identity (issue 18). */
+  #decision(d: AgentEvents['decision']): void {
+    const run =
+      d.verdict === 'approve'
+        ? this.service.approve(d.actionId, d.by)
+        : this.service.reject(d.actionId, d.by);
+    run.then(
+      (a) =>
+        d.answer({
+          ok: a.ok,
+          ...(a.status !== undefined ? { status: a.status } : {}),
+          ...(a.error ? { code: a.error.code } : {}),
+          message: a.error?.message ?? a.message ?? `${d.verdict}d`,
+        }),
+      (err: unknown) => d.answer({ ok: false, code: 'internal', message: errorMessage(err) }),
+    );
   }
 
   /** Opens the action store (unless one is given) and builds everything. */

@@ -54,6 +54,7 @@ export function parseConfig(
   if (problems.length > 0 || !result.success) throw new ConfigError(problems, opts.file);
 
   const config = result.data;
+  const token = haToken(config, env);
   const base = opts.file ? dirname(opts.file) : process.cwd();
   if (!isAbsolute(config.data_dir)) config.data_dir = resolve(base, config.data_dir);
   if (env.LOG_LEVEL) {
@@ -70,7 +71,8 @@ export function parseConfig(
     }
     config.log.level = found;
   }
-  return { config: deepFreeze(config), file: opts.file, secrets: collectSecrets(config) };
+  const secrets = [...collectSecrets(config), ...(token ? [token] : [])];
+  return { config: deepFreeze(config), file: opts.file, secrets };
 }
 
 /** Reads a config file; a missing or unreadable file is a ConfigError too. */
@@ -84,6 +86,26 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     ]);
   }
   return parseConfig(text, { env, file });
+}
+
+/**
+ * The Home Assistant bridge's token, from the variable `home_assistant.token_env` names: a
+ * secret for the log filter, and a config error when it is not set (the bridge could
+ * never connect).
+ */
+function haToken(c: Config, env: NodeJS.ProcessEnv): string | undefined {
+  if (!c.home_assistant) return undefined;
+  const name = c.home_assistant.token_env;
+  const token = env[name];
+  if (!token) {
+    throw new ConfigError([
+      {
+        path: 'home_assistant.token_env',
+        message: `environment variable ${name} is not set: expected a long-lived access token of Home Assistant there`,
+      },
+    ]);
+  }
+  return token;
 }
 
 function collectSecrets(c: Config): string[] {

@@ -5,6 +5,7 @@ import { COMMAND_ACTIONS } from '../core/topics.js';
 import { containersConfig } from '../capabilities/containers/config.js';
 import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
+import { homeAssistantConfig } from '../../bridges/home-assistant/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -21,7 +22,7 @@ import {
  * Each capability's config (its section, its host fields): a new capability adds one entry.
  * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
  */
-const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig] as const;
+const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig, homeAssistantConfig] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -59,7 +60,11 @@ const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'si
 const brokerUser = z.strictObject({
   username: z
     .string({ error: 'expected a user name' })
-    .min(1, { error: 'expected a non-empty user name' }),
+    .min(1, { error: 'expected a non-empty user name' })
+    // Approvers from Home Assistant are `telegram:<id>` / `ha:<user id>`: no login may pose as one.
+    .refine((u) => !/^(telegram|ha):/.test(u), {
+      error: 'expected a user name not starting with telegram: or ha: (kept for Home Assistant)',
+    }),
   password: z.string({ error: 'expected a password (use ${VAR} to read it from the environment)' }),
   /** Topic filters this user may publish to inside the agent's own topics. */
   publish: z.array(topicFilter, { error: 'expected a list of topic filters' }).optional(),
@@ -341,7 +346,7 @@ const policyRule = z
 
 /** Budgets, backoff and timeouts of remediation (issue 6), see src/commands/. */
 const approverError =
-  'expected a user name of the embedded broker (later also Home Assistant users and Telegram ids)';
+  'expected a user name of the embedded broker, "telegram:<user id>" or "ha:<user id>"';
 const remediation = z.strictObject({
   /**
    * Who may approve or reject a held action: identities taken from the channel (the
@@ -354,6 +359,10 @@ const remediation = z.strictObject({
         .min(1, { error: approverError })
         .refine((u) => u !== 'anonymous', {
           error: 'expected a named user: anonymous can never approve',
+        })
+        .refine((u) => !/^(telegram|ha):/.test(u) || /^(telegram:\d+|ha:[0-9a-zA-Z]+)$/.test(u), {
+          error:
+            'expected "telegram:" and a numeric Telegram user id, or "ha:" and a Home Assistant user id',
         }),
       { error: 'expected a list of user names' },
     )
@@ -483,3 +492,4 @@ export type RemediationConfig = Config['remediation'];
 export type WatchdogConfig = NonNullable<Config['watchdog']>;
 export type WatchdogCheckConfig = WatchdogConfig['checks'][number];
 export type DisksConfig = NonNullable<Config['disks']>;
+export type HomeAssistantSection = NonNullable<Config['home_assistant']>;

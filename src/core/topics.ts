@@ -55,6 +55,8 @@ export const topics = {
   nodeFilter: (t: TopicRoot) => `${nodeRoot(t)}/#`,
   /** The uplink bridge's own state: connected, backlog, oldest unsent age (retained JSON). */
   uplink: (t: TopicRoot) => `${nodeRoot(t)}/uplink`,
+  /** The Home Assistant bridge's own state: link, HA's health (retained JSON). */
+  homeAssistant: (t: TopicRoot) => `${nodeRoot(t)}/home_assistant`,
   /** Home Assistant's birth / last-will topic. */
   haStatus: (discoveryPrefix: string) => `${discoveryPrefix}/status`,
   /** The result topic of a command topic, for any action word (unknown ones are answered too). */

@@ -28,6 +28,26 @@ export interface AgentEvents {
   };
   /** The watchdog's uplink-class checks changed verdict: the uplink holds or resumes. */
   uplink: { readonly up: boolean };
+  /**
+   * A person decided a held action outside MQTT (the Home Assistant bridge: a Telegram
+   * button, a phone notification's action): remediation decides it through its policy, as
+   * `by`, and answers.
+   */
+  decision: {
+    readonly actionId: string;
+    readonly verdict: 'approve' | 'reject';
+    /** `telegram:<user id>` or `ha:<user id>`: from the channel, never from a payload. */
+    readonly by: string;
+    answer(result: DecisionAnswer): void;
+  };
+}
+
+/** Remediation's answer to a `decision`: `code` is the command error code when refused. */
+export interface DecisionAnswer {
+  readonly ok: boolean;
+  readonly status?: string;
+  readonly code?: string;
+  readonly message: string;
 }
 
 /** The agent's bus. */

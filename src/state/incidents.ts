@@ -19,7 +19,7 @@ export interface Incident {
   readonly id: string;
   /** What it is about, as the events say it: `nas/radarr`, `nas`, `watchdog`. */
   readonly subject: string;
-  /** The kind of subject (`container`, `host`, `watchdog`): who may restore it. */
+  /** The kind of subject (`container`, `host`, `watchdog`, `home_assistant`): who may restore it. */
   readonly kind: string;
   /** Another name the subject goes by: a container's policy target `<host>/<name>`. */
   readonly target?: string;
