@@ -2,7 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import { alertData, type EventData, type NewEvent } from '../../core/events.js';
 import type { StateFile } from '../../core/state-file.js';
 import { incidentRef, type Incidents } from '../../state/incidents.js';
-import { failedText, lateText, succeededText } from './alert-text.js';
+import { failedText, lastLine, lateText, succeededText } from './alert-text.js';
 import { newRecord, type BackupsFile, type JobRecord } from './job-record.js';
 
 /** The incident kind of a backup job (src/state/incidents.ts). */
@@ -133,7 +133,7 @@ export class BackupTracker {
       duration_s: o.durationS ?? null,
       // A failed run's size says nothing of the backup: the last good one stays shown.
       size: o.ok ? (o.size ?? null) : rec.size,
-      message: o.ok ? (o.message ?? null) : (o.reason ?? o.message ?? null),
+      message: o.ok ? (o.message ?? null) : failureMessage(o),
     };
     this.#records.set(name, next);
     this.#save();
@@ -316,6 +316,12 @@ function outcomeData(o: Outcome): EventData {
     ...(o.message !== undefined ? { detail: o.message } : {}),
     ...o.data,
   };
+}
+
+/** The reason and the tool's (or reporter's) last words: "exit code 3: pg_dump: …". */
+function failureMessage(o: Outcome): string {
+  const last = o.message === undefined ? undefined : lastLine(o.message);
+  return [o.reason ?? 'failed', last].filter((x) => x !== undefined).join(': ');
 }
 
 function iso(ms: number | null): string | null {
