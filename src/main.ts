@@ -17,6 +17,7 @@ import { containersModule } from './capabilities/containers/module.js';
 import { disksModule } from './capabilities/disks/module.js';
 import { watchdogModule } from './capabilities/watchdog/module.js';
 import { homeAssistantModule } from '../bridges/home-assistant/module.js';
+import { backupsModule } from './capabilities/backups/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -57,6 +58,7 @@ export const CAPABILITIES: readonly CapabilityModule[] = [
   watchdogModule,
   disksModule,
   homeAssistantModule,
+  backupsModule,
 ];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */
@@ -100,7 +102,19 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
   const incidents = openIncidents(config, log);
-  const ctx = { config, root, bus, states, clock, log, incidents, ...(store ? { store } : {}) };
+  const messages = broker ? broker.messages() : link;
+  const ctx = {
+    config,
+    root,
+    bus,
+    states,
+    clock,
+    log,
+    incidents,
+    messages,
+    mqtt: link,
+    ...(store ? { store } : {}),
+  };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
   const remediation = await Remediation.create({
     config,
@@ -155,7 +169,10 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   if (config.http.enabled) {
     const reports = capabilities.flatMap((c) => (c.health ? [c.health] : []));
     const agent = () => ({ ok: link.connected });
-    await lifecycle.start(new HealthApi({ listen: config.http.listen, log, reports, agent }));
+    const routes = capabilities.flatMap((c) => c.http ?? []);
+    await lifecycle.start(
+      new HealthApi({ listen: config.http.listen, log, reports, agent, routes }),
+    );
   }
   for (const c of capabilities) await startCapability(c, lifecycle);
   void removeStaleDiscovery(config, link, discovery, log);

@@ -6,8 +6,9 @@ import type { EventType } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
-import type { HealthReport } from '../http/health-api.js';
+import type { HealthReport, HttpRoute } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
+import type { MessageSource, MqttPublisher } from '../mqtt/types.js';
 import type { AgentBus } from '../state/bus-events.js';
 import type { Incidents } from '../state/incidents.js';
 import type { EventStore } from '../store/event-store.js';
@@ -50,6 +51,13 @@ export interface CapabilityContext {
   readonly incidents: Incidents;
   /** The event store, for a capability that is a sink with its own cursor (none without one). */
   readonly store?: EventStore;
+  /**
+   * Messages a capability takes from the site (backup reports): on the embedded broker
+   * heard in-process with the sender's login, else over the MQTT link. Absent: none.
+   */
+  readonly messages?: MessageSource;
+  /** The MQTT link, for answers to those messages. */
+  readonly mqtt?: MqttPublisher;
 }
 
 /** A capability as it runs. */
@@ -63,6 +71,8 @@ export interface Capability {
   readonly executors?: readonly Executor[];
   /** What it adds to the health API, served at `GET /api/health/<path>`. */
   readonly health?: HealthReport;
+  /** Its own endpoints on the agent's HTTP listener (the backups' pings). */
+  readonly http?: readonly HttpRoute[];
   /** Called after its components stopped (newest capability first). */
   stop?(): void;
 }

@@ -19,6 +19,8 @@ export interface CapabilityConfig<
   readonly host?: H;
   /** Checks across its host fields (and the host's `ssh`), reported with paths under the host. */
   hostCheck?(host: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>): void;
+  /** Checks of its section against the rest of the config (a job's host among `hosts`). */
+  check?(config: Record<string, unknown>, ctx: z.core.$RefinementCtx<unknown>): void;
 }
 
 /** `{ [key]: section }` for a list of capability configs, typed key by key. */

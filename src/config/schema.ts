@@ -6,6 +6,7 @@ import { containersConfig } from '../capabilities/containers/config.js';
 import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { homeAssistantConfig } from '../../bridges/home-assistant/config.js';
+import { backupsConfig } from '../capabilities/backups/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -22,7 +23,13 @@ import {
  * Each capability's config (its section, its host fields): a new capability adds one entry.
  * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
  */
-const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig, homeAssistantConfig] as const;
+const CAPABILITIES = [
+  containersConfig,
+  watchdogConfig,
+  disksConfig,
+  homeAssistantConfig,
+  backupsConfig,
+] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
@@ -454,6 +461,7 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' });
+    for (const cap of CAPABILITIES) if ('check' in cap) cap.check(c, ctx);
     if (c.remediation.approvers.length > 0) return;
     // A rule that holds actions for approval needs someone who may give it.
     c.policy.forEach((r, i) => {
@@ -493,3 +501,4 @@ export type WatchdogConfig = NonNullable<Config['watchdog']>;
 export type WatchdogCheckConfig = WatchdogConfig['checks'][number];
 export type DisksConfig = NonNullable<Config['disks']>;
 export type HomeAssistantSection = NonNullable<Config['home_assistant']>;
+export type BackupsConfig = NonNullable<Config['backups']>;

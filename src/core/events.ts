@@ -43,7 +43,7 @@ export const EVENT_TYPES = [
   'uplink_restored',
   'backup_succeeded',
   'backup_failed',
-  'backup_stale',
+  'backup_late',
   'host_unreachable',
   'host_reachable',
   'remediation_pending',

@@ -45,6 +45,11 @@ export const topics = {
     `${nodeRoot(t)}/hosts/${slugify(host)}/disks/${slugify(mount)}`,
   watchdog: (t: TopicRoot) => `${nodeRoot(t)}/watchdog`,
   backup: (t: TopicRoot, job: string) => `${nodeRoot(t)}/backups/${slugify(job)}`,
+  /** Reports of backups something else runs (issue #17), and the answer to each. */
+  backupReport: (t: TopicRoot, job: string) => `${nodeRoot(t)}/backups/${slugify(job)}/report`,
+  backupReportFilter: (t: TopicRoot) => `${nodeRoot(t)}/backups/+/report`,
+  backupReportResult: (t: TopicRoot, job: string) =>
+    `${nodeRoot(t)}/backups/${slugify(job)}/report/result`,
   events: (t: TopicRoot) => `${nodeRoot(t)}/events`,
   command: (t: TopicRoot, action: CommandAction) => `${nodeRoot(t)}/cmd/${action}`,
   commandResult: (t: TopicRoot, action: CommandAction) => `${nodeRoot(t)}/cmd/${action}/result`,

@@ -13,6 +13,16 @@ export interface HealthReport {
   report(): unknown;
 }
 
+/**
+ * A capability's own endpoints under a path prefix (the backups' pings, `/ping/`): it
+ * answers every method and does its own checks; the rest of the API stays read-only.
+ */
+export interface HttpRoute {
+  /** Starts and ends with `/`. */
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void;
+}
+
 /** The agent's own health for GET /healthz; `ok: false` answers 503. */
 export interface AgentHealth {
   ok: boolean;
@@ -27,6 +37,8 @@ export interface HealthApiOptions {
   reports: readonly HealthReport[];
   /** Default: always ok, with uptime. */
   agent?(): AgentHealth;
+  /** The capabilities' own endpoints, each under its prefix. */
+  routes?: readonly HttpRoute[];
 }
 
 /**
@@ -84,6 +96,8 @@ export class HealthApi implements Component {
 
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
+    const own = this.#opts.routes?.find((r) => path?.startsWith(r.prefix));
+    if (own) return this.#own(own, req, res, path!);
     const route = path === '/healthz' ? 'healthz' : this.#routes.get(path ?? '');
     if (!route) return send(res, 404, { error: `no such endpoint: ${path}` });
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -100,9 +114,18 @@ export class HealthApi implements Component {
       return send(res, 500, { error: 'internal error' });
     }
   }
+
+  #own(route: HttpRoute, req: IncomingMessage, res: ServerResponse, path: string): void {
+    try {
+      route.handle(req, res, path);
+    } catch (err) {
+      this.#opts.log.error({ path, err: errorMessage(err) }, 'HTTP handler failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+    }
+  }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown): void {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',

@@ -27,7 +27,12 @@ export interface ClientIdentity {
 export function aclRules(base: string, node: string, discoveryPrefix: string): AclRules {
   return {
     owned: [`${base}/#`, `${discoveryPrefix}/#`],
-    defaultPublish: [`${base}/${node}/cmd/+`, `${discoveryPrefix}/status`],
+    defaultPublish: [
+      `${base}/${node}/cmd/+`,
+      `${discoveryPrefix}/status`,
+      // Backup reports (issue #17): a script on the site says how its backup went.
+      `${base}/${node}/backups/+/report`,
+    ],
   };
 }
 

@@ -343,17 +343,22 @@ describe('agent, host, watchdog, backups, remediation', () => {
     const b = backupEntities(ctx, agentDev, { job: 'ha-config' });
     expect(byKey(b, '_status').payload).toMatchObject({
       device_class: 'enum',
-      options: ['ok', 'failed', 'stale', 'running'],
+      options: ['ok', 'running', 'failed', 'late', 'never_run'],
       state_topic: 'outpost/chelsty-infra/backups/ha-config',
     });
     expect(byKey(b, '_duration').payload).toMatchObject({
       device_class: 'duration',
       unit_of_measurement: 's',
     });
-    expect(byKey(b, '_run').payload).toMatchObject({
+    expect(byKey(b, 'ha-config_run').payload).toMatchObject({
       command_topic: 'outpost/chelsty-infra/cmd/run_backup',
-      payload_press: '{"job":"ha-config"}',
+      payload_press: '{"target":"ha-config"}',
     });
+    expect(byKey(b, '_problem').payload).toMatchObject({ device_class: 'problem' });
+    expect(byKey(b, '_last_run').payload).toMatchObject({ device_class: 'timestamp' });
+    expect(byKey(b, '_size').payload).toMatchObject({ device_class: 'data_size' });
+    const reported = backupEntities(ctx, agentDev, { job: 'nas', runnable: false });
+    expect(reported.some((c) => c.uniqueId.endsWith('nas_run'))).toBe(false);
   });
 
   it('builds remediation outcome events and an optimistic maintenance switch', () => {

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import type { PlacedBackup } from '../../../discovery/entities/backups.js';
+import type { Config, HostConfig } from '../../config/schema.js';
+import type { Component } from '../../core/lifecycle.js';
+import { StateFile } from '../../core/state-file.js';
+import { topics } from '../../core/topics.js';
+import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import type { CapabilityContext } from '../capability.js';
+import type { BackupJobConfig, BackupsSection } from './config.js';
+import { RunBackupExecutor } from './executor.js';
+import { HttpPings } from './http-pings.js';
+import { localHost, sshHost, type HostDeps } from './job-hosts.js';
+import { BACKUPS_FILE, backupsFileSchema } from './job-record.js';
+import { JobRunner, type JobHost } from './job-runner.js';
+import { MqttReports } from './mqtt-reports.js';
+import { localProbe, remoteProbe, type Probe } from './probe.js';
+import { ReportIntake } from './reports.js';
+import { Scheduler, type ScheduledJob } from './scheduler.js';
+import { BackupTracker, type JobKind, type JobState } from './tracker.js';
+import { Watchman, type WatchedPath } from './watchman.js';
+
+/** A job's kind from its keys (config.ts). */
+export function kindOf(j: BackupJobConfig): JobKind {
+  return j.command ? 'run' : j.watch_path !== undefined ? 'watched' : 'reported';
+}
+
+/** The jobs as discovery places them: on the device of a host in `hosts`, else the agent's. */
+export function placedJobs(config: Config): PlacedBackup[] {
+  const hosts = new Set(config.hosts.map((h) => h.id));
+  return (config.backups?.jobs ?? []).map((j) => ({
+    job: j.name,
+    host: hosts.has(j.host) ? j.host : undefined,
+    runnable: kindOf(j) === 'run',
+  }));
+}
+
+/** The SSH host a job runs on, or undefined when it runs on the agent's machine. */
+function sshOf(config: Config, j: BackupJobConfig) {
+  const h = config.hosts.find((x) => x.id === j.host);
+  return h?.ssh ? (h as HostConfig & { ssh: NonNullable<HostConfig['ssh']> }) : undefined;
+}
+
+/**
+ * Backups, wired (issue #17): the tracker and its file, a runner per job with a command,
+ * the schedules, the dead-man's switch with the passive paths, reports over MQTT and HTTP,
+ * and `run_backup`.
+ */
+export class BackupJobs {
+  readonly tracker: BackupTracker;
+  readonly components: Component[] = [];
+  readonly executor: RunBackupExecutor;
+  readonly pings: HttpPings;
+
+  constructor(ctx: CapabilityContext, section: BackupsSection) {
+    const { config, clock } = ctx;
+    const log = ctx.log.child({ component: 'backups' });
+    this.tracker = new BackupTracker({
+      jobs: section.jobs.map((j) => ({
+        name: j.name,
+        host: j.host,
+        kind: kindOf(j),
+        maxAgeMs: j.max_age,
+      })),
+      incidents: ctx.incidents,
+      clock,
+      file: new StateFile(join(config.data_dir, BACKUPS_FILE), backupsFileSchema, log),
+      onEvent: (e) => ctx.bus.emit('event', e),
+      onState: (job, s) => void ctx.states.set(topics.backup(ctx.root, job), s),
+    });
+    const deps: HostDeps = { clock, log, tailBytes: section.tail };
+    const local = localHost(deps);
+    const runners = new Map<string, JobRunner>();
+    const scheduled: ScheduledJob[] = [];
+    const watched: WatchedPath[] = [];
+    const watchConnections = new Map<string, SshConnection>();
+    for (const j of section.jobs) {
+      const ssh = sshOf(config, j);
+      if (j.command) {
+        const host: JobHost = ssh ? sshHost(ssh, deps) : local;
+        const runner = new JobRunner({ job: j, host, tracker: this.tracker, clock, log });
+        runners.set(j.name, runner);
+        if (j.schedule) scheduled.push({ job: { ...j, schedule: j.schedule }, runner });
+      } else if (j.watch_path !== undefined) {
+        let probe: Probe = localProbe;
+        if (ssh) {
+          // One kept connection per host for every look at its paths.
+          let conn = watchConnections.get(ssh.id);
+          if (!conn) {
+            conn = new SshConnection({
+              name: `${ssh.id} (backups)`,
+              target: sshTarget(ssh.ssh),
+              clock,
+              log,
+            });
+            watchConnections.set(ssh.id, conn);
+          }
+          probe = remoteProbe(conn);
+        }
+        watched.push({ job: j.name, path: j.watch_path, probe });
+      }
+    }
+    for (const [id, conn] of watchConnections) {
+      this.components.push({
+        name: `backups-ssh:${id}`,
+        start: () => conn.start(),
+        stop: () => conn.stop(),
+      });
+    }
+    const runnerList = [...runners.values()];
+    this.components.push({
+      name: 'backups-runners',
+      // Every job's state from the start, `never_run` included: HA shows no unknowns.
+      start: () => {
+        for (const st of this.tracker.states())
+          void ctx.states.set(topics.backup(ctx.root, st.job), st);
+        return Promise.resolve();
+      },
+      stop: async () => {
+        await Promise.all(runnerList.map((r) => r.stop()));
+      },
+    });
+    this.components.push(
+      new Watchman({
+        tracker: this.tracker,
+        watched,
+        everyMs: section.check_every,
+        timeoutMs: 30_000,
+        clock,
+        log,
+      }),
+    );
+    this.components.push(new Scheduler({ jobs: scheduled, tracker: this.tracker, clock, log }));
+    const intake = new ReportIntake({ tracker: this.tracker, clock, log });
+    if (ctx.messages && ctx.mqtt) {
+      this.components.push(
+        new MqttReports({ source: ctx.messages, mqtt: ctx.mqtt, root: ctx.root, intake, log }),
+      );
+    }
+    this.pings = new HttpPings({ intake, token: section.ping_token, log });
+    const others = section.jobs.filter((j) => !j.command).map((j) => j.name);
+    this.executor = new RunBackupExecutor(runners, others);
+  }
+
+  /** `GET /api/health/backups`: every job's state. */
+  report(): JobState[] {
+    return this.tracker.states();
+  }
+}
