@@ -113,6 +113,7 @@ function collectSecrets(c: Config): string[] {
   if (c.broker.password) out.push(c.broker.password);
   for (const u of c.broker.users) out.push(u.password);
   for (const h of c.hosts) if (h.ssh?.passphrase) out.push(h.ssh.passphrase);
+  for (const w of c.watchdog?.checks ?? []) if (w.mqtt?.password) out.push(w.mqtt.password);
   if (c.broker.url) {
     const m = /\/\/[^/:@]+:([^@/]+)@/.exec(c.broker.url);
     if (m?.[1]) out.push(decodeURIComponent(m[1]));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const DURATION_UNITS: Record<string, number> = {
@@ -194,3 +195,38 @@ export const id = (what: string) =>
   z
     .string({ error: `expected a ${what} id of letters, digits, _ or -` })
     .regex(ID, { error: `expected a ${what} id of letters, digits, _ or -` });
+
+/** A literal IPv4 or IPv6 address (no brackets, no port). */
+export function isIPAddress(text: string): boolean {
+  return isIP(text) !== 0;
+}
+
+const HOST_LABEL = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/;
+
+/**
+ * An IP address or a host name of RFC 1123 labels (a trailing dot allowed). A name never
+ * starts with `-`, so it can be handed to a program (ping) without being read as an option.
+ */
+export function isHost(text: string): boolean {
+  if (isIP(text) !== 0) return true;
+  const name = text.endsWith('.') ? text.slice(0, -1) : text;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((l) => HOST_LABEL.test(l));
+}
+
+/** A host field: an IP address or a host name (see isHost). */
+export const host = (example = '192.168.1.1') => {
+  const error = `expected an IP address or a host name such as "${example}"`;
+  return z.string({ error }).refine(isHost, { error });
+};
+
+/**
+ * A network interface name as Linux allows it (at most 15 characters, IFNAMSIZ) and
+ * narrower: letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, so it can
+ * only ever name one entry under /sys/class/net.
+ */
+export const INTERFACE_NAME = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,14}$/;
+
+export const interfaceName = (example = 'eth0') => {
+  const error = `expected a network interface name such as "${example}" (letters, digits, _ . -, at most 15)`;
+  return z.string({ error }).regex(INTERFACE_NAME, { error });
+};

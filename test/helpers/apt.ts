@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** The servers the integration tests start. */
-export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman';
+export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman' | 'ping';
 
 export const ALL_SERVERS: readonly ServerName[] = [
   'mosquitto',
@@ -15,6 +15,7 @@ export const ALL_SERVERS: readonly ServerName[] = [
   'influxd',
   'dockerd',
   'podman',
+  'ping',
 ];
 
 interface Requirement {
@@ -47,6 +48,8 @@ const staticBusybox: Requirement = {
 };
 
 const REQUIREMENTS: Record<ServerName, Requirement[]> = {
+  // The watchdog's ping check runs the system's ping (not a server, but installed alike).
+  ping: [bin('ping', 'iputils-ping')],
   mosquitto: [
     bin('mosquitto', 'mosquitto'),
     bin('mosquitto_passwd', 'mosquitto'),

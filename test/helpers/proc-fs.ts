@@ -75,3 +75,23 @@ function readText(path: string): string {
     return '';
   }
 }
+
+/** Live (not zombie) processes whose process group is `pgid`. */
+export function liveGroupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid))
+    .filter((pid) => {
+      const f = procStatFields(pid);
+      return f !== undefined && f[0] !== 'Z' && Number(f[2]) === pgid;
+    });
+}
+
+/** Live processes whose command line contains `text` (its words joined by spaces). */
+export function processesWithArg(text: string): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid !== process.pid)
+    .filter((pid) => procState(pid) !== 'Z')
+    .filter((pid) => readText(`/proc/${pid}/cmdline`).split('\0').join(' ').includes(text));
+}

@@ -1,7 +1,7 @@
-import { execFile } from 'node:child_process';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
+import { runInGroup } from './process-group.js';
 
 /** What one run of a check found: up or not, and a line saying why. */
 export interface ProbeResult {
@@ -56,31 +56,24 @@ export function httpProbe(url: string): Probe {
     });
 }
 
-/** Up when the command exits 0. `argv` runs without a shell: nothing in it is reinterpreted. */
+/**
+ * Up when the command exits 0. `argv` runs without a shell: nothing in it is reinterpreted.
+ * It leads a process group of its own, killed whole when the check is cut at its timeout.
+ */
 export function commandProbe(argv: readonly string[]): Probe {
   const [file, ...args] = argv;
   if (file === undefined) throw new RangeError('commandProbe needs at least the program');
-  return (signal) =>
-    new Promise<ProbeResult>((resolve) => {
-      execFile(
-        file,
-        args,
-        { signal, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, windowsHide: true },
-        (err, stdout, stderr) => {
-          if (!err) {
-            resolve({ ok: true, message: 'exit 0' });
-            return;
-          }
-          const code = (err as { code?: unknown }).code;
-          const status = typeof code === 'number' ? `exit ${code}` : err.message;
-          const said = lastLine(stderr) ?? lastLine(stdout);
-          resolve({ ok: false, message: said ? `${status}: ${said}` : status });
-        },
-      );
-    });
+  return async (signal) => {
+    const run = await runInGroup(file, args, signal);
+    if (run.code === 0) return { ok: true, message: 'exit 0' };
+    const status = run.code !== null ? `exit ${run.code}` : (run.error ?? 'killed');
+    const said = lastLine(run.stderr) ?? lastLine(run.stdout);
+    return { ok: false, message: said ? `${status}: ${said}` : status };
+  };
 }
 
-function lastLine(text: string | Buffer): string | undefined {
+/** The last non-empty line of a program's output, cut to 200 characters. */
+export function lastLine(text: string | Buffer): string | undefined {
   const lines = text.toString().trim().split('\n');
   const last = lines[lines.length - 1]?.trim();
   if (!last) return undefined;

@@ -1,8 +1,13 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Watchdog, type WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
 import { commandProbe, httpProbe, tcpProbe } from '../../../src/collectors/watchdog/probes.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { eventually } from '../../helpers/eventually.js';
 import { getFreePort, LOOPBACK } from '../../helpers/ports.js';
+import { liveGroupMembers, processesWithArg } from '../../helpers/proc-fs.js';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -128,5 +133,54 @@ describe('command check', () => {
     const r = await pending;
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/abort/i);
+  });
+
+  it('cut at its timeout, fails and leaves no process of its group alive', async () => {
+    // A shell with a child: the `sleep` is what outlived the timeout before (issue #16).
+    const marker = `outpost-hung-${randomUUID()}`;
+    const states: WatchdogState[] = [];
+    const wd = new Watchdog({
+      checks: [
+        {
+          id: 'hung',
+          class: 'local',
+          failAfter: 1,
+          timeoutMs: 1000,
+          probe: commandProbe(['sh', '-c', `sleep 30; echo ${marker}`]),
+        },
+      ],
+      intervalMs: 3_600_000,
+      states: { set: (_t, v) => (states.push(v as WatchdogState), Promise.resolve()) },
+      stateTopic: 'outpost/edge/watchdog',
+      record: () => undefined,
+      log: silentLogger(),
+    });
+    cleanup.push(() => wd.stop());
+    await wd.start();
+    const [leader] = await eventually(() => {
+      const found = processesWithArg(marker);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    // The shell leads a group of its own, with its sleep in it.
+    const group = await eventually(() => {
+      const members = liveGroupMembers(leader!);
+      expect(members.length).toBeGreaterThanOrEqual(2);
+      return members;
+    });
+    expect(group).toContain(leader);
+    await wd.idle();
+    expect(states.at(-1)!.checks.hung).toMatchObject({
+      ok: false,
+      message: 'timed out after 1000 ms',
+      down: true,
+    });
+    await eventually(() => expect(liveGroupMembers(leader!)).toEqual([]));
+  });
+
+  it('says why when the program does not exist', async () => {
+    const r = await commandProbe(['no-such-program-outpost'])(never);
+    expect(r.ok).toBe(false);
+    expect(r.message).toContain('ENOENT');
   });
 });
