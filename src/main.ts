@@ -29,6 +29,7 @@ import type { Logger } from './core/logger.js';
 import { StateFile } from './core/state-file.js';
 import { ONLINE, topics } from './core/topics.js';
 import { VERSION } from './core/version.js';
+import { SshPool } from './hosts/ssh-pool.js';
 import { HealthApi } from './http/health-api.js';
 import { aclRules } from './mqtt/acl.js';
 import { MqttLink } from './mqtt/client.js';
@@ -98,7 +99,9 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
   const incidents = openIncidents(config, log);
-  const ctx = { config, root, bus, states, clock, log, incidents };
+  // One SSH connection per host, leased by every capability that reaches it (issue #16).
+  const ssh = new SshPool(config.hosts, { clock, log });
+  const ctx = { config, root, bus, states, clock, log, incidents, ssh };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
   const remediation = await Remediation.create({
     config,

@@ -6,6 +6,7 @@ import type { EventType } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
+import type { SshPool } from '../hosts/ssh-pool.js';
 import type { HealthReport } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
 import type { AgentBus } from '../state/bus-events.js';
@@ -47,6 +48,8 @@ export interface CapabilityContext {
   readonly log: Logger;
   /** Open incidents (src/state/incidents.ts): one book for all, kept across restarts. */
   readonly incidents: Incidents;
+  /** One SSH connection per host, leased by every capability that reaches the host. */
+  readonly ssh: SshPool;
 }
 
 /** A capability as it runs. */

@@ -1,7 +1,6 @@
 import { mountKeys } from '../../../discovery/entities/disks.js';
 import type { Config, DisksConfig, HostConfig } from '../../config/schema.js';
 import { topics } from '../../core/topics.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
 import type { CapabilityContext } from '../capability.js';
 import { thresholdsFor } from './levels.js';
 import { LocalDiskReader } from './local-reader.js';
@@ -56,16 +55,10 @@ export class DiskMonitoring {
         const reader = new LocalDiskReader({ rules, timeoutMs: section.timeout, clock: ctx.clock });
         return new DiskPoller({ ...common, reader });
       }
-      // The connection reports to the poller, which owns it: built first, wired after.
+      // The host's one connection, shared with its container collector: built first, wired after.
       const wired: { poller?: DiskPoller } = {};
-      const ssh = new SshConnection({
-        name: h.id,
-        target: sshTarget(h.ssh),
-        clock: ctx.clock,
-        log,
-        onStatus: (s) => {
-          if (s.connected) wired.poller?.connected();
-        },
+      const ssh = ctx.ssh.lease(h.id, (s) => {
+        if (s.connected) wired.poller?.connected();
       });
       const reader = new RemoteDiskReader({ runner: ssh, rules, timeoutMs: section.timeout });
       wired.poller = new DiskPoller({ ...common, reader, ssh });

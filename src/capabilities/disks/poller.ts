@@ -2,14 +2,14 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
-import type { SshConnection } from '../../hosts/ssh-connection.js';
+import type { SshSession } from '../../hosts/ssh-pool.js';
 import type { DiskReader, DiskReading } from './types.js';
 
 export interface DiskPollerOptions {
   readonly host: string;
   readonly reader: DiskReader;
-  /** An SSH host's connection, owned here: started and stopped with the poller. */
-  readonly ssh?: SshConnection;
+  /** An SSH host's lease of its connection: started and stopped with the poller. */
+  readonly ssh?: SshSession;
   readonly pollEveryMs: number;
   readonly clock: Clock;
   readonly log: Logger;
