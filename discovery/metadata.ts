@@ -10,6 +10,8 @@ export type ValueKind =
   | 'timestamp'
   | 'count'
   | 'duration_s'
+  | 'duration_h'
+  | 'temperature'
   | 'run_state'
   | 'health'
   | 'level'
@@ -76,6 +78,21 @@ export const METADATA: Readonly<Record<ValueKind, KindMetadata>> = {
     platform: 'sensor',
     device_class: 'duration',
     unit_of_measurement: 's',
+    state_class: 'measurement',
+    doc: HA_DOCS.sensorClasses,
+  },
+  // Hours where seconds would read oddly (a drive's power-on time: years of it).
+  duration_h: {
+    platform: 'sensor',
+    device_class: 'duration',
+    unit_of_measurement: 'h',
+    state_class: 'measurement',
+    doc: HA_DOCS.sensorClasses,
+  },
+  temperature: {
+    platform: 'sensor',
+    device_class: 'temperature',
+    unit_of_measurement: '°C',
     state_class: 'measurement',
     doc: HA_DOCS.sensorClasses,
   },

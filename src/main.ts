@@ -31,6 +31,7 @@ import type { Logger } from './core/logger.js';
 import { StateFile } from './core/state-file.js';
 import { ONLINE, topics } from './core/topics.js';
 import { VERSION } from './core/version.js';
+import { SshPool } from './hosts/ssh-pool.js';
 import { HealthApi } from './http/health-api.js';
 import { aclRules } from './mqtt/acl.js';
 import { MqttLink } from './mqtt/client.js';
@@ -102,6 +103,8 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
   const incidents = openIncidents(config, log);
+  // One SSH connection per host, leased by every capability that reaches it (issue #16).
+  const ssh = new SshPool(config.hosts, { clock, log });
   const messages = broker ? broker.messages() : link;
   const ctx = {
     config,
@@ -113,6 +116,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     incidents,
     messages,
     mqtt: link,
+    ssh,
     ...(store ? { store } : {}),
   };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);

@@ -10,6 +10,7 @@ import {
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext, EntitySpec } from '../entity.js';
 import type { EntityFamily } from '../family.js';
 import { idToken } from '../ids.js';
+import { smartEntities } from './smart.js';
 
 /** A mounted filesystem on a host. */
 export interface DiskDescription {
@@ -113,21 +114,26 @@ export function diskEntities(
   return specs.map((s) => buildEntity(ctx, hostDevice, s));
 }
 
-/** A host whose disks are watched, and the mounts last read on it. */
+/** A host whose disks are watched, the mounts last read on it and its SMART drives. */
 export interface DiskHost {
   readonly id: string;
   readonly mounts: readonly string[];
+  /** Drives SMART reports on: key (`sda`) and name (`/dev/sda`). */
+  readonly drives?: readonly { readonly key: string; readonly name: string }[];
 }
 
 /** The disks family: each watched host's mounts on its device. */
 export function disksFamily(hosts: readonly DiskHost[]): EntityFamily {
   const byHost = new Map(hosts.map((h) => [h.id, mountKeys(h.mounts)]));
+  const drives = new Map(hosts.map((h) => [h.id, h.drives ?? []]));
   return {
     name: 'disks',
-    key: hosts.map((h) => [h.id, [...byHost.get(h.id)!]]),
-    host: (ctx, device, host) =>
-      [...(byHost.get(host) ?? [])].flatMap(([mount, key]) =>
+    key: hosts.map((h) => [h.id, [...byHost.get(h.id)!], h.drives ?? []]),
+    host: (ctx, device, host) => [
+      ...[...(byHost.get(host) ?? [])].flatMap(([mount, key]) =>
         diskEntities(ctx, device, { host, mount, key }),
       ),
+      ...(drives.get(host) ?? []).flatMap((d) => smartEntities(ctx, device, { host, ...d })),
+    ],
   };
 }

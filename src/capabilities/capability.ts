@@ -6,6 +6,7 @@ import type { EventType } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
+import type { SshPool } from '../hosts/ssh-pool.js';
 import type { HealthReport, HttpRoute } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
 import type { MessageSource, MqttPublisher } from '../mqtt/types.js';
@@ -58,6 +59,8 @@ export interface CapabilityContext {
   readonly messages?: MessageSource;
   /** The MQTT link, for answers to those messages. */
   readonly mqtt?: MqttPublisher;
+  /** One SSH connection per host, leased by every capability that reaches the host. */
+  readonly ssh: SshPool;
 }
 
 /** A capability as it runs. */

@@ -43,6 +43,9 @@ export const topics = {
     `${nodeRoot(t)}/hosts/${slugify(host)}/containers/${slugify(name)}`,
   disk: (t: TopicRoot, host: string, mount: string) =>
     `${nodeRoot(t)}/hosts/${slugify(host)}/disks/${slugify(mount)}`,
+  /** One drive's SMART health (retained JSON); `drive` is its key (`sda`, `nvme0`). */
+  smart: (t: TopicRoot, host: string, drive: string) =>
+    `${nodeRoot(t)}/hosts/${slugify(host)}/smart/${slugify(drive)}`,
   watchdog: (t: TopicRoot) => `${nodeRoot(t)}/watchdog`,
   backup: (t: TopicRoot, job: string) => `${nodeRoot(t)}/backups/${slugify(job)}`,
   /** Reports of backups something else runs (issue #17), and the answer to each. */

@@ -4,6 +4,8 @@ import { connect, createServer, type Socket } from 'node:net';
 export interface TcpProxy {
   /** Where clients connect instead of the target. */
   readonly port: number;
+  /** How many TCP connections clients have opened through it so far. */
+  readonly accepted: number;
   /**
    * Stops relaying both ways on the open connections, so a client's sends are lost and
    * wait unanswered, as on a link that has gone silent before it drops.
@@ -17,7 +19,9 @@ export interface TcpProxy {
 /** Relays 127.0.0.1:<port> to 127.0.0.1:`targetPort`. */
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   const open = new Set<Socket>();
+  let accepted = 0;
   const server = createServer((client) => {
+    accepted++;
     const upstream = connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
       open.add(s);
@@ -47,6 +51,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   };
   return {
     port: address.port,
+    get accepted() {
+      return accepted;
+    },
     silence,
     cut,
     stop: () => {

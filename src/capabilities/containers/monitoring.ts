@@ -72,7 +72,12 @@ export class ContainerMonitoring {
         bus.emit('observed', { complete: true });
       } else if (o.kind !== 'host') bus.emit('observed', { complete: false });
     };
-    this.components = createContainerCollectors(config, { clock: ctx.clock, log: ctx.log, sink });
+    this.components = createContainerCollectors(config, {
+      clock: ctx.clock,
+      log: ctx.log,
+      sink,
+      ssh: ctx.ssh,
+    });
   }
 
   /** The containers discovery describes for a host: what the tracker holds now. */

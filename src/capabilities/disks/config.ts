@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { duration } from '../../config/units.js';
+import { argv, duration } from '../../config/units.js';
 
 /**
  * The disks capability's config (issue #16): the `disks` section — which mounts, when a
@@ -34,6 +34,17 @@ const override = z.strictObject({
   hysteresis: levels.hysteresis.optional(),
 });
 
+/** SMART (issue #16): where smartctl exists, locally or on an SSH host; absent is no error. */
+const smart = z
+  .strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).default(true),
+    poll_every: duration('30m').prefault('30m'),
+    timeout: duration('60s').prefault('60s'),
+    command: argv('the smartctl command', '[sudo, -n, smartctl]').default(['smartctl']),
+    stable_after: duration('24h').prefault('24h'),
+  })
+  .prefault({});
+
 const section = z
   .strictObject({
     poll_every: duration('60s').prefault('60s'),
@@ -46,6 +57,7 @@ const section = z
     window: duration('6h').prefault('6h'),
     fill_warn: duration('24h').prefault('24h'),
     mounts: z.array(override, { error: 'expected a list of per-mount thresholds' }).default([]),
+    smart,
   })
   .superRefine((d, ctx) => {
     orderProblems(d, [], ctx);

@@ -10,7 +10,13 @@ import { closeUnwatched, DiskMonitoring, diskHosts } from './monitoring.js';
  */
 export const disksModule: CapabilityModule = {
   name: 'disks',
-  events: ['disk_pressure', 'disk_filling', 'disk_recovered'],
+  events: [
+    'disk_pressure',
+    'disk_filling',
+    'disk_recovered',
+    'disk_smart_failed',
+    'disk_sectors_reallocated',
+  ],
   create(ctx) {
     const section = ctx.config.disks;
     if (!section) {
@@ -21,7 +27,7 @@ export const disksModule: CapabilityModule = {
     const monitoring = new DiskMonitoring(ctx, section);
     return {
       name: 'disks',
-      components: monitoring.pollers,
+      components: monitoring.components,
       entities: () => disksFamily(monitoring.hosts()),
       health: { path: 'disks', report: () => monitoring.report() },
     };

@@ -1,14 +1,16 @@
 import { mountKeys } from '../../../discovery/entities/disks.js';
 import type { Config, DisksConfig, HostConfig } from '../../config/schema.js';
 import { topics } from '../../core/topics.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
 import type { CapabilityContext } from '../capability.js';
 import { thresholdsFor } from './levels.js';
 import { LocalDiskReader } from './local-reader.js';
 import { DiskPoller } from './poller.js';
 import { RemoteDiskReader } from './remote-reader.js';
+import { SmartMonitoring } from './smart/monitoring.js';
+import type { SmartState } from './smart/tracker.js';
 import { DISK_KIND, DiskTracker, type DiskState } from './tracker.js';
 import type { DiskReading } from './types.js';
+import type { SmartReading } from './smart/reader.js';
 
 /**
  * The hosts whose disks are watched: every SSH host, and the first host without `ssh`
@@ -26,6 +28,7 @@ export function diskHosts(config: Config): HostConfig[] {
 export class DiskMonitoring {
   readonly pollers: DiskPoller[];
   readonly tracker: DiskTracker;
+  readonly smart: SmartMonitoring;
   readonly #ctx: CapabilityContext;
   readonly #hosts: string[];
   readonly #states = new Map<string, Map<string, DiskState>>();
@@ -47,6 +50,7 @@ export class DiskMonitoring {
     this.pollers = hosts.map((h) => {
       const common = {
         host: h.id,
+        failed: (error: string): DiskReading => ({ complete: false, error }),
         pollEveryMs: section.poll_every,
         clock: ctx.clock,
         log,
@@ -56,32 +60,39 @@ export class DiskMonitoring {
         const reader = new LocalDiskReader({ rules, timeoutMs: section.timeout, clock: ctx.clock });
         return new DiskPoller({ ...common, reader });
       }
-      // The connection reports to the poller, which owns it: built first, wired after.
+      // The host's one connection, shared with its container collector: built first, wired after.
       const wired: { poller?: DiskPoller } = {};
-      const ssh = new SshConnection({
-        name: h.id,
-        target: sshTarget(h.ssh),
-        clock: ctx.clock,
-        log,
-        onStatus: (s) => {
-          if (s.connected) wired.poller?.connected();
-        },
+      const ssh = ctx.ssh.lease(h.id, (s) => {
+        if (s.connected) wired.poller?.connected();
       });
       const reader = new RemoteDiskReader({ runner: ssh, rules, timeoutMs: section.timeout });
       wired.poller = new DiskPoller({ ...common, reader, ssh });
       return wired.poller;
     });
+    this.smart = new SmartMonitoring(ctx, section, hosts);
+  }
+
+  /** Every poller: usage, then SMART. */
+  get components(): (DiskPoller | DiskPoller<SmartReading>)[] {
+    return [...this.pollers, ...this.smart.pollers];
   }
 
   /** The watched hosts and their mounts now, for discovery. */
-  hosts(): { id: string; mounts: string[] }[] {
-    return this.#hosts.map((id) => ({ id, mounts: this.tracker.mounts(id) }));
+  hosts(): { id: string; mounts: string[]; drives: { key: string; name: string }[] }[] {
+    return this.#hosts.map((id) => ({
+      id,
+      mounts: this.tracker.mounts(id),
+      drives: this.smart.drives(id),
+    }));
   }
 
-  /** `GET /api/health/disks`: every mount's state by host. */
-  report(): Record<string, DiskState[]> {
+  /** `GET /api/health/disks`: every mount's and every drive's state by host. */
+  report(): Record<string, { mounts: DiskState[]; smart: SmartState[] }> {
     return Object.fromEntries(
-      this.#hosts.map((h) => [h, [...(this.#states.get(h)?.values() ?? [])]]),
+      this.#hosts.map((h) => [
+        h,
+        { mounts: [...(this.#states.get(h)?.values() ?? [])], smart: this.smart.report(h) },
+      ]),
     );
   }
 
@@ -90,6 +101,9 @@ export class DiskMonitoring {
     const before = this.tracker.mounts(host);
     const now = reading.complete ? reading.mounts.map((m) => m.mount) : [];
     // Keys of the mounts before and after: a gone mount's topic is cleared under its own.
+    if (!reading.complete) {
+      this.#ctx.log.debug({ host, err: reading.error }, 'disk poll failed');
+    }
     const keys = mountKeys([...new Set([...before, ...now])]);
     const held = this.#states.get(host) ?? new Map<string, DiskState>();
     this.#states.set(host, held);

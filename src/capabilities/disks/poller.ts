@@ -2,18 +2,22 @@ import type { Clock, TimerHandle } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
-import type { SshConnection } from '../../hosts/ssh-connection.js';
-import type { DiskReader, DiskReading } from './types.js';
+import type { SshSession } from '../../hosts/ssh-pool.js';
+import type { DiskReading } from './types.js';
 
-export interface DiskPollerOptions {
+export interface DiskPollerOptions<R> {
   readonly host: string;
-  readonly reader: DiskReader;
-  /** An SSH host's connection, owned here: started and stopped with the poller. */
-  readonly ssh?: SshConnection;
+  readonly reader: { read(): Promise<R> };
+  /** The reading of a poll whose reader threw. */
+  readonly failed: (error: string) => R;
+  /** `disks` (usage) or `smart`: the component's name is `<what>:<host>`. */
+  readonly what?: string;
+  /** An SSH host's lease of its connection: started and stopped with the poller. */
+  readonly ssh?: SshSession;
   readonly pollEveryMs: number;
   readonly clock: Clock;
   readonly log: Logger;
-  onReading(host: string, reading: DiskReading, at: number): void;
+  onReading(host: string, reading: R, at: number): void;
 }
 
 /**
@@ -21,16 +25,16 @@ export interface DiskPollerOptions {
  * is (re)established. A poll already running is never doubled, and one that fails is
  * reported and the next one scheduled all the same.
  */
-export class DiskPoller implements Component {
+export class DiskPoller<R = DiskReading> implements Component {
   readonly name: string;
-  readonly #o: DiskPollerOptions;
+  readonly #o: DiskPollerOptions<R>;
   #timer: TimerHandle | undefined;
   #polling: Promise<void> | undefined;
   #stopped = true;
 
-  constructor(opts: DiskPollerOptions) {
+  constructor(opts: DiskPollerOptions<R>) {
     this.#o = opts;
-    this.name = `disks:${opts.host}`;
+    this.name = `${opts.what ?? 'disks'}:${opts.host}`;
   }
 
   async start(): Promise<void> {
@@ -64,18 +68,17 @@ export class DiskPoller implements Component {
   async #pollOnce(): Promise<void> {
     if (this.#stopped) return;
     const { host, reader, clock, log } = this.#o;
-    let reading: DiskReading;
+    let reading: R;
     try {
       reading = await reader.read();
     } catch (err) {
-      reading = { complete: false, error: errorMessage(err) };
+      reading = this.#o.failed(errorMessage(err));
     }
     if (this.#stopped) return;
-    if (!reading.complete) log.debug({ host, err: reading.error }, 'disk poll failed');
     try {
       this.#o.onReading(host, reading, clock.now());
     } catch (err) {
-      log.error({ host, err: errorMessage(err) }, 'disk reading not applied');
+      log.error({ host, err: errorMessage(err), what: this.name }, 'disk reading not applied');
     }
   }
 

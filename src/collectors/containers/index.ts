@@ -5,7 +5,8 @@ import type { Logger } from '../../core/logger.js';
 import type { ContainersConfig, HostConfig } from '../../config/schema.js';
 import { EngineApi } from '../../hosts/engine-api.js';
 import { RemoteEngine } from '../../hosts/remote-engine.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import { SshConnection, sshTarget, type SshStatus } from '../../hosts/ssh-connection.js';
+import type { SshPool } from '../../hosts/ssh-pool.js';
 import { LocalContainerCollector } from './local-collector.js';
 import { PollSlots } from './poll-slots.js';
 import { RemoteContainerCollector } from './remote-collector.js';
@@ -34,6 +35,8 @@ export interface ContainerCollectorDeps {
   backoff?: () => Backoff;
   /** Shared by the SSH hosts' polls; createContainerCollectors makes one when absent. */
   pollSlots?: PollSlots;
+  /** The agent's one connection per host; without it each collector opens its own. */
+  ssh?: SshPool;
 }
 
 /** One collector per host that has `engine` set; hosts without it are not watched. */
@@ -75,14 +78,17 @@ export function createHostCollector(
   const s = host.ssh;
   // The connection reports to the collector, which owns it: built first, wired after.
   const wired: { collector?: RemoteContainerCollector } = {};
-  const ssh = new SshConnection({
-    name: host.id,
-    target: sshTarget(s),
-    clock: deps.clock,
-    log,
-    ...(deps.backoff ? { backoff: deps.backoff() } : {}),
-    onStatus: (status) => wired.collector?.onSshStatus(status),
-  });
+  const onStatus = (status: SshStatus) => wired.collector?.onSshStatus(status);
+  const ssh =
+    deps.ssh?.lease(host.id, onStatus) ??
+    new SshConnection({
+      name: host.id,
+      target: sshTarget(s),
+      clock: deps.clock,
+      log,
+      ...(deps.backoff ? { backoff: deps.backoff() } : {}),
+      onStatus,
+    });
   const engine = new RemoteEngine({
     runner: ssh,
     command: host.engine.command ?? ['docker'],

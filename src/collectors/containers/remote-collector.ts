@@ -3,7 +3,8 @@ import { OutpostError, errorMessage } from '../../core/errors.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import type { RemoteEngine } from '../../hosts/remote-engine.js';
-import type { CommandRunner, SshConnection, SshStatus } from '../../hosts/ssh-connection.js';
+import type { CommandRunner, SshStatus } from '../../hosts/ssh-connection.js';
+import type { SshSession } from '../../hosts/ssh-pool.js';
 import { dedupeByKey, observe } from './normalize.js';
 import { ObservationCache, type ParseStats } from './observation-cache.js';
 import type { ContainerSelector } from './selection.js';
@@ -13,8 +14,8 @@ import type { ContainerSink } from './types.js';
 
 export interface RemoteCollectorOptions {
   host: string;
-  /** The host's persistent connection; the collector starts and stops it. */
-  ssh: SshConnection;
+  /** The host's persistent connection (or its lease of it); the collector starts and stops it. */
+  ssh: SshSession;
   engine: RemoteEngine;
   selector: ContainerSelector;
   clock: Clock;
@@ -56,7 +57,7 @@ export class RemoteContainerCollector implements Component {
     return this.#cache.stats;
   }
 
-  /** The host's SSH connection (owned here), for others that run commands on the host. */
+  /** The host's SSH connection, for others that run commands on the host. */
   get runner(): CommandRunner {
     return this.#opts.ssh;
   }

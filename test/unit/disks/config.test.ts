@@ -28,6 +28,13 @@ describe('disks config', () => {
       window: 6 * 3_600_000,
       fill_warn: 24 * 3_600_000,
       mounts: [],
+      smart: {
+        enabled: true,
+        poll_every: 30 * 60_000,
+        timeout: 60_000,
+        command: ['smartctl'],
+        stable_after: 24 * 3_600_000,
+      },
     });
   });
 
