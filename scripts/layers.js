@@ -30,8 +30,9 @@ const layer = (folder, allowed) => {
   if (folder === 'config') {
     // The root schema lists each capability's section: its config.ts, nothing else.
     const others = forbidden.filter((f) => f !== 'capabilities');
-    regex = `${into([...others, 'discovery', 'bridges'])}|(^|/)capabilities/(?![^/]+/config\\.js$)`;
-    names.push('src/capabilities/*/config.ts');
+    const configOnly = (dir) => `(^|/)${dir}/(?![^/]+/config\\.js$)`;
+    regex = `${into([...others, 'discovery'])}|${configOnly('capabilities')}|${configOnly('bridges')}`;
+    names.push('src/capabilities/*/config.ts', 'bridges/*/config.ts');
   }
   const message = `src/${folder}/ may import only from ${names.join(', ') || 'itself'} (ARCHITECTURE.md "Layers")`;
   return {
@@ -60,6 +61,15 @@ export const layers = [
       {
         regex: '^\\.\\./\\.\\./(?!config/(units|capability-config)\\.js$)|^\\./',
         message: "a capability's config.ts imports only zod and src/config/units.ts",
+      },
+    ]),
+  },
+  {
+    files: ['bridges/*/config.ts'],
+    rules: rule([
+      {
+        regex: '^\\.\\./\\.\\./(?!src/config/(units|capability-config)\\.js$)|^\\./',
+        message: "a bridge's config.ts imports only zod and src/config/units.ts",
       },
     ]),
   },

@@ -16,6 +16,7 @@ import type { Capability, CapabilityModule } from './capabilities/capability.js'
 import { containersModule } from './capabilities/containers/module.js';
 import { disksModule } from './capabilities/disks/module.js';
 import { watchdogModule } from './capabilities/watchdog/module.js';
+import { influxdbModule } from '../bridges/influxdb/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -55,6 +56,7 @@ export const CAPABILITIES: readonly CapabilityModule[] = [
   containersModule,
   watchdogModule,
   disksModule,
+  influxdbModule,
 ];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */
@@ -98,7 +100,8 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   const bus: AgentBus = new EventBus<AgentEvents>(log.child({ component: 'bus' }));
 
   const incidents = openIncidents(config, log);
-  const ctx = { config, root, bus, states, clock, log, incidents };
+  const record = (e: NewEvent) => recordEvent(spill, e, log);
+  const ctx = { config, root, bus, states, clock, log, incidents, store, record, mqtt: link };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
   const remediation = await Remediation.create({
     config,

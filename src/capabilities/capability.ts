@@ -2,14 +2,16 @@ import type { EntityFamily } from '../../discovery/family.js';
 import type { Executor } from '../commands/executors/types.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import type { EventType } from '../core/events.js';
+import type { EventType, NewEvent } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
 import type { HealthReport } from '../http/health-api.js';
 import type { StatePublisher } from '../mqtt/state-publisher.js';
+import type { MqttPublisher } from '../mqtt/types.js';
 import type { AgentBus } from '../state/bus-events.js';
 import type { Incidents } from '../state/incidents.js';
+import type { EventStore } from '../store/event-store.js';
 
 /**
  * The shape of every capability (ARCHITECTURE.md "Capability modules"). A capability —
@@ -47,6 +49,12 @@ export interface CapabilityContext {
   readonly log: Logger;
   /** Open incidents (src/state/incidents.ts): one book for all, kept across restarts. */
   readonly incidents: Incidents;
+  /** The event store, when it opened: a bridge that is a sink reads it through its cursor. */
+  readonly store?: EventStore;
+  /** Stores an event as is, past the bus: a measurement (a sample), never an alert. */
+  readonly record?: (e: NewEvent) => void;
+  /** The agent's MQTT link: a bridge that follows other topics on the site's broker. */
+  readonly mqtt?: MqttPublisher;
 }
 
 /** A capability as it runs. */

@@ -5,6 +5,7 @@ import { COMMAND_ACTIONS } from '../core/topics.js';
 import { containersConfig } from '../capabilities/containers/config.js';
 import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
+import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -21,7 +22,7 @@ import {
  * Each capability's config (its section, its host fields): a new capability adds one entry.
  * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
  */
-const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig] as const;
+const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig, influxdbConfig] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
