@@ -31,7 +31,8 @@ const layer = (folder, allowed) => {
     // The root schema lists each capability's section: its config.ts, nothing else.
     // Bridges are capabilities too (bridges/<name>/config.ts).
     const others = forbidden.filter((f) => f !== 'capabilities');
-    regex = `${into([...others, 'discovery'])}|(^|/)(capabilities|bridges)/(?![^/]+/config\\.js$)`;
+    const configOnly = (dir) => `(^|/)${dir}/(?![^/]+/config\\.js$)`;
+    regex = `${into([...others, 'discovery'])}|${configOnly('capabilities')}|${configOnly('bridges')}`;
     names.push('src/capabilities/*/config.ts', 'bridges/*/config.ts');
   }
   const message = `src/${folder}/ may import only from ${names.join(', ') || 'itself'} (ARCHITECTURE.md "Layers")`;
@@ -61,6 +62,15 @@ export const layers = [
       {
         regex: '^\\.\\./\\.\\./(?!(src/)?config/(units|capability-config)\\.js$)|^\\./',
         message: "a capability's config.ts imports only zod and src/config/units.ts",
+      },
+    ]),
+  },
+  {
+    files: ['bridges/*/config.ts'],
+    rules: rule([
+      {
+        regex: '^\\.\\./\\.\\./(?!src/config/(units|capability-config)\\.js$)|^\\./',
+        message: "a bridge's config.ts imports only zod and src/config/units.ts",
       },
     ]),
   },

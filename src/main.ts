@@ -18,6 +18,7 @@ import { disksModule } from './capabilities/disks/module.js';
 import { watchdogModule } from './capabilities/watchdog/module.js';
 import { homeAssistantModule } from '../bridges/home-assistant/module.js';
 import { backupsModule } from './capabilities/backups/module.js';
+import { influxdbModule } from '../bridges/influxdb/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -60,6 +61,7 @@ export const CAPABILITIES: readonly CapabilityModule[] = [
   disksModule,
   homeAssistantModule,
   backupsModule,
+  influxdbModule,
 ];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */
@@ -106,6 +108,7 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   // One SSH connection per host, leased by every capability that reaches it (issue #16).
   const ssh = new SshPool(config.hosts, { clock, log });
   const messages = broker ? broker.messages() : link;
+  const record = (e: NewEvent) => recordEvent(spill, e, log);
   const ctx = {
     config,
     root,
@@ -117,7 +120,8 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     messages,
     mqtt: link,
     ssh,
-    ...(store ? { store } : {}),
+    store,
+    record,
   };
   const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
   const remediation = await Remediation.create({

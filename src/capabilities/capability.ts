@@ -2,7 +2,7 @@ import type { EntityFamily } from '../../discovery/family.js';
 import type { Executor } from '../commands/executors/types.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
-import type { EventType } from '../core/events.js';
+import type { EventType, NewEvent } from '../core/events.js';
 import type { Component } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { TopicRoot } from '../core/topics.js';
@@ -50,17 +50,19 @@ export interface CapabilityContext {
   readonly log: Logger;
   /** Open incidents (src/state/incidents.ts): one book for all, kept across restarts. */
   readonly incidents: Incidents;
-  /** The event store, for a capability that is a sink with its own cursor (none without one). */
-  readonly store?: EventStore;
   /**
    * Messages a capability takes from the site (backup reports): on the embedded broker
    * heard in-process with the sender's login, else over the MQTT link. Absent: none.
    */
   readonly messages?: MessageSource;
-  /** The MQTT link, for answers to those messages. */
-  readonly mqtt?: MqttPublisher;
   /** One SSH connection per host, leased by every capability that reaches the host. */
   readonly ssh: SshPool;
+  /** The event store, when it opened: a bridge that is a sink reads it through its cursor. */
+  readonly store?: EventStore;
+  /** Stores an event as is, past the bus: a measurement (a sample), never an alert. */
+  readonly record?: (e: NewEvent) => void;
+  /** The agent's MQTT link: answers to those messages; a bridge that follows other topics. */
+  readonly mqtt?: MqttPublisher;
 }
 
 /** A capability as it runs. */

@@ -7,6 +7,7 @@ import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { homeAssistantConfig } from '../../bridges/home-assistant/config.js';
 import { backupsConfig } from '../capabilities/backups/config.js';
+import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -29,6 +30,7 @@ const CAPABILITIES = [
   disksConfig,
   homeAssistantConfig,
   backupsConfig,
+  influxdbConfig,
 ] as const;
 
 /**

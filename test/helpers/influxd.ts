@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureServers, requireBinary } from './apt.js';
 import { getFreePorts, LOOPBACK, retryOnPortClash } from './ports.js';
-import { startProcess } from './process.js';
+import { startProcess, type ServerProcess } from './process.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 /** An InfluxDB 1.6 with its HTTP API on 127.0.0.1, no auth. */
@@ -12,8 +12,13 @@ export interface InfluxdServer {
   host: string;
   port: number;
   dir: string;
-  pid: number;
+  /** The server's pid (the last one started: a new one after `up`). */
+  readonly pid: number;
   logFile: string;
+  /** Stops the server and keeps its data: an outage. */
+  down(): Promise<void>;
+  /** Starts it again on the same ports with the same data. */
+  up(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -28,26 +33,41 @@ export async function startInfluxd(): Promise<InfluxdServer> {
       const url = `http://${LOOPBACK}:${httpPort}`;
       const config = join(dir, 'influxdb.conf');
       await writeFile(config, renderConfig(dir, httpPort!, rpcPort!));
-      const proc = await startProcess({
-        name: 'influxd',
-        command: influxd,
-        args: ['run', '-config', config],
-        dir,
-        ready: {
-          kind: 'predicate',
-          description: `GET ${url}/ping`,
-          check: async () => (await fetch(`${url}/ping`)).status === 204,
-        },
-      });
+      const start = () =>
+        startProcess({
+          name: 'influxd',
+          command: influxd,
+          args: ['run', '-config', config],
+          dir,
+          ready: {
+            kind: 'predicate',
+            description: `GET ${url}/ping`,
+            check: async () => (await fetch(`${url}/ping`)).status === 204,
+          },
+        });
+      let proc: ServerProcess | undefined = await start();
+      let pid = proc.pid;
+      const logFile = proc.logFile;
       return {
         url,
         host: LOOPBACK,
         port: httpPort!,
         dir,
-        pid: proc.pid,
-        logFile: proc.logFile,
+        get pid() {
+          return pid;
+        },
+        logFile,
+        down: async () => {
+          await proc?.stop();
+          proc = undefined;
+        },
+        up: async () => {
+          proc ??= await start();
+          pid = proc.pid;
+        },
         stop: async () => {
-          await proc.stop();
+          await proc?.stop();
+          proc = undefined;
           await removeTempDir(dir);
         },
       };

@@ -1,0 +1,79 @@
+import { InfluxDB } from 'influx';
+import type { CapabilityModule } from '../../src/capabilities/capability.js';
+import type { Component } from '../../src/core/lifecycle.js';
+import type { InfluxdbConfig } from './config.js';
+import { InfluxSink } from './influx-sink.js';
+import { StateSampler } from './sampler.js';
+
+/**
+ * InfluxDB history (issue 19): every event and a sample of the agent's states every
+ * interval, written from the event store through the sink's own cursor. Needs the event
+ * store; without one (it failed to open) the bridge says so and stays off.
+ */
+export const influxdbModule: CapabilityModule = {
+  name: 'influxdb',
+  events: [],
+  create(ctx) {
+    const section = ctx.config.influxdb;
+    if (!section) return undefined;
+    const log = ctx.log.child({ capability: 'influxdb' });
+    if (!ctx.store || !ctx.record) {
+      log.warn('InfluxDB history off: the event store is unavailable');
+      return undefined;
+    }
+    const influx = influxClient(section);
+    const sink = new InfluxSink({
+      store: ctx.store,
+      write: (points, options) => influx.writePoints(points, options),
+      createDatabase: () => influx.createDatabase(section.database),
+      options: {
+        precision: 'n',
+        database: section.database,
+        ...(section.retention_policy ? { retentionPolicy: section.retention_policy } : {}),
+      },
+      batchSize: section.batch_size,
+      flushMs: section.flush_interval,
+      retry: { initialMs: section.retry_min, maxMs: section.retry_max },
+      clock: ctx.clock,
+      log,
+    });
+    const components: Component[] = [sink];
+    if (section.sample_interval > 0) {
+      const states = ctx.states;
+      components.push(
+        new StateSampler({
+          root: ctx.root,
+          hostIds: ctx.config.hosts.map((h) => h.id),
+          states: () => states.current(),
+          record: ctx.record,
+          intervalMs: section.sample_interval,
+          clock: ctx.clock,
+        }),
+      );
+    }
+    return {
+      name: 'influxdb',
+      components,
+      health: { path: 'influxdb', report: () => sink.report() },
+    };
+  },
+};
+
+/**
+ * The `influx` client for the section: the 1.x API, which 2.x serves with a DBRP mapping
+ * and v1 credentials, and 3.x with a token as the password (README "InfluxDB history").
+ * Its own retries are off: the sink retries with its backoff, from its cursor.
+ */
+export function influxClient(section: InfluxdbConfig): InfluxDB {
+  const url = new URL(section.url);
+  return new InfluxDB({
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+    path: url.pathname === '/' ? '' : url.pathname,
+    database: section.database,
+    ...(section.username !== undefined ? { username: section.username } : {}),
+    ...(section.password !== undefined ? { password: section.password } : {}),
+    pool: { maxRetries: 0, requestTimeout: section.request_timeout },
+  });
+}

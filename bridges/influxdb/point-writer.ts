@@ -1,0 +1,133 @@
+import type { IPoint, IWriteOptions } from 'influx';
+import { errorMessage } from '../../src/core/errors.js';
+import type { Logger } from '../../src/core/logger.js';
+
+/** What the writer needs of an InfluxDB client: the `influx` package's `writePoints`. */
+export type WritePoints = (points: IPoint[], options: IWriteOptions) => Promise<void>;
+
+/** A point InfluxDB refused, kept for the health API (newest last). */
+export interface SetAside {
+  readonly measurement: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly timestamp: string;
+  readonly reason: string;
+}
+
+export interface PointWriterOptions {
+  write: WritePoints;
+  options: IWriteOptions;
+  /** Points per request, at most. */
+  batchSize: number;
+  log: Logger;
+  /** Refused points remembered (for the health API and for logging each once), at most. */
+  keep?: number;
+}
+
+/**
+ * Writes points in requests of `batchSize`, one request at a time (issue 19). A request
+ * InfluxDB rejects as bad (HTTP 400, or 413 for one too large) is split in halves until
+ * the points it refuses are alone: those are logged once and set aside, the rest land. In
+ * 1.x a partial write already stored the good points of the request; writing them again
+ * overwrites the same series and timestamps, so the split costs requests, never
+ * duplicates. Any other failure (down, 5xx, timeout, auth) is thrown for the sink to
+ * retry the whole delivery later.
+ */
+export class PointWriter {
+  readonly #o: PointWriterOptions;
+  readonly #keep: number;
+  readonly #setAside: SetAside[] = [];
+  /** Keys of refused points already logged: a retried delivery logs none twice. */
+  readonly #logged = new Set<string>();
+  #written = 0;
+  #refused = 0;
+
+  constructor(opts: PointWriterOptions) {
+    this.#o = opts;
+    this.#keep = opts.keep ?? 100;
+  }
+
+  /** Points written (a point written again after a retry counts again). */
+  get written(): number {
+    return this.#written;
+  }
+
+  /** Points refused and set aside since start. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /** The newest refused points. */
+  setAside(): readonly SetAside[] {
+    return this.#setAside;
+  }
+
+  async write(points: readonly IPoint[]): Promise<void> {
+    const size = this.#o.batchSize;
+    for (let i = 0; i < points.length; i += size) {
+      await this.#writeOrSplit(points.slice(i, i + size));
+    }
+  }
+
+  async #writeOrSplit(points: IPoint[]): Promise<void> {
+    try {
+      await this.#o.write(points, this.#o.options);
+      this.#written += points.length;
+      return;
+    } catch (err) {
+      if (!isBadRequest(err)) throw err;
+      if (points.length === 1) return this.#refuse(points[0]!, err);
+    }
+    const half = Math.ceil(points.length / 2);
+    await this.#writeOrSplit(points.slice(0, half));
+    await this.#writeOrSplit(points.slice(half));
+  }
+
+  #refuse(p: IPoint, err: unknown): void {
+    const entry: SetAside = {
+      measurement: p.measurement ?? '',
+      tags: p.tags ?? {},
+      timestamp: String(p.timestamp),
+      reason: influxReason(err),
+    };
+    const key = `${entry.measurement}\u0000${JSON.stringify(entry.tags)}\u0000${entry.timestamp}`;
+    if (this.#logged.has(key)) return;
+    if (this.#logged.size >= this.#keep * 10) this.#logged.clear();
+    this.#logged.add(key);
+    this.#refused++;
+    this.#setAside.push(entry);
+    if (this.#setAside.length > this.#keep) this.#setAside.shift();
+    this.#o.log.warn(
+      {
+        measurement: entry.measurement,
+        tags: entry.tags,
+        fields: p.fields,
+        timestamp: entry.timestamp,
+        reason: entry.reason,
+      },
+      'InfluxDB refused a point: set aside, the others go on',
+    );
+  }
+}
+
+interface HttpError {
+  res?: { statusCode?: number };
+  message?: string;
+}
+
+/** A rejection of the points themselves (a type conflict, a bad line), not of the request. */
+export function isBadRequest(err: unknown): boolean {
+  const status = (err as HttpError | undefined)?.res?.statusCode;
+  return status === 400 || status === 413;
+}
+
+/** The HTTP status of a rejected request, when it got one. */
+export function httpStatus(err: unknown): number | undefined {
+  return (err as HttpError | undefined)?.res?.statusCode;
+}
+
+/** InfluxDB's own words (`{"error": "..."}` in the body), else the error's message. */
+export function influxReason(err: unknown): string {
+  const msg = errorMessage(err);
+  const m = /"error":"((?:[^"\\]|\\.)*)"/.exec(msg);
+  return m ? m[1]!.replace(/\\"/g, '"') : msg;
+}

@@ -1,0 +1,225 @@
+import { join } from 'node:path';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import type { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
+import { sampleEvent } from '../../../bridges/influxdb/sample.js';
+import type { NewEvent } from '../../../src/core/events.js';
+import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { eventually } from '../../helpers/eventually.js';
+import { startInfluxd, type InfluxdServer } from '../../helpers/influxd.js';
+import { memoryLogger } from '../../helpers/memory-logger.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { clientFor, column, sinkFor } from './history.js';
+
+/**
+ * The InfluxDB history against a real influxd 1.6 (issue 19, point 3): what the store
+ * holds lands once, an outage of the server holds it on disk, and points InfluxDB refuses
+ * are set aside while the rest go on.
+ */
+describe('InfluxDB sink', () => {
+  let server: InfluxdServer;
+  let dir: string | undefined;
+  let store: SqliteEventStore | undefined;
+  let sink: InfluxSink | undefined;
+
+  beforeAll(async () => {
+    server = await startInfluxd();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    await sink?.stop();
+    await store?.close();
+    if (dir) await removeTempDir(dir);
+    sink = store = dir = undefined;
+    await server.up(); // a test that failed mid-outage leaves it running for the next
+  });
+
+  const T0 = Date.UTC(2026, 5, 1, 12);
+  const down = (i: number): NewEvent => ({
+    type: 'container_down',
+    severity: 'warning',
+    subject: `nas/app-${i % 7}`,
+    ts: T0 + i * 1000,
+    data: { host: 'nas', container: `app-${i % 7}`, title: 'down', message: `app ${i} down` },
+  });
+
+  async function openStore(): Promise<SqliteEventStore> {
+    dir = await makeTempDir('influx-sink');
+    store = SqliteEventStore.open({ dataDir: join(dir, 'data'), node: 'edge' });
+    return store;
+  }
+
+  it('writes every event once, holds them on disk through an outage, and catches up', async () => {
+    const db = 'history';
+    const influx = clientFor(server, db);
+    const s = await openStore();
+    const first = await s.appendMany(Array.from({ length: 230 }, (_, i) => down(i)));
+    const { log, lines } = memoryLogger();
+    sink = sinkFor(s, influx, db, log);
+    await sink.start();
+    // The database did not exist: the sink asked influxd to create it, then wrote.
+    await eventually(() => expect(sink!.delivered).toBe(first.at(-1)!.seq), { timeout: 60_000 });
+    expect(lines.some((l) => l.msg === 'InfluxDB database created')).toBe(true);
+
+    await server.down();
+    const during = await s.appendMany(Array.from({ length: 170 }, (_, i) => down(230 + i)));
+    await eventually(() => expect(sink!.report().runner.failures).toBeGreaterThan(0));
+    // Nothing the server did not take is behind the cursor.
+    expect(sink.delivered).toBeLessThan(during.at(-1)!.seq);
+    expect(await s.cursor('influxdb')).toBeLessThanOrEqual(first.at(-1)!.seq);
+
+    await server.up();
+    await eventually(() => expect(sink!.delivered).toBe(during.at(-1)!.seq), { timeout: 60_000 });
+    await eventually(async () => expect(await s.cursor('influxdb')).toBe(during.at(-1)!.seq));
+
+    const ids = await column(influx, 'SELECT "id", "message" FROM "events"', 'id');
+    const stored = [...first, ...during].map((e) => e.id);
+    expect(ids).toEqual(stored); // time order is store order here: exactly once each
+    const hosts = await column(
+      influx,
+      'SELECT count("count") FROM "events" GROUP BY "host"',
+      'count',
+    );
+    expect(hosts).toEqual([400]);
+  });
+
+  it('writes backups, samples and tags as the mapping says', async () => {
+    const db = 'mapping';
+    const influx = clientFor(server, db);
+    await influx.createDatabase(db);
+    const s = await openStore();
+    const root = { base: 'outpost', node: 'edge' };
+    const sample = sampleEvent(
+      root,
+      ['nas'],
+      [
+        {
+          topic: 'outpost/edge/hosts/nas/containers/radarr',
+          payload: JSON.stringify({
+            name: 'radarr',
+            state: 'running',
+            health: 'healthy',
+            restart_count: 3,
+          }),
+        },
+        {
+          topic: 'outpost/edge/hosts/nas/disks/root',
+          payload: JSON.stringify({
+            mount: '/',
+            size: 100,
+            used: 40,
+            free: 60,
+            used_pct: 40,
+            level: 'ok',
+          }),
+        },
+        {
+          topic: 'outpost/edge/watchdog',
+          payload: JSON.stringify({
+            healthy: true,
+            checks: { ssh: { ok: true, class: 'local', latency_ms: 4, failures: 0, down: false } },
+          }),
+        },
+      ],
+      T0,
+    )!;
+    await s.appendMany([
+      sample,
+      {
+        type: 'backup_succeeded',
+        severity: 'info',
+        subject: 'backup/photos',
+        ts: T0 + 1,
+        data: { job: 'photos', duration_s: 42, size_bytes: 1024 },
+      },
+      {
+        type: 'backup_failed',
+        severity: 'error',
+        subject: 'backup/photos',
+        ts: T0 + 2,
+        data: { job: 'photos' },
+      },
+    ]);
+    sink = sinkFor(s, influx, db, memoryLogger().log);
+    await sink.start();
+    await eventually(() => expect(sink!.delivered).toBe(3));
+
+    const rows = async (q: string) => [...((await influx.query(q)) as Record<string, unknown>[])];
+    expect(
+      await rows('SELECT restarts, "state", running FROM containers WHERE host = \'nas\''),
+    ).toMatchObject([{ restarts: 3, state: 'running', running: true }]);
+    expect(
+      await rows("SELECT used_pct FROM disks WHERE mount = '/' AND node = 'edge'"),
+    ).toMatchObject([{ used_pct: 40 }]);
+    expect(
+      await rows('SELECT latency_ms, up FROM watchdog_checks WHERE "check" = \'ssh\''),
+    ).toMatchObject([{ latency_ms: 4, up: true }]);
+    expect(
+      await rows("SELECT result, duration_s, size_bytes FROM backups WHERE job = 'photos'"),
+    ).toMatchObject([
+      { result: 'succeeded', duration_s: 42, size_bytes: 1024 },
+      { result: 'failed', duration_s: null, size_bytes: null },
+    ]);
+  });
+
+  it('sets aside the points InfluxDB refuses and writes the rest', async () => {
+    const db = 'conflict';
+    const influx = clientFor(server, db);
+    await influx.createDatabase(db);
+    // `duration_s` already holds strings in the shard the events go to (types are per shard):
+    // a number there is a field type conflict, and influxd answers 400 "partial write".
+    await influx.writePoints(
+      [
+        {
+          measurement: 'backups',
+          tags: { job: 'old' },
+          fields: { duration_s: 'long' },
+          timestamp: new Date(T0 - 1),
+        },
+      ],
+      {
+        database: db,
+      },
+    );
+    const s = await openStore();
+    const events: NewEvent[] = Array.from({ length: 40 }, (_, i) =>
+      i % 10 === 3
+        ? {
+            type: 'backup_succeeded',
+            severity: 'info',
+            subject: `backup/job-${i}`,
+            ts: T0 + i * 1000,
+            data: { job: `job-${i}`, duration_s: i },
+          }
+        : down(i),
+    );
+    const stored = await s.appendMany(events);
+    const { log, lines } = memoryLogger();
+    sink = sinkFor(s, influx, db, log, 16);
+    await sink.start();
+    await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq));
+
+    const report = sink.report();
+    expect(report.set_aside).toBe(4);
+    expect(report.recent_set_aside.map((p) => p.tags.job)).toEqual([
+      'job-3',
+      'job-13',
+      'job-23',
+      'job-33',
+    ]);
+    expect(report.recent_set_aside[0]!.reason).toMatch(/field type conflict/);
+    const refused = lines.filter((l) => l.msg.startsWith('InfluxDB refused a point'));
+    expect(refused.map((l) => (l.tags as { job: string }).job)).toEqual([
+      'job-3',
+      'job-13',
+      'job-23',
+      'job-33',
+    ]);
+    // Every event's own point landed, the refused backups' included, each once.
+    expect(await column(influx, 'SELECT "id", "count" FROM events', 'id')).toEqual(
+      stored.map((e) => e.id),
+    );
+    expect(await column(influx, 'SELECT duration_s FROM backups', 'duration_s')).toEqual(['long']);
+  });
+});
