@@ -22,8 +22,23 @@ export function parse(argv: string[], options: Options): Parsed {
     });
     return { values: r.values, positionals: r.positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(usageMessage(err as Error & { code?: string }));
   }
+}
+
+/** node's parseArgs messages, shortened where they explain more than a usage line needs. */
+function usageMessage(err: Error & { code?: string }): string {
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /'([^']+)'/.exec(err.message)?.[1];
+    if (option !== undefined) return `unknown option ${option}`;
+  }
+  return err.message;
+}
+
+/** A command's usage line: its help up to the first blank line. */
+export function usageLines(help: string): string {
+  const blank = help.indexOf('\n\n');
+  return blank < 0 ? help : help.slice(0, blank);
 }
 
 export const configOption: Options = {

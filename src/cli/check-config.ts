@@ -5,7 +5,8 @@ import type { Io } from './io.js';
 export const help = `usage: outpost check-config [FILE] [--config FILE]
 
 Validates a configuration file (default: --config, $OUTPOST_CONFIG, ./config.yaml)
-and prints every problem, one per line. Exit code 0 when valid, 2 when not.`;
+and prints every problem, one per line, each naming the file and the key. Exit code 0
+when valid, 2 when not.`;
 
 export function checkConfig(argv: string[], io: Io): number {
   const { values, positionals } = parse(argv, configOption);
@@ -19,7 +20,10 @@ export function checkConfig(argv: string[], io: Io): number {
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
+    // Each line names the file, as a compiler does: `file: path: message`.
+    for (const p of err.problems) {
+      io.err(p.path === file ? `${file}: ${p.message}` : `${file}: ${p.path}: ${p.message}`);
+    }
     return 2;
   }
 }

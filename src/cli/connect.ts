@@ -24,17 +24,8 @@ export function toolLink(
   const str = (k: string) => (typeof values[k] === 'string' ? values[k] : undefined);
   let embedded;
   if (config.broker.mode === 'embedded') {
-    const l = config.broker.listen;
-    const host =
-      l.host === '0.0.0.0'
-        ? '127.0.0.1'
-        : l.host === '::'
-          ? '[::1]'
-          : l.host.includes(':')
-            ? `[${l.host}]`
-            : l.host;
     embedded = {
-      url: `mqtt://${host}:${l.port}`,
+      url: embeddedUrl(config.broker.listen),
       username: str('username') ?? '',
       password: str('password') ?? '',
     };
@@ -49,4 +40,28 @@ export function toolLink(
     availabilityTopic: undefined,
     queueLimit: 0,
   });
+}
+
+/** The broker a tool reaches: --url, else the external broker, else the embedded one on loopback. */
+export function toolUrl(
+  config: Config,
+  values: Record<string, string | boolean | undefined>,
+): string {
+  if (typeof values.url === 'string') return values.url;
+  return config.broker.mode === 'embedded'
+    ? embeddedUrl(config.broker.listen)
+    : (config.broker.url ?? '(no broker.url)');
+}
+
+/** The embedded broker's listener as a loopback URL when it listens on every address. */
+function embeddedUrl(l: Config['broker']['listen']): string {
+  const host =
+    l.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : l.host === '::'
+        ? '[::1]'
+        : l.host.includes(':')
+          ? `[${l.host}]`
+          : l.host;
+  return `mqtt://${host}:${l.port}`;
 }

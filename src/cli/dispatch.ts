@@ -1,10 +1,11 @@
 import { ConfigError } from '../config/load.js';
 import { errorMessage } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { UsageError } from './args.js';
+import { UsageError, usageLines } from './args.js';
 import { audit, help as auditHelp } from './audit.js';
 import { checkConfig, help as checkConfigHelp } from './check-config.js';
 import { discovery, help as discoveryHelp } from './discovery.js';
+import { doctor, help as doctorHelp } from './doctor.js';
 import { events, help as eventsHelp } from './events.js';
 import { processIo, type Io } from './io.js';
 import { printDiscovery, help as printDiscoveryHelp } from './print-discovery.js';
@@ -45,6 +46,11 @@ const COMMANDS: Record<string, Command> = {
     help: auditHelp,
     summary: 'print the remediation audit log (--since 1h, --json)',
   },
+  doctor: {
+    run: doctor,
+    help: doctorHelp,
+    summary: 'check a running site end to end and say what to fix',
+  },
 };
 
 export const usage = `outpost ${VERSION} — homelab and edge-site status and remediation for Home Assistant, over MQTT
@@ -81,7 +87,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       return 2;
     }
     if (err instanceof UsageError) {
-      io.err(`outpost ${name}: ${err.message}\n\n${command.help}`);
+      // The command's own usage line, not every command's help.
+      io.err(`outpost ${name}: ${err.message}`);
+      io.err(usageLines(command.help));
+      io.err(`(outpost ${name} --help for more)`);
       return 2;
     }
     io.err(`outpost ${name}: ${errorMessage(err)}`);

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDuration } from '../config/units.js';
-import { isSeverity, SEVERITIES, toWireEvent, type StoredEvent } from '../core/events.js';
+import { toWireEvent, type StoredEvent } from '../core/events.js';
 import type { EventQuery } from '../store/event-store.js';
 import { EVENTS_DB_FILE, SqliteEventStore } from '../store/sqlite-store.js';
 import { configOption, parse, UsageError, commandConfig } from './args.js';
 import type { Io } from './io.js';
+import { progress } from './progress.js';
+import { severityFromName, SEVERITY_NAMES } from './severity-name.js';
 
 export const help = `usage: outpost events [--since WHEN] [--until WHEN] [--type TYPE]... [--severity LEVEL]
                       [--limit N] [--json] [--config FILE]
@@ -18,7 +20,7 @@ Safe while the agent runs: the store is opened read-only.
                     or an ISO 8601 time (2024-05-01, 2024-05-01T12:00:00Z)
   --until WHEN      events before WHEN, same forms
   --type TYPE       only this event type; repeat it or give a comma list for several
-  --severity LEVEL  this severity or a graver one: ${SEVERITIES.join(', ')}
+  --severity LEVEL  this severity or a graver one: ${SEVERITY_NAMES}
   --limit N         the newest N events at most (default 1000)
   --json            JSON lines instead of a table`;
 
@@ -61,18 +63,25 @@ export async function events(argv: string[], io: Io): Promise<number> {
     node: config.node.id,
     readonly: true,
   });
+  const shown = progress(io, 'outpost events');
   let found: StoredEvent[];
   try {
+    shown.step(`reading ${dbPath}`);
     // Newest first so --limit keeps the latest events, then printed oldest first.
     found = (await store.query({ ...query, order: 'desc' })).reverse();
   } finally {
     await store.close();
   }
+  shown.step('printing', found.length);
   if (values.json) {
-    for (const e of found) io.out(JSON.stringify(toWireEvent(e)));
+    found.forEach((e, i) => {
+      io.out(JSON.stringify(toWireEvent(e)));
+      shown.tick(i + 1);
+    });
   } else {
-    printTable(found, io);
+    printTable(found, io, (n) => shown.tick(n));
   }
+  shown.end();
   if (found.length === query.limit) {
     io.err(`(the newest ${query.limit} shown; --limit N or --since for others)`);
   }
@@ -104,12 +113,13 @@ export function buildQuery(args: EventsArgs, now: number): EventQuery & { limit:
     q.type = types;
   }
   if (args.severity !== undefined) {
-    if (!isSeverity(args.severity)) {
+    const severity = severityFromName(args.severity);
+    if (severity === undefined) {
       throw new UsageError(
-        `--severity ${JSON.stringify(args.severity)}: expected one of ${SEVERITIES.join(', ')}`,
+        `--severity ${JSON.stringify(args.severity)}: expected one of ${SEVERITY_NAMES}`,
       );
     }
-    q.severity = args.severity;
+    q.severity = severity;
   }
   if (args.limit !== undefined) {
     const n = /^\d+$/.test(args.limit) ? Number(args.limit) : NaN;
@@ -136,7 +146,7 @@ export function parseWhen(option: string, text: string, now: number): number {
   );
 }
 
-function printTable(found: readonly StoredEvent[], io: Io): void {
+function printTable(found: readonly StoredEvent[], io: Io, printed: (n: number) => void): void {
   if (found.length === 0) {
     io.out('no events');
     return;
@@ -147,5 +157,8 @@ function printTable(found: readonly StoredEvent[], io: Io): void {
   ];
   // The last column is not padded: no trailing blanks.
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) io.out(r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+  rows.forEach((r, n) => {
+    io.out(r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  '));
+    printed(n);
+  });
 }

@@ -85,6 +85,66 @@ describe('outpost events', () => {
     ]);
   });
 
+  it('takes log level names for --severity (warn is warning, fatal critical), and names what it takes', async () => {
+    const run = async (level: string) => {
+      const c = capture();
+      expect(await main(['events', '-c', config, '--severity', level, '--json'], c.io)).toBe(0);
+      return c.out.map((l) => (JSON.parse(l) as StoredEvent).severity);
+    };
+    expect(await run('warn')).toEqual(await run('warning'));
+    expect(await run('warn')).toEqual(['warning', 'critical', 'warning', 'error']);
+    expect(await run('fatal')).toEqual(['critical']);
+    expect(await run('WARN')).toEqual(await run('warning'));
+    const c = capture();
+    expect(await main(['events', '-c', config, '--severity', 'loud'], c.io)).toBe(2);
+    expect(c.err[0]).toBe(
+      'outpost events: --severity "loud": expected one of debug, info, warning, error, critical (or the log levels trace, warn, fatal)',
+    );
+  });
+
+  it('shows progress on a terminal over a large store, on stderr only, and nothing when stderr is not one', async () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      type: 'container_down',
+      severity: 'warning' as const,
+      subject: `local/c${i}`,
+    }));
+    await agent.appendMany(many);
+    const drawn: string[] = [];
+    const c = capture();
+    // The first draw waits a second: a slow terminal is what this stands in for.
+    let slow = true;
+    const io = {
+      ...c.io,
+      out: (l: string) => {
+        c.out.push(l);
+        if (slow && c.out.length === 10) {
+          const until = Date.now() + 1100;
+          while (Date.now() < until) {
+            // a terminal that takes a second to scroll (progress waits a second to draw)
+          }
+          slow = false;
+        }
+      },
+      tty: { write: (t: string) => drawn.push(t) },
+    };
+    expect(await main(['events', '-c', config, '--limit', '30000', '--json'], io)).toBe(0);
+    expect(c.out).toHaveLength(stored.length + many.length);
+    expect(drawn.length).toBeGreaterThan(1);
+    const CLEAR = '\r\x1b[K'; // carriage return, erase to the end of the line
+    for (const d of drawn.slice(0, -1)) {
+      expect(d.startsWith(CLEAR), JSON.stringify(d)).toBe(true);
+      expect(d.slice(CLEAR.length)).toMatch(/^outpost events: printing \d+\/20005 \(\d+s\)$/);
+    }
+    expect(drawn.at(-1)).toBe('\r\x1b[K');
+    // Nothing of it on stdout or in stderr's lines.
+    expect(c.out.some((l) => l.includes('\x1b'))).toBe(false);
+    expect(c.err).toEqual([]);
+
+    const plain = capture();
+    expect(await main(['events', '-c', config, '--limit', '30000', '--json'], plain.io)).toBe(0);
+    expect(plain.err).toEqual([]);
+  });
+
   it('keeps the newest --limit events and says more were left out', async () => {
     const c = capture();
     expect(await main(['events', '-c', config, '--limit', '2', '--json'], c.io)).toBe(0);
@@ -98,9 +158,10 @@ describe('outpost events', () => {
     const c = capture();
     expect(await main(['events', '-c', config, '--since', '1 hour'], c.io)).toBe(2);
     expect(c.out).toEqual([]);
-    expect(c.err[0]).toMatch(
-      /^outpost events: --since "1 hour": expected a duration back from now such as 30m, 1h or 2d \(units ms, s, m, h, d\) or an ISO 8601 time such as 2024-05-01T12:00:00Z\n\nusage: outpost events/,
+    expect(c.err[0]).toBe(
+      'outpost events: --since "1 hour": expected a duration back from now such as 30m, 1h or 2d (units ms, s, m, h, d) or an ISO 8601 time such as 2024-05-01T12:00:00Z',
     );
+    expect(c.err[1]).toMatch(/^usage: outpost events/);
   });
 
   it('says so when there is no store, and creates none', async () => {

@@ -30,9 +30,9 @@ describe('outpost CLI', () => {
     const c = io();
     expect(await main(['check-config', f], c.io)).toBe(2);
     expect(c.err).toEqual([
-      'broker.mode: expected "embedded" or "external", got "embeded"',
-      'mqtt.keepalive: expected a duration such as "30s" (units ms, s, m, h, d), got 10',
-      'hosts[0].id: expected a host id of letters, digits, _ or -, got "bad id"',
+      `${f}: broker.mode: expected "embedded" or "external", got "embeded"`,
+      `${f}: mqtt.keepalive: expected a duration such as "30s" (units ms, s, m, h, d), got 10`,
+      `${f}: hosts[0].id: expected a host id of letters, digits, _ or -, got "bad id"`,
     ]);
   });
 
@@ -69,6 +69,36 @@ describe('outpost CLI', () => {
     expect(c.err[0]).toContain('unknown command "frobnicate"');
     c = io();
     expect(await main(['check-config', '--bogus'], c.io)).toBe(2);
-    expect(c.err[0]).toContain("Unknown option '--bogus'");
+    // The command's own usage line, not the whole help or another command's.
+    expect(c.err).toEqual([
+      'outpost check-config: unknown option --bogus',
+      'usage: outpost check-config [FILE] [--config FILE]',
+      '(outpost check-config --help for more)',
+    ]);
+  });
+
+  it("answers an unknown option of every command with that command's usage line", async () => {
+    for (const cmd of [
+      'run',
+      'events',
+      'audit',
+      'status',
+      'discovery',
+      'print-discovery',
+      'doctor',
+    ]) {
+      const c = io();
+      expect(await main([cmd, '--frobnicate'], c.io), cmd).toBe(2);
+      expect(c.err[0], cmd).toBe(`outpost ${cmd}: unknown option --frobnicate`);
+      expect(c.err[1], cmd).toMatch(new RegExp(`^usage: outpost ${cmd}\\b`));
+      expect(c.err.at(-1), cmd).toBe(`(outpost ${cmd} --help for more)`);
+    }
+  });
+
+  it('check-config names the file in a YAML syntax error too', async () => {
+    const f = file('node: { id: edge\n');
+    const c = io();
+    expect(await main(['check-config', f], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(new RegExp(`^${f.replace(/[.]/g, '\\.')}: line \\d+, column \\d+: `));
   });
 });

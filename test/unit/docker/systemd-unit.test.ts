@@ -86,6 +86,16 @@ describe('docker/outpost.service', () => {
     expect(service.has('MemoryDenyWriteExecute')).toBe(false);
   });
 
+  it('is Type=notify with a watchdog the agent itself (the main PID, execed by the launcher) pets', () => {
+    expect(one('Type')).toBe('notify');
+    expect(one('NotifyAccess')).toBe('main');
+    expect(readFileSync(join(ROOT, 'bin', 'outpost'), 'utf8')).toMatch(/^exec node /m);
+    const watchdog = /^(\d+)s$/.exec(one('WatchdogSec') ?? '')?.[1];
+    expect(Number(watchdog)).toBeGreaterThanOrEqual(10);
+    // Restart=on-failure covers a watchdog timeout (systemd.service(5)).
+    expect(one('Restart')).toBe('on-failure');
+  });
+
   it('stops with SIGTERM and waits exactly as long as the agent promises, restarts on failure', () => {
     expect(one('KillSignal')).toBe('SIGTERM');
     const promise = /within (\d+) s/.exec(runHelp)?.[1];

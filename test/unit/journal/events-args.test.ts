@@ -39,8 +39,12 @@ describe('outpost events options', () => {
       severity: 'warning',
       limit: 20,
     });
-    expect(() => buildQuery({ severity: 'warn' }, NOW)).toThrow(
-      '--severity "warn": expected one of debug, info, warning, error, critical',
+    // The log level names mean the same severities (issue 20: `log.level: warn` was taken).
+    expect(buildQuery({ severity: 'warn' }, NOW).severity).toBe('warning');
+    expect(buildQuery({ severity: 'fatal' }, NOW).severity).toBe('critical');
+    expect(buildQuery({ severity: 'trace' }, NOW).severity).toBe('debug');
+    expect(() => buildQuery({ severity: 'warnings' }, NOW)).toThrow(
+      '--severity "warnings": expected one of debug, info, warning, error, critical (or the log levels trace, warn, fatal)',
     );
     for (const bad of ['0', '-1', '1.5', 'ten']) {
       expect(() => buildQuery({ limit: bad }, NOW)).toThrow(
