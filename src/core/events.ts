@@ -39,6 +39,8 @@ export const EVENT_TYPES = [
   'disk_recovered',
   'watchdog_unhealthy',
   'watchdog_recovered',
+  // Local checks down past max_unhealthy: the watchdog stops petting, a reset is coming.
+  'watchdog_reset_pending',
   'uplink_lost',
   'uplink_restored',
   'backup_succeeded',

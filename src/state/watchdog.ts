@@ -50,7 +50,7 @@ export type WatchdogEventType =
   'watchdog_unhealthy' | 'watchdog_recovered' | 'uplink_lost' | 'uplink_restored';
 
 const SEVERITY: Record<WatchdogEventType, Severity> = {
-  // Unhealthy stops the petting: the hardware watchdog is about to reboot the machine.
+  // Unhealthy for max_unhealthy stops the petting (watchdog-petting.ts): a reboot is near.
   watchdog_unhealthy: 'critical',
   watchdog_recovered: 'info',
   uplink_lost: 'warning',
@@ -112,6 +112,11 @@ export class WatchdogTracker {
       events.push(this.#event('uplink', uplink, at));
     }
     return { verdict: this.verdict(), events };
+  }
+
+  /** Since when `healthy` has been false (restored across a restart); undefined while healthy. */
+  get unhealthySince(): number | undefined {
+    return this.#unhealthySince;
   }
 
   verdict(): WatchdogVerdict {

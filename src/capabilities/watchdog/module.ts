@@ -10,7 +10,13 @@ import { watchdogFromConfig } from './watchdog.js';
  */
 export const watchdogModule: CapabilityModule = {
   name: 'watchdog',
-  events: ['watchdog_unhealthy', 'watchdog_recovered', 'uplink_lost', 'uplink_restored'],
+  events: [
+    'watchdog_unhealthy',
+    'watchdog_recovered',
+    'watchdog_reset_pending',
+    'uplink_lost',
+    'uplink_restored',
+  ],
   create(ctx) {
     const section = ctx.config.watchdog;
     if (!section) {
@@ -26,6 +32,7 @@ export const watchdogModule: CapabilityModule = {
       incidents: ctx.incidents,
       clock: ctx.clock,
       log: ctx.log,
+      node: ctx.config.node.id,
     });
     const family = watchdogFamily({ petting: section.device.enabled });
     return {

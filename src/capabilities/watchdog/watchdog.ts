@@ -5,10 +5,12 @@ import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { watchdogChecks, type WatchdogCheck } from '../../collectors/watchdog/checks.js';
 import { WatchdogDevice } from '../../collectors/watchdog/device.js';
+import { readDeviceTimeout } from '../../collectors/watchdog/device-timeout.js';
 import type { ProbeResult } from '../../collectors/watchdog/probes.js';
 import type { WatchdogConfig } from '../../config/schema.js';
 import { incidentRef, type Incidents } from '../../state/incidents.js';
 import { WatchdogTracker, type CheckOutcome, type WatchdogVerdict } from '../../state/watchdog.js';
+import { PettingGate } from '../../state/watchdog-petting.js';
 
 /** The state on `<base>/<node>/watchdog` (retained JSON; fields per discovery WATCHDOG_FIELDS). */
 export interface WatchdogState extends WatchdogVerdict {
@@ -28,6 +30,16 @@ export interface WatchdogOptions {
   intervalMs: number;
   /** The hardware watchdog device to pet while healthy; none when absent. */
   devicePath?: string;
+  /** The device's own timeout, for "will reset in ~N s"; read from sysfs when absent. */
+  deviceTimeoutMs?: number;
+  /** Where sysfs has the watchdogs (tests point it at a fixture). */
+  sysClassWatchdog?: string;
+  /** After start, petting never stops for this long (default 0). */
+  graceMs?: number;
+  /** How long local checks may be down before petting stops (default 0: at once). */
+  maxUnhealthyMs?: number;
+  /** The node's name, for the announcement that petting stops. */
+  node?: string;
   states: WatchdogStateSink;
   stateTopic: string;
   /** Where transitions go: the event store. */
@@ -61,6 +73,9 @@ export class Watchdog implements Component {
   #stopping = new AbortController();
   #petting = false;
   #lastPet: string | null = null;
+  #lastPetAt: number | undefined;
+  #deviceTimeoutMs: number | undefined;
+  #gate: PettingGate | undefined;
   #rounds = 0;
   #tellUplink: boolean;
 
@@ -83,6 +98,9 @@ export class Watchdog implements Component {
           { device: this.#o.devicePath },
           'watchdog device open: petting while healthy',
         );
+        this.#deviceTimeoutMs =
+          this.#o.deviceTimeoutMs ??
+          (await readDeviceTimeout(this.#o.devicePath, this.#o.sysClassWatchdog));
       } catch (err) {
         // The checks still run and gate the uplink; the state says petting: false.
         this.#log.error(
@@ -91,6 +109,12 @@ export class Watchdog implements Component {
         );
       }
     }
+    this.#gate = new PettingGate({
+      graceMs: this.#o.graceMs ?? 0,
+      maxUnhealthyMs: this.#o.maxUnhealthyMs ?? 0,
+      startedAt: this.#clock.now(),
+      node: this.#o.node ?? 'this machine',
+    });
     this.#running = true;
     this.#stopping = new AbortController();
     // The first round runs now, not awaited: a check may take its whole timeout.
@@ -153,12 +177,40 @@ export class Watchdog implements Component {
       this.#o.uplinkChanged?.(verdict.uplink);
     }
     this.#tellUplink = false;
-    await this.#pet(verdict.healthy);
+    await this.#pet(this.#decide(verdict));
     this.#rounds++;
     const state: WatchdogState = { ...verdict, petting: this.#petting, last_pet: this.#lastPet };
     this.#o.states.set(this.#o.stateTopic, state).catch((err: unknown) => {
       this.#log.warn({ err: errorMessage(err) }, 'watchdog state not published');
     });
+  }
+
+  /**
+   * Whether this round pets the device. On the round the petting stops, the announcement
+   * is recorded (stored, then published by the sinks) before the pet is left out, so Home
+   * Assistant and the uplink hear of the reset while the hardware timer still runs.
+   */
+  #decide(verdict: WatchdogVerdict): boolean {
+    if (!this.#device || !this.#gate) return false;
+    const now = this.#clock.now();
+    const since = this.#lastPetAt === undefined ? 0 : now - this.#lastPetAt;
+    const decision = this.#gate.decide({
+      now,
+      verdict,
+      unhealthySince: this.#tracker.unhealthySince,
+      resetInMs:
+        this.#deviceTimeoutMs === undefined
+          ? undefined
+          : Math.max(0, this.#deviceTimeoutMs - since),
+    });
+    if (decision.announce) {
+      this.#o.record(this.#withIncident(decision.announce));
+      this.#log.warn(
+        { device: this.#device.path, message: decision.announce.data?.message },
+        'local checks down past max_unhealthy: no longer petting the watchdog device',
+      );
+    }
+    return decision.pet;
   }
 
   /** A verdict change opens (down) or closes (up) the incident of its subject. */
@@ -167,9 +219,11 @@ export class Watchdog implements Component {
     if (!book) return e;
     const at = typeof e.ts === 'number' ? e.ts : this.#clock.now();
     const up = e.severity === 'info';
+    // The reset announcement is one more alert of the outage's incident, not a new one.
+    const signal = e.type === 'watchdog_reset_pending' ? 'reset' : 'verdict';
     const incident = up
       ? book.close('watchdog', e.subject)
-      : book.raise(e.subject, 'verdict', e.severity, at, { kind: 'watchdog' }).incident;
+      : book.raise(e.subject, signal, e.severity, at, { kind: 'watchdog' }).incident;
     if (!incident) return e;
     return {
       ...e,
@@ -201,19 +255,18 @@ export class Watchdog implements Component {
     }
   }
 
-  /** Writes to the device only while healthy: unhealthy, the hardware timer runs out. */
-  async #pet(healthy: boolean): Promise<void> {
+  /** Writes to the device when the gate says so; left out, the hardware timer runs out. */
+  async #pet(pet: boolean): Promise<void> {
     const device = this.#device;
-    if (!device || !healthy) {
-      if (this.#petting && device)
-        this.#log.warn('unhealthy: no longer petting the watchdog device');
+    if (!device || !pet) {
       this.#petting = false;
       return;
     }
     try {
       await device.pet();
       this.#petting = true;
-      this.#lastPet = new Date(this.#clock.now()).toISOString();
+      this.#lastPetAt = this.#clock.now();
+      this.#lastPet = new Date(this.#lastPetAt).toISOString();
     } catch (err) {
       this.#petting = false;
       this.#log.error(
@@ -227,12 +280,18 @@ export class Watchdog implements Component {
 /** The watchdog for the `watchdog` section; the caller supplies where state and events go. */
 export function watchdogFromConfig(
   config: WatchdogConfig,
-  deps: Omit<WatchdogOptions, 'checks' | 'intervalMs' | 'devicePath'>,
+  deps: Omit<
+    WatchdogOptions,
+    'checks' | 'intervalMs' | 'devicePath' | 'deviceTimeoutMs' | 'graceMs' | 'maxUnhealthyMs'
+  >,
 ): Watchdog {
   return new Watchdog({
     ...deps,
     checks: watchdogChecks(config),
     intervalMs: config.interval,
     devicePath: config.device.enabled ? config.device.path : undefined,
+    deviceTimeoutMs: config.device.timeout,
+    graceMs: config.grace,
+    maxUnhealthyMs: config.max_unhealthy,
   });
 }

@@ -102,10 +102,12 @@ http: { enabled: true, listen: "127.0.0.1:${httpPort}" }
 uplink: { url: "${upstream.url}", protocol: "5" }
 watchdog:
   interval: 250ms
+  grace: 0s
+  max_unhealthy: 1s
   checks:
     - { id: central, tcp: "127.0.0.1:${upstream.port}", class: uplink, timeout: 1s }
     - { id: svc, tcp: "127.0.0.1:${svcPort}", fail_after: 1, timeout: 1s }
-  device: { path: ${device}, enabled: true }
+  device: { path: ${device}, enabled: true, timeout: 60s }
 `,
   );
   await agent.running(20_000);
@@ -177,11 +179,25 @@ describe('the watchdog gates the uplink (issue 4)', () => {
     await seenUntil(() => uplink()?.paused === true, 'the uplink paused');
     const attemptsAtPause = uplinkAttempts();
 
-    // A local outage while the uplink is down: unhealthy (no petting), then recovered.
+    // A local outage while the uplink is down: unhealthy, still petted for max_unhealthy,
+    // then the reset is announced and the petting stops; then it recovers.
     await close(svc);
     svc = undefined;
     await seenUntil(() => watchdog()?.healthy === false, 'the watchdog unhealthy');
-    expect(watchdog()!.petting).toBe(false);
+    await seenUntil(() => watchdog()?.petting === false, 'the petting stopped');
+    const announced = (await stored()).find((e) => e.type === 'watchdog_reset_pending');
+    expect(announced).toMatchObject({ severity: 'critical', subject: 'watchdog' });
+    expect(announced!.data.message).toMatch(
+      /^Watchdog will reset edge in ~\d+s: local checks down for \d+ s: svc \(.*ECONNREFUSED/,
+    );
+    // Home Assistant's event stream carries it too (the uplink is paused: it gets it later).
+    await seenUntil(
+      () =>
+        seen.messages.some(
+          (m) => m.topic === topics.events(ROOT) && m.payload.includes('"watchdog_reset_pending"'),
+        ),
+      'the announcement on the local event stream',
+    );
     svc = await listen(svcPort);
     await seenUntil(() => watchdog()?.healthy === true, 'the watchdog healthy again');
     await seenUntil(() => watchdog()?.petting === true, 'petting again');
@@ -190,6 +206,7 @@ describe('the watchdog gates the uplink (issue 4)', () => {
     expect(during.map((e) => e.type)).toEqual([
       'uplink_lost',
       'watchdog_unhealthy',
+      'watchdog_reset_pending',
       'watchdog_recovered',
     ]);
     expect(during[0]).toMatchObject({ subject: 'uplink', data: { down: ['central'] } });
@@ -197,7 +214,7 @@ describe('the watchdog gates the uplink (issue 4)', () => {
     expect(uplinkAttempts()).toBeLessThanOrEqual(attemptsAtPause + 1);
     expect(uplink()).toMatchObject({ connected: false, paused: true });
     // The uplink refreshes its state every 10 s: the backlog shows the held events then.
-    await seenUntil(() => (uplink()?.backlog ?? 0) >= 3, 'the held events in the backlog', 20_000);
+    await seenUntil(() => (uplink()?.backlog ?? 0) >= 4, 'the held events in the backlog', 20_000);
 
     await upstream.up();
     await seenUntil(() => watchdog()?.uplink === true, 'the watchdog to report the uplink up');
@@ -214,6 +231,7 @@ describe('the watchdog gates the uplink (issue 4)', () => {
     expect(all.filter((e) => !before.has(e.id)).map((e) => e.type)).toEqual([
       'uplink_lost',
       'watchdog_unhealthy',
+      'watchdog_reset_pending',
       'watchdog_recovered',
       'uplink_restored',
     ]);

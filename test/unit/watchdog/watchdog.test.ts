@@ -1,8 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProbeResult } from '../../../src/collectors/watchdog/probes.js';
-import { Watchdog, type WatchdogState } from '../../../src/capabilities/watchdog/watchdog.js';
+import {
+  Watchdog,
+  type WatchdogOptions,
+  type WatchdogState,
+} from '../../../src/capabilities/watchdog/watchdog.js';
 import type { WatchdogCheck } from '../../../src/collectors/watchdog/checks.js';
 import { Incidents } from '../../../src/state/incidents.js';
 import { ManualClock } from '../../../src/core/clock.js';
@@ -58,6 +63,7 @@ async function setup(
   devicePath?: string,
   incidents?: Incidents,
   clock = new ManualClock(T0),
+  extra: Partial<WatchdogOptions> = {},
 ) {
   const events: NewEvent[] = [];
   const states: WatchdogState[] = [];
@@ -79,6 +85,7 @@ async function setup(
     ...(incidents ? { incidents } : {}),
     clock,
     log: silentLogger(),
+    ...extra,
   });
   cleanup.push(() => wd.stop());
   await wd.start();
@@ -334,5 +341,157 @@ describe('Watchdog device petting', () => {
     const { last } = await setup([new FakeCheck('sshd')], path);
     expect(last()).toMatchObject({ healthy: true, petting: false, last_pet: null });
     await expect(readFile(path)).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('grace and max_unhealthy', () => {
+  const MIN = 60_000;
+
+  async function device(name = 'watchdog'): Promise<{ dir: string; path: string }> {
+    const dir = await makeTempDir('watchdog-grace');
+    cleanup.push(() => removeTempDir(dir));
+    const path = join(dir, name);
+    await writeFile(path, '');
+    return { dir, path };
+  }
+
+  const opts = { graceMs: 5 * MIN, maxUnhealthyMs: 3 * MIN, node: 'edge', deviceTimeoutMs: MIN };
+
+  it('keeps petting through grace whatever the checks say', async () => {
+    const { path } = await device();
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    sshd.up = false;
+    const { next, last, events } = await setup([sshd], path, undefined, undefined, opts);
+    // 5 min of grace at one round per 30 s: rounds at 0 … 4.5 min all pet, unhealthy throughout.
+    for (let i = 0; i < 9; i++) await next();
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(10));
+    expect(last()).toMatchObject({ healthy: false, petting: true });
+    // Grace is over and the checks have been down longer than max_unhealthy: it stops now.
+    await next();
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(10));
+    expect(last()).toMatchObject({ healthy: false, petting: false });
+    expect(events.map((e) => e.type)).toEqual(['watchdog_unhealthy', 'watchdog_reset_pending']);
+  });
+
+  it('stops only after max_unhealthy, announcing the reset before the first pet left out', async () => {
+    const { path } = await device();
+    const incidents = new Incidents();
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    const extra = { ...opts, graceMs: 0 };
+    const at: string[] = [];
+    const { next, last, events } = await setup([sshd], path, incidents, undefined, extra);
+    sshd.up = false;
+    // Down at T0+30s; tolerated for 3 min: the rounds at 30 s … 3 min still pet.
+    for (let i = 0; i < 6; i++) await next();
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(7));
+    expect(last()).toMatchObject({ healthy: false, petting: true });
+    expect(events.map((e) => e.type)).toEqual(['watchdog_unhealthy']);
+    // The device as it was when the announcement was recorded.
+    const record = events.push.bind(events);
+    events.push = (...es: NewEvent[]) => {
+      at.push(readFileSync(path, 'utf8'));
+      return record(...es);
+    };
+    await next(); // T0 + 3.5 min: down for 3 min
+    expect(at).toEqual(['.'.repeat(7)]);
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(7));
+    expect(last()).toMatchObject({ petting: false });
+    const reset = events.at(-1)!;
+    expect(reset).toMatchObject({
+      type: 'watchdog_reset_pending',
+      severity: 'critical',
+      subject: 'watchdog',
+      ts: T0 + 7 * INTERVAL,
+      data: {
+        down: ['sshd'],
+        unhealthy_for_s: 180,
+        reset_in_s: 30,
+        title: 'Watchdog will reset edge',
+        message:
+          'Watchdog will reset edge in ~30s: local checks down for 3 min: sshd (ECONNREFUSED)',
+      },
+    });
+    // One more alert of the outage's incident, not an incident of its own.
+    const opened = events[0]!.data!.incident as { id: string };
+    expect(reset.data!.incident).toMatchObject({ id: opened.id, status: 'open', alerts: 2 });
+    // Announced once; no pet while it stays down.
+    await next();
+    await next();
+    expect(events.map((e) => e.type)).toEqual(['watchdog_unhealthy', 'watchdog_reset_pending']);
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(7));
+    // Back before the hardware acted (a file does not reboot): petting resumes.
+    sshd.up = true;
+    await next();
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(8));
+    expect(events.at(-1)).toMatchObject({
+      type: 'watchdog_recovered',
+      data: { incident: { id: opened.id, status: 'closed' } },
+    });
+    expect(incidents.list()).toEqual([]);
+  });
+
+  it('never stops petting while only uplink checks fail', async () => {
+    const { path } = await device();
+    const central = new FakeCheck('central', 'uplink', 1);
+    const { next, last, events, uplink } = await setup([central], path, undefined, undefined, {
+      ...opts,
+      graceMs: 0,
+    });
+    central.up = false;
+    for (let i = 0; i < 20; i++) await next(); // 10 min: far past max_unhealthy
+    expect(await readFile(path, 'utf8')).toBe('.'.repeat(21));
+    expect(last()).toMatchObject({ healthy: true, uplink: false, petting: true });
+    expect(uplink).toEqual([false]);
+    expect(events.map((e) => e.type)).toEqual(['uplink_lost']);
+  });
+
+  it('writes the magic close on a clean stop after the petting stopped', async () => {
+    const { path } = await device();
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    const { wd, next, last } = await setup([sshd], path, undefined, undefined, {
+      ...opts,
+      graceMs: 0,
+      maxUnhealthyMs: INTERVAL,
+    });
+    sshd.up = false;
+    await next();
+    await next();
+    expect(last().petting).toBe(false);
+    await wd.stop();
+    expect(await readFile(path, 'utf8')).toBe('..V');
+  });
+
+  it('reads the hardware timeout from sysfs when the config does not give it', async () => {
+    const { dir, path } = await device('watchdog1');
+    const sys = join(dir, 'sys');
+    await mkdir(join(sys, 'watchdog1'), { recursive: true });
+    await writeFile(join(sys, 'watchdog1', 'timeout'), '120\n');
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    const { next, events } = await setup([sshd], path, undefined, undefined, {
+      graceMs: 0,
+      maxUnhealthyMs: 0,
+      node: 'edge',
+      sysClassWatchdog: sys,
+    });
+    sshd.up = false;
+    await next();
+    expect(events.at(-1)!.data).toMatchObject({
+      reset_in_s: 90,
+      message: 'Watchdog will reset edge in ~90s: local checks down for 0 s: sshd (ECONNREFUSED)',
+    });
+  });
+
+  it('says so when the hardware timeout is unknown', async () => {
+    const { path } = await device();
+    const sshd = new FakeCheck('sshd', 'local', 1);
+    const { next, events } = await setup([sshd], path, undefined, undefined, {
+      node: 'edge',
+      sysClassWatchdog: '/nonexistent',
+    });
+    sshd.up = false;
+    await next();
+    expect(events.at(-1)!.data!.message).toBe(
+      'Watchdog will reset edge when its hardware timer runs out: local checks down for 0 s: sshd (ECONNREFUSED)',
+    );
   });
 });
