@@ -116,7 +116,7 @@ remediation: { approvers: [ha] }
         expect(await diskState(url, diskTopics(host, dir).state)).toMatchObject({ error: null }),
       );
     }
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await ops?.end();
