@@ -22,6 +22,8 @@ export interface DiskDescription {
    * Default `mountKey(mount)`; disksFamily sets it where two mounts would share one.
    */
   readonly key?: string;
+  /** A clean-up button (`disk_cleanup` of the jobs that apply to it). */
+  readonly cleanup?: boolean;
 }
 
 /** Fields of the disk state JSON these entities read. */
@@ -111,6 +113,19 @@ export function diskEntities(
       options: { options: [...DISK_LEVELS] },
     },
   ];
+  if (d.cleanup) {
+    specs.push({
+      kind: 'button_run',
+      domain: 'disk',
+      subject,
+      key: 'cleanup',
+      name: `${label} clean up`,
+      icon: 'mdi:broom',
+      commandTopic: topics.command(ctx.root, 'disk_cleanup'),
+      // The job list comes from config; the press names only the host and the mount.
+      options: { payload_press: JSON.stringify({ target: d.host, args: { mount: d.mount } }) },
+    });
+  }
   return specs.map((s) => buildEntity(ctx, hostDevice, s));
 }
 
@@ -120,18 +135,26 @@ export interface DiskHost {
   readonly mounts: readonly string[];
   /** Drives SMART reports on: key (`sda`) and name (`/dev/sda`). */
   readonly drives?: readonly { readonly key: string; readonly name: string }[];
+  /** Mounts with a clean-up button. */
+  readonly cleanable?: readonly string[];
 }
 
 /** The disks family: each watched host's mounts on its device. */
 export function disksFamily(hosts: readonly DiskHost[]): EntityFamily {
   const byHost = new Map(hosts.map((h) => [h.id, mountKeys(h.mounts)]));
   const drives = new Map(hosts.map((h) => [h.id, h.drives ?? []]));
+  const cleanable = new Map(hosts.map((h) => [h.id, new Set(h.cleanable ?? [])]));
   return {
     name: 'disks',
-    key: hosts.map((h) => [h.id, [...byHost.get(h.id)!], h.drives ?? []]),
+    key: hosts.map((h) => [h.id, [...byHost.get(h.id)!], h.drives ?? [], h.cleanable ?? []]),
     host: (ctx, device, host) => [
       ...[...(byHost.get(host) ?? [])].flatMap(([mount, key]) =>
-        diskEntities(ctx, device, { host, mount, key }),
+        diskEntities(ctx, device, {
+          host,
+          mount,
+          key,
+          cleanup: cleanable.get(host)?.has(mount) ?? false,
+        }),
       ),
       ...(drives.get(host) ?? []).flatMap((d) => smartEntities(ctx, device, { host, ...d })),
     ],

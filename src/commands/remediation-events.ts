@@ -96,6 +96,7 @@ const ACTION_WORDS: Readonly<Record<string, string>> = {
   start_container: 'start',
   stop_container: 'stop',
   run_backup: 'backup run',
+  disk_cleanup: 'disk cleanup',
 };
 
 function capital(s: string): string {

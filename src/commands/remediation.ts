@@ -29,6 +29,7 @@ import { burstAuditEntry, logBurst } from './rate-limit/report.js';
 import { rateLimitSettings } from './rate-limit/settings.js';
 import { CommandRouter } from './router.js';
 import { SelfHeal } from './self-heal.js';
+import { DiskCleanupOffer } from './disk-cleanup-offer.js';
 import { CommandService } from './service.js';
 import { hostOf, type Suppressions } from './suppressions.js';
 
@@ -51,7 +52,10 @@ export interface RemediationApi {
 }
 
 export interface RemediationDeps {
-  config: Pick<Config, 'data_dir' | 'hosts' | 'policy' | 'remediation' | 'containers' | 'mqtt'>;
+  config: Pick<
+    Config,
+    'data_dir' | 'hosts' | 'policy' | 'remediation' | 'containers' | 'mqtt' | 'disks'
+  >;
   root: TopicRoot;
   mqtt: MqttPublisher;
   clock: Clock;
@@ -94,6 +98,8 @@ export class Remediation implements Component {
   readonly service: CommandService;
   readonly router: CommandRouter;
   readonly selfHeal: SelfHeal;
+  /** `disks.cleanup_on_critical`: a critical mount is offered a cleanup. */
+  readonly #diskOffer: DiskCleanupOffer | undefined;
   readonly #d: RemediationDeps;
   readonly #store: ActionStore;
   readonly #audit: AuditLog;
@@ -174,6 +180,12 @@ export class Remediation implements Component {
       },
       downAfterMs: config.containers.down_after,
     });
+    this.#diskOffer = config.disks?.cleanup_on_critical
+      ? new DiskCleanupOffer({
+          submit: (cmd, origin) => this.service.submit(cmd, origin, cmd.requestedBy),
+          log,
+        })
+      : undefined;
     deps.bus?.on(this.name, 'event', (e) => this.onTrackerEvent(e));
     deps.bus?.on(this.name, 'container', (c) => this.onContainer(c.host, c.key, c.view, c.first));
     deps.bus?.on(this.name, 'decision', (d) => this.#decision(d));
@@ -284,6 +296,7 @@ export class Remediation implements Component {
   /** The tracker's transitions (container_down / container_recovered) for self-healing. */
   onTrackerEvent(event: NewEvent): void {
     this.selfHeal.onEvent(event);
+    this.#diskOffer?.onEvent(event);
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   containerStateLatency,
 } from './containers.js';
 import { discoveryBench } from './discovery.js';
+import { diskSshPollCost } from './disks.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
 import { uplinkReplay } from './uplink.js';
@@ -20,6 +21,7 @@ export const benchmarks: readonly Benchmark[] = [
   containerStateLatency,
   containerSshPollCost,
   containerAgentSsh,
+  diskSshPollCost,
   agentScale20000,
   uplinkReplay,
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CapabilityConfig } from '../../config/capability-config.js';
-import { argv, duration } from '../../config/units.js';
+import { argv, duration, id } from '../../config/units.js';
 
 /**
  * The disks capability's config (issue #16): the `disks` section — which mounts, when a
@@ -27,11 +27,15 @@ const levels = {
   hysteresis: percent('the hysteresis margin'),
 };
 
+const jobNames = z.array(id('cleanup job'), { error: 'expected a list of cleanup job ids' });
+
 const override = z.strictObject({
   path: mountGlob,
   warn: levels.warn.optional(),
   critical: levels.critical.optional(),
   hysteresis: levels.hysteresis.optional(),
+  // Which of the host's cleanup jobs free space on this mount; all of them when absent.
+  cleanup: jobNames.optional(),
 });
 
 /** SMART (issue #16): where smartctl exists, locally or on an SSH host; absent is no error. */
@@ -58,6 +62,8 @@ const section = z
     fill_warn: duration('24h').prefault('24h'),
     mounts: z.array(override, { error: 'expected a list of per-mount thresholds' }).default([]),
     smart,
+    cleanup_timeout: duration('10m').prefault('10m'),
+    cleanup_on_critical: z.boolean({ error: 'expected true or false' }).default(false),
   })
   .superRefine((d, ctx) => {
     orderProblems(d, [], ctx);
@@ -98,7 +104,22 @@ function orderProblems(
   }
 }
 
+/**
+ * Per host, its disk cleanup jobs by id, each a command as argv (`docker_images: [docker,
+ * image, prune, -af]`): remediation runs them by id; nothing in a command payload becomes
+ * a word of them.
+ */
+const host = {
+  cleanup: z
+    .record(id('cleanup job'), argv('a cleanup job', '[journalctl, --vacuum-size=200M]'), {
+      error:
+        'expected cleanup jobs by id (letters, digits, _ or -), each a list of words such as [docker, image, prune, -af]',
+    })
+    .optional(),
+};
+
 export const disksConfig = {
   key: 'disks',
   section: section.optional(),
-} satisfies CapabilityConfig<'disks', z.ZodOptional<typeof section>>;
+  host,
+} satisfies CapabilityConfig<'disks', z.ZodOptional<typeof section>, typeof host>;

@@ -1,5 +1,6 @@
 import { disksFamily } from '../../../discovery/entities/disks.js';
 import type { CapabilityModule } from '../capability.js';
+import { cleanupExecutor } from './cleanup/from-config.js';
 import { closeUnwatched, DiskMonitoring, diskHosts } from './monitoring.js';
 
 /**
@@ -30,6 +31,9 @@ export const disksModule: CapabilityModule = {
       components: monitoring.components,
       entities: () => disksFamily(monitoring.hosts()),
       health: { path: 'disks', report: () => monitoring.report() },
+      executors: [
+        cleanupExecutor(monitoring.cleanup, section, (h) => monitoring.mountsRead(h)) ?? [],
+      ].flat(),
     };
   },
   entities: (config) =>

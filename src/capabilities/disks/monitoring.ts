@@ -1,4 +1,4 @@
-import { mountKeys } from '../../../discovery/entities/disks.js';
+import { mountKeys, type DiskHost } from '../../../discovery/entities/disks.js';
 import type { Config, DisksConfig, HostConfig } from '../../config/schema.js';
 import { topics } from '../../core/topics.js';
 import type { CapabilityContext } from '../capability.js';
@@ -6,6 +6,9 @@ import { thresholdsFor } from './levels.js';
 import { LocalDiskReader } from './local-reader.js';
 import { DiskPoller } from './poller.js';
 import { RemoteDiskReader } from './remote-reader.js';
+import { offersAction } from '../../commands/policy/index.js';
+import { cleanupTargets } from './cleanup/from-config.js';
+import type { CleanupTarget } from './cleanup/executor.js';
 import { SmartMonitoring } from './smart/monitoring.js';
 import type { SmartState } from './smart/tracker.js';
 import { DISK_KIND, DiskTracker, type DiskState } from './tracker.js';
@@ -29,7 +32,11 @@ export class DiskMonitoring {
   readonly pollers: DiskPoller[];
   readonly tracker: DiskTracker;
   readonly smart: SmartMonitoring;
+  /** Hosts with cleanup jobs (`hosts[].cleanup`), for the executor and the buttons. */
+  readonly cleanup: ReadonlyMap<string, CleanupTarget>;
   readonly #ctx: CapabilityContext;
+  /** Hosts read whole at least once: only their mount lists can refuse a mount. */
+  readonly #listed = new Set<string>();
   readonly #hosts: string[];
   readonly #states = new Map<string, Map<string, DiskState>>();
 
@@ -70,6 +77,12 @@ export class DiskMonitoring {
       return wired.poller;
     });
     this.smart = new SmartMonitoring(ctx, section, hosts);
+    this.cleanup = cleanupTargets(ctx, section, hosts);
+  }
+
+  /** The mounts of a host as last read whole, or undefined before that. */
+  mountsRead(host: string): string[] | undefined {
+    return this.#listed.has(host) ? this.tracker.mounts(host) : undefined;
   }
 
   /** Every poller: usage, then SMART. */
@@ -78,12 +91,20 @@ export class DiskMonitoring {
   }
 
   /** The watched hosts and their mounts now, for discovery. */
-  hosts(): { id: string; mounts: string[]; drives: { key: string; name: string }[] }[] {
-    return this.#hosts.map((id) => ({
-      id,
-      mounts: this.tracker.mounts(id),
-      drives: this.smart.drives(id),
-    }));
+  hosts(): DiskHost[] {
+    const policy = this.#ctx.config.policy;
+    return this.#hosts.map((id) => {
+      const mounts = this.tracker.mounts(id);
+      const target = this.cleanup.get(id);
+      // A button only where a job applies and the policy could let the cleanup through.
+      const offered = target !== undefined && offersAction(policy, 'disk_cleanup', id);
+      return {
+        id,
+        mounts,
+        drives: this.smart.drives(id),
+        cleanable: offered ? mounts.filter((m) => target.jobsFor(m).length > 0) : [],
+      };
+    });
   }
 
   /** `GET /api/health/disks`: every mount's and every drive's state by host. */
@@ -104,6 +125,7 @@ export class DiskMonitoring {
     if (!reading.complete) {
       this.#ctx.log.debug({ host, err: reading.error }, 'disk poll failed');
     }
+    if (reading.complete) this.#listed.add(host);
     const keys = mountKeys([...new Set([...before, ...now])]);
     const held = this.#states.get(host) ?? new Map<string, DiskState>();
     this.#states.set(host, held);

@@ -74,5 +74,5 @@ disks:
     await eventually(async () =>
       expect(await readFile(sshd.logFile, 'utf8')).toMatch(/Disconnected from user sshtest/),
     );
-  });
+  }, 90_000);
 });

@@ -121,7 +121,7 @@ disks:
     // Polled over and over: still one incident per failing drive, never a second alert.
     expect(await diskState(url, diskTopics('nas', '/').state)).toMatchObject({ error: null });
     expect((await diskEvents(agent)).filter((e) => e.type === 'disk_smart_failed')).toHaveLength(2);
-  });
+  }, 120_000);
 
   it('takes a host without smartctl as no drives, said once at info, not as an error', async () => {
     const { agent, url } = await start(['outpost-test-no-such-smartctl']);
@@ -134,6 +134,6 @@ disks:
     });
     const m = await retained(url, 'outpost/edge/hosts/+/smart/+');
     expect([...m.keys()]).toEqual([]);
-    expect(agent.output()).not.toMatch(/"level":(50|40).*smart/);
-  });
+    expect(agent.output()).not.toMatch(/"level":"(warn|error)"[^\n]*smart/i);
+  }, 120_000);
 });

@@ -35,6 +35,8 @@ describe('disks config', () => {
         command: ['smartctl'],
         stable_after: 24 * 3_600_000,
       },
+      cleanup_timeout: 10 * 60_000,
+      cleanup_on_critical: false,
     });
   });
 
@@ -75,7 +77,7 @@ describe('disks config', () => {
       'disks.poll_every: expected a duration such as "60s" (units ms, s, m, h, d), got 60',
     ]);
     expect(problems('{ mounts: [{ path: /srv, size: 3 }] }')).toEqual([
-      'disks.mounts[0].size: unknown key; expected one of: path, warn, critical, hysteresis',
+      'disks.mounts[0].size: unknown key; expected one of: path, warn, critical, hysteresis, cleanup',
     ]);
   });
 
