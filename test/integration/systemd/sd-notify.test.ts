@@ -65,7 +65,7 @@ async function agent(port: number, env: NodeJS.ProcessEnv): Promise<AgentProcess
 const has = (d: Datagram, key: string, value?: string) =>
   d.fields.has(key) && (value === undefined || d.fields.get(key) === value);
 
-describe('systemd notifications (Type=notify, WatchdogSec=)', () => {
+describe('systemd notifications (Type=notify, WatchdogSec=)', { timeout: 120_000 }, () => {
   it('sends READY=1 once running, pets the watchdog repeatedly, and STOPPING=1 on SIGTERM', async () => {
     const sock = await notifySocket();
     // 1 s: pets every 500 ms, so several arrive within a short test.
