@@ -57,10 +57,9 @@ describe('notifications across an outage of Home Assistant', () => {
   const sent = () => ha.callsTo('notify.telegram_ops').map((c) => String(c.service_data.message));
   /** How often `text` was said across every message sent. */
   const said = (text: string) => sent().join('\n').split(text).length - 1;
-  const watchdogEvents = () =>
-    events.messages
-      .map((m) => JSON.parse(m.payload) as WireEvent)
-      .filter((e) => e.type.startsWith('watchdog_'));
+  const all = () => events.messages.map((m) => JSON.parse(m.payload) as WireEvent);
+  const watchdogEvents = () => all().filter((e) => e.type.startsWith('watchdog_'));
+  const ofType = (type: string) => all().filter((e) => e.type === type);
 
   beforeAll(async () => {
     ha = await FakeHomeAssistant.start({ tokens: [TOKEN] });
@@ -85,6 +84,8 @@ home_assistant:
   ping_every: 1s
   reconnect_min: 100ms
   reconnect_max: 500ms
+  dead_after: 1s
+  check_every: 300ms
   group_window: 100ms
   notify:
     - { service: notify.telegram_ops, subjects: [watchdog] }
@@ -116,6 +117,11 @@ home_assistant:
       await healthy(true);
     }
     await eventually(() => expect(watchdogEvents()).toHaveLength(4));
+    // Its host refuses the port at once, so it is up: HA itself is dead, and says so.
+    await eventually(() => expect(ofType('ha_websocket_dead')).toHaveLength(1));
+    expect(ofType('ha_websocket_dead')[0]!.data.message).toMatch(
+      /^Home Assistant's websocket API has not answered for .* while its host is up/,
+    );
     // Waiting on disk, behind the notifier's cursor.
     await eventually(async () =>
       expect(
@@ -130,6 +136,7 @@ home_assistant:
     await eventually(() => {
       for (const t of texts) expect(said(t)).toBe(expected(t));
     });
+    await eventually(() => expect(ofType('ha_websocket_restored')).toHaveLength(1));
     // Two incidents, each opened and closed.
     expect(new Set(watchdogEvents().map((e) => e.data.incident?.id)).size).toBe(2);
 
