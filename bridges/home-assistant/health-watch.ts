@@ -124,6 +124,8 @@ export class HealthWatch implements Component {
     const downFor = now - since;
     if (downFor < this.#o.config.dead_after || this.#o.restart.active(now)) return;
     if (!(await this.#o.hostAnswers())) return;
+    // Connected again while the host was probed: nothing to say any more.
+    if (this.#downSince !== since) return;
     const why = this.#o.link.state.lastError;
     this.#report('websocket', { count: 1, names: why ? [why] : [] }, now, downFor);
   }

@@ -1,16 +1,11 @@
-import {
-  createConnection,
-  type Connection,
-  type ConnectionOptions,
-  type MessageBase,
-} from 'home-assistant-js-websocket';
+import type { Connection, ConnectionOptions, MessageBase } from 'home-assistant-js-websocket';
 import { Backoff } from '../../src/core/backoff.js';
 import type { Clock, TimerHandle } from '../../src/core/clock.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { Logger } from '../../src/core/logger.js';
 import { HaError, haFailure } from './errors.js';
-import { LIBRARY_AUTH_INVALID, openHaSocket, type HaSocket } from './socket.js';
+import type { HaSocket } from './socket.js';
 
 /** Where the link stands; `auth_failed` is final until the agent restarts. */
 export type LinkStatus = 'connecting' | 'connected' | 'disconnected' | 'auth_failed' | 'stopped';
@@ -145,6 +140,18 @@ export class HaLink implements Component {
       return;
     }
     this.#set({ status: 'connecting' });
+    this.#open(token).catch((err: unknown) => this.#retry(errorMessage(err)));
+  }
+
+  /**
+   * The client library and `ws` are loaded at the first connection, not with the agent:
+   * an agent without the bridge never holds them (issue 15: memory held by design).
+   */
+  async #open(token: string): Promise<void> {
+    const [{ createConnection }, { LIBRARY_AUTH_INVALID, openHaSocket }] = await Promise.all([
+      import('home-assistant-js-websocket'),
+      import('./socket.js'),
+    ]);
     const createSocket = async (): Promise<HaSocket> => {
       try {
         return await openHaSocket({

@@ -253,7 +253,7 @@ export class FakeHomeAssistant {
   #command(c: Client, id: number, msg: Record<string, unknown>): void {
     switch (msg.type) {
       case 'ping':
-        this.#send(c, { id, type: 'pong' });
+        this.#later(() => this.#send(c, { id, type: 'pong' }));
         return;
       case 'supported_features':
         this.#result(c, id, true, null);
@@ -328,8 +328,13 @@ export class FakeHomeAssistant {
     const msg = success
       ? { id, type: 'result', success, result }
       : { id, type: 'result', success, error };
-    if (this.resultDelayMs > 0) setTimeout(() => this.#send(c, msg), this.resultDelayMs);
-    else this.#send(c, msg);
+    this.#later(() => this.#send(c, msg));
+  }
+
+  /** Now, or after `resultDelayMs`: a slow HA is slow at everything. */
+  #later(fn: () => void): void {
+    if (this.resultDelayMs > 0) setTimeout(fn, this.resultDelayMs);
+    else fn();
   }
 
   #send(c: Client, msg: unknown): void {

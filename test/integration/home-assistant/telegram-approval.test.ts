@@ -45,6 +45,7 @@ describe('approving a restart from Telegram through Home Assistant', () => {
       FakeHomeAssistant.start({ tokens: [TOKEN] }),
     ]);
     ha.services.add('notify.telegram_ops');
+    ha.services.add('notify.mobile_app_pixel');
     await new EngineActions(engine.socketPath, engine.imageRef).run('db');
     const port = await getFreePort();
     url = `mqtt://127.0.0.1:${port}`;
@@ -60,7 +61,7 @@ hosts:
     engine: { socket: ${engine.socketPath} }
 policy:
   - { action: restart_container, target: "local/*", decision: approve }
-remediation: { approvers: [ops, "telegram:4242"] }
+remediation: { approvers: [ops, "telegram:4242", "ha:5a1e0c7f"] }
 home_assistant:
   url: ${ha.url}
   token_env: OUTPOST_TEST_HA_TOKEN
@@ -68,6 +69,7 @@ home_assistant:
   group_window: 200ms
   notify:
     - { service: notify.telegram_ops }
+    - { service: notify.mobile_app_pixel }
 `,
       { OUTPOST_TEST_HA_TOKEN: TOKEN },
     );
@@ -171,4 +173,49 @@ home_assistant:
     expect(ha.violations).toEqual([]);
     expect(agent.output()).not.toContain(TOKEN);
   }, 180_000);
+
+  it('rejects from the companion app as the Home Assistant user behind the press', async () => {
+    const before = await startedAt();
+    await ops.publishAsync(
+      'outpost/edge/cmd/restart_container',
+      JSON.stringify({ id: 'db-restart-2', target: 'local/db' }),
+      { qos: 1 },
+    );
+    const app = await eventually(() => {
+      const m = ha
+        .callsTo('notify.mobile_app_pixel')
+        .find((c) => JSON.stringify(c.service_data).includes('db-restart-2'));
+      expect(m).toBeDefined();
+      return m!;
+    });
+    expect(app.service_data.data).toEqual({
+      actions: [
+        { action: 'OUTPOST_APPROVE_db-restart-2', title: 'Approve' },
+        { action: 'OUTPOST_REJECT_db-restart-2', title: 'Reject' },
+      ],
+    });
+    // No user behind the press (an automation): refused before remediation hears it.
+    ha.fire('mobile_app_notification_action', { action: 'OUTPOST_APPROVE_db-restart-2' }, null);
+    ha.fire(
+      'mobile_app_notification_action',
+      { action: 'OUTPOST_REJECT_db-restart-2' },
+      '5a1e0c7f',
+    );
+    const action = 'outpost/edge/actions/db-restart-2';
+    await eventually(async () =>
+      expect(JSON.parse((await retained(url, action)).get(action) ?? '{}')).toMatchObject({
+        status: 'rejected',
+      }),
+    );
+    expect(await startedAt()).toBe(before);
+    const audit = await readAudit(join(agent.dir, 'data'));
+    expect(
+      audit
+        .filter((e) => e.action_id === 'db-restart-2' && e.kind === 'rejection')
+        .map((e) => [e.who, e.outcome]),
+    ).toEqual([['ha:5a1e0c7f', 'rejected']]);
+    expect(audit.filter((e) => e.action_id === 'db-restart-2' && e.kind === 'approval')).toEqual(
+      [],
+    );
+  }, 120_000);
 });

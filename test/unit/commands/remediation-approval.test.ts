@@ -11,7 +11,7 @@ const allowLocal = {
 };
 const approveLocal = {
   policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
-  remediation: { approvers: ['alice', 'telegram:bob'] },
+  remediation: { approvers: ['alice', 'telegram:1002'] },
 };
 /** As the embedded broker hands a message over: with the login that published it. */
 const as = (sender: string) => ({ sender });
@@ -65,11 +65,11 @@ describe('remediation approvals, budgets and maintenance (in process)', () => {
     await start(approveLocal);
     await send('restart_container', { id: 'p2', target: 'local/web' });
     expect(r.b!.rem.api.pending().map((r) => r.id)).toEqual(['p2']);
-    const a = await r.b!.rem.api.reject('p2', 'telegram:bob', 'not now');
+    const a = await r.b!.rem.api.reject('p2', 'telegram:1002', 'not now');
     expect(a).toMatchObject({ ok: false, status: 'rejected', error: { code: 'rejected' } });
     expect(action('p2')!.status).toBe('rejected');
     expect(r.b!.exec.runs).toEqual([]);
-    expect(await r.b!.rem.api.approve('p2', 'telegram:bob')).toMatchObject({
+    expect(await r.b!.rem.api.approve('p2', 'telegram:1002')).toMatchObject({
       error: { code: 'not_pending' },
     });
   });

@@ -11,7 +11,7 @@ const rules = (selfHeal: 'off' | 'ask' | 'auto', decision = 'allow') => ({
     { action: 'restart_container', target: 'local/*', decision, self_heal: selfHeal },
     { action: 'maintenance', decision: 'allow' },
   ],
-  remediation: { approvers: ['telegram:alice'] },
+  remediation: { approvers: ['telegram:1001'] },
 });
 
 describe('self-healing', () => {
@@ -62,7 +62,7 @@ describe('self-healing', () => {
     ]);
     expect(types()).toEqual(['remediation_pending!']);
     const [p] = r.b!.rem.api.pending();
-    expect(await r.b!.rem.api.approve(p!.id, 'telegram:alice')).toMatchObject({
+    expect(await r.b!.rem.api.approve(p!.id, 'telegram:1001')).toMatchObject({
       ok: true,
       status: 'completed',
     });
@@ -72,8 +72,8 @@ describe('self-healing', () => {
       [
         ['command', 'self-heal', 'received', true],
         ['decision', 'self-heal', 'approve', true],
-        ['command', 'telegram:alice', 'received', true],
-        ['approval', 'telegram:alice', 'approved', true],
+        ['command', 'telegram:1001', 'received', true],
+        ['approval', 'telegram:1001', 'approved', true],
         ['result', 'agent', 'completed', true],
       ],
     );
