@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** The servers the integration tests start. */
-export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman';
+export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman' | 'rsync';
 
 export const ALL_SERVERS: readonly ServerName[] = [
   'mosquitto',
@@ -15,6 +15,7 @@ export const ALL_SERVERS: readonly ServerName[] = [
   'influxd',
   'dockerd',
   'podman',
+  'rsync',
 ];
 
 interface Requirement {
@@ -55,6 +56,8 @@ const REQUIREMENTS: Record<ServerName, Requirement[]> = {
   ],
   sshd: [bin('sshd', 'openssh-server'), bin('ssh-keygen', 'openssh-client')],
   influxd: [bin('influxd', 'influxdb')],
+  // Not a server: the backup tool a remote backup job runs (issue #17).
+  rsync: [bin('rsync', 'rsync')],
   dockerd: [
     bin('dockerd', 'docker.io'),
     bin('containerd', 'containerd'),
