@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const execFileAsync = promisify(execFile);
 
 /** The servers the integration tests start. */
-export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman' | 'ping';
+export type ServerName = 'mosquitto' | 'sshd' | 'influxd' | 'dockerd' | 'podman' | 'ping' | 'rsync';
 
 export const ALL_SERVERS: readonly ServerName[] = [
   'mosquitto',
@@ -16,6 +16,7 @@ export const ALL_SERVERS: readonly ServerName[] = [
   'dockerd',
   'podman',
   'ping',
+  'rsync',
 ];
 
 interface Requirement {
@@ -58,6 +59,8 @@ const REQUIREMENTS: Record<ServerName, Requirement[]> = {
   ],
   sshd: [bin('sshd', 'openssh-server'), bin('ssh-keygen', 'openssh-client')],
   influxd: [bin('influxd', 'influxdb')],
+  // Not a server: the backup tool a remote backup job runs (issue #17).
+  rsync: [bin('rsync', 'rsync')],
   dockerd: [
     bin('dockerd', 'docker.io'),
     bin('containerd', 'containerd'),

@@ -17,14 +17,15 @@ export function wrappedCommand(argv: readonly string[]): string {
 
 /**
  * Kills a process group on the host: SIGTERM, up to 5 s for it to go, then SIGKILL. The
- * group id is passed as an argument (`$1`), never pasted into the script.
+ * group id is passed as an argument (`$1`), never pasted into the script. `kill -SIG -N`
+ * without `--`: dash's kill reads `--` as a pid and kills nothing.
  */
 const KILL_SCRIPT = [
   'g=$1',
-  'kill -TERM -- "-$g" 2>/dev/null || exit 0',
+  'kill -TERM "-$g" 2>/dev/null || exit 0',
   'i=0',
-  'while [ "$i" -lt 50 ] && kill -0 -- "-$g" 2>/dev/null; do sleep 0.1; i=$((i+1)); done',
-  'kill -KILL -- "-$g" 2>/dev/null',
+  'while [ "$i" -lt 50 ] && kill -0 "-$g" 2>/dev/null; do sleep 0.1; i=$((i+1)); done',
+  'kill -KILL "-$g" 2>/dev/null',
   'exit 0',
 ].join('\n');
 

@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
-import { createTask, type ScheduledTask } from 'node-cron';
+import type { CronExpressionParser } from 'cron-parser';
+import type { ScheduledTask } from 'node-cron';
 import type { Clock } from '../../core/clock.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
@@ -36,6 +36,10 @@ export class Scheduler implements Component {
   }
 
   async start(): Promise<void> {
+    if (this.#o.jobs.length === 0) return;
+    // Loaded with the first schedule: an agent without one never pays for them (issue 15).
+    const { createTask } = await import('node-cron');
+    const previousFire = previousFireWith((await import('cron-parser')).CronExpressionParser);
     for (const { job, runner } of this.#o.jobs) {
       const task = createTask(job.schedule, () => void runner.trigger('schedule'), {
         name: `backup:${job.name}`,
@@ -46,7 +50,7 @@ export class Scheduler implements Component {
       });
       this.#tasks.push(task);
       await task.start();
-      if (job.catch_up) this.#catchUp(job, runner);
+      if (job.catch_up) this.#catchUp(job, runner, previousFire);
     }
   }
 
@@ -54,7 +58,7 @@ export class Scheduler implements Component {
     for (const t of this.#tasks.splice(0)) await t.destroy();
   }
 
-  #catchUp(job: ScheduledJob['job'], runner: JobRunner): void {
+  #catchUp(job: ScheduledJob['job'], runner: JobRunner, previousFire: PreviousFire): void {
     const { tracker, clock, log } = this.#o;
     const rec = tracker.record(job.name);
     if (!rec) return;
@@ -72,18 +76,22 @@ export class Scheduler implements Component {
 }
 
 /** The schedule's last fire time at or before `now` (epoch ms), in the job's time zone. */
-export function previousFire(
+type PreviousFire = (
   job: { schedule: string; timezone?: string | undefined },
   now: number,
-): number | undefined {
-  try {
-    const expr = CronExpressionParser.parse(job.schedule, {
-      currentDate: new Date(now),
-      ...(job.timezone ? { tz: job.timezone } : {}),
-    });
-    return expr.prev().getTime();
-  } catch {
-    // Validated at load by node-cron; an expression cron-parser reads otherwise has no catch-up.
-    return undefined;
-  }
+) => number | undefined;
+
+function previousFireWith(parser: typeof CronExpressionParser): PreviousFire {
+  return (job, now) => {
+    try {
+      const expr = parser.parse(job.schedule, {
+        currentDate: new Date(now),
+        ...(job.timezone ? { tz: job.timezone } : {}),
+      });
+      return expr.prev().getTime();
+    } catch {
+      // Validated at load by node-cron; one cron-parser reads otherwise has no catch-up.
+      return undefined;
+    }
+  };
 }

@@ -44,6 +44,7 @@ describe('backups through the agent', () => {
       'hang.sh',
       'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait',
     );
+    const tick = await script(tmp, 'tick.sh', 'date +%s >> "$1"');
     const [mqttPort, httpPort] = await getFreePorts(2);
     url = `mqtt://127.0.0.1:${mqttPort}`;
     http = `http://127.0.0.1:${httpPort}`;
@@ -66,6 +67,7 @@ backups:
     - { name: gated, command: [${good}, ${tmp}/gated], max_age: 1h }
     - { name: etcd, max_age: 1h }
     - { name: k8s, max_age: 1h }
+    - { name: ticker, command: [${tick}, ${tmp}/ticks], schedule: "*/2 * * * * *", max_age: 1h }
 policy:
   - { action: run_backup, target: gated, decision: approve }
   - { action: run_backup, target: "*", decision: allow }
@@ -263,6 +265,16 @@ remediation: { approvers: [ha] }
     await eventually(async () =>
       expect(await jobState(url, 'k8s')).toMatchObject({ status: 'failed', exit_code: 1 }),
     );
+  });
+
+  it('runs a job on its schedule (node-cron, seconds field)', async () => {
+    await eventually(async () => {
+      const ticks = (await readFile(join(tmp, 'ticks'), 'utf8').catch(() => '')).trim().split('\n');
+      expect(ticks.filter(Boolean).length).toBeGreaterThanOrEqual(2);
+    });
+    await eventually(async () => expect((await jobState(url, 'ticker'))?.status).toBe('ok'));
+    const [first] = (await events()).filter((e) => e.subject === 'local/ticker');
+    expect(first!.data).toMatchObject({ trigger: 'schedule', exit_code: 0 });
   });
 
   it('holds a gated "Run now" from Home Assistant for approval, then runs it', async () => {
