@@ -30,6 +30,8 @@ export interface InfluxSinkOptions {
   retry: { initialMs: number; maxMs: number };
   clock: Clock;
   log: Logger;
+  /** Told of each point InfluxDB refused (set aside), with the count so far. */
+  onRefused?: (p: SetAside, total: number) => void;
   /** Events → points (default eventPoints); the benchmark's baseline shares it. */
   points?: (e: StoredEvent) => IPoint[];
 }
@@ -68,6 +70,7 @@ export class InfluxSink implements Component {
       options: opts.options,
       batchSize: opts.batchSize,
       log,
+      ...(opts.onRefused ? { onRefused: opts.onRefused } : {}),
     });
     this.#batcher = new WriteBatcher({
       write: (points) => this.#writer.write(points),
