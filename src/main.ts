@@ -17,6 +17,7 @@ import { containersModule } from './capabilities/containers/module.js';
 import { disksModule } from './capabilities/disks/module.js';
 import { watchdogModule } from './capabilities/watchdog/module.js';
 import { influxdbModule } from '../bridges/influxdb/module.js';
+import { zigbee2mqttModule } from '../bridges/zigbee2mqtt/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -57,6 +58,7 @@ export const CAPABILITIES: readonly CapabilityModule[] = [
   watchdogModule,
   disksModule,
   influxdbModule,
+  zigbee2mqttModule,
 ];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */

@@ -6,6 +6,7 @@ import { containersConfig } from '../capabilities/containers/config.js';
 import { disksConfig } from '../capabilities/disks/config.js';
 import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
+import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -22,7 +23,13 @@ import {
  * Each capability's config (its section, its host fields): a new capability adds one entry.
  * Their files import nothing but zod and ./units.ts, so the schema stays a leaf.
  */
-const CAPABILITIES = [containersConfig, watchdogConfig, disksConfig, influxdbConfig] as const;
+const CAPABILITIES = [
+  containersConfig,
+  watchdogConfig,
+  disksConfig,
+  influxdbConfig,
+  zigbee2mqttConfig,
+] as const;
 
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
