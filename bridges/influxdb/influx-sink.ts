@@ -21,6 +21,8 @@ export const INFLUX_SINK = 'influxdb';
 
 export interface InfluxSinkOptions {
   store: EventStore;
+  /** Its cursor's name (default `influxdb`). */
+  cursor?: string;
   write: WritePoints;
   /** Creates the database (a 1.x server answering 404 "database not found"). */
   createDatabase?(): Promise<void>;
@@ -80,7 +82,7 @@ export class InfluxSink implements Component {
     });
     this.#runner = new SinkRunner({
       store: opts.store,
-      name: INFLUX_SINK,
+      name: opts.cursor ?? INFLUX_SINK,
       deliver: (events) => this.#deliver(events),
       batch: opts.batchSize,
       // Room for the batcher to gather a full request while the previous one is written.

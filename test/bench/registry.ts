@@ -8,6 +8,7 @@ import {
 import { discoveryBench } from './discovery.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
+import { influxdbWrite } from './influxdb.js';
 import { uplinkReplay } from './uplink.js';
 
 /** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
@@ -22,4 +23,5 @@ export const benchmarks: readonly Benchmark[] = [
   containerAgentSsh,
   agentScale20000,
   uplinkReplay,
+  influxdbWrite,
 ];
