@@ -19,6 +19,7 @@ import { watchdogModule } from './capabilities/watchdog/module.js';
 import { homeAssistantModule } from '../bridges/home-assistant/module.js';
 import { backupsModule } from './capabilities/backups/module.js';
 import { influxdbModule } from '../bridges/influxdb/module.js';
+import { zigbee2mqttModule } from '../bridges/zigbee2mqtt/module.js';
 import { Remediation } from './commands/remediation.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -62,6 +63,7 @@ export const CAPABILITIES: readonly CapabilityModule[] = [
   homeAssistantModule,
   backupsModule,
   influxdbModule,
+  zigbee2mqttModule,
 ];
 
 /** A running agent: what `outpost run` holds until a signal arrives. */

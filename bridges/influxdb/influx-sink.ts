@@ -21,6 +21,8 @@ export const INFLUX_SINK = 'influxdb';
 
 export interface InfluxSinkOptions {
   store: EventStore;
+  /** Its cursor's name (default `influxdb`). */
+  cursor?: string;
   write: WritePoints;
   /** Creates the database (a 1.x server answering 404 "database not found"). */
   createDatabase?(): Promise<void>;
@@ -30,6 +32,8 @@ export interface InfluxSinkOptions {
   retry: { initialMs: number; maxMs: number };
   clock: Clock;
   log: Logger;
+  /** Told of each point InfluxDB refused (set aside), with the count so far. */
+  onRefused?: (p: SetAside, total: number) => void;
   /** Events → points (default eventPoints); the benchmark's baseline shares it. */
   points?: (e: StoredEvent) => IPoint[];
 }
@@ -68,6 +72,7 @@ export class InfluxSink implements Component {
       options: opts.options,
       batchSize: opts.batchSize,
       log,
+      ...(opts.onRefused ? { onRefused: opts.onRefused } : {}),
     });
     this.#batcher = new WriteBatcher({
       write: (points) => this.#writer.write(points),
@@ -77,7 +82,7 @@ export class InfluxSink implements Component {
     });
     this.#runner = new SinkRunner({
       store: opts.store,
-      name: INFLUX_SINK,
+      name: opts.cursor ?? INFLUX_SINK,
       deliver: (events) => this.#deliver(events),
       batch: opts.batchSize,
       // Room for the batcher to gather a full request while the previous one is written.

@@ -3,6 +3,7 @@ import type { CapabilityModule } from '../../src/capabilities/capability.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { InfluxdbConfig } from './config.js';
 import { InfluxSink } from './influx-sink.js';
+import { REFUSED_EVENT, refusalAlert } from './refusal-alert.js';
 import { StateSampler } from './sampler.js';
 
 /**
@@ -12,7 +13,7 @@ import { StateSampler } from './sampler.js';
  */
 export const influxdbModule: CapabilityModule = {
   name: 'influxdb',
-  events: [],
+  events: [REFUSED_EVENT],
   create(ctx) {
     const section = ctx.config.influxdb;
     if (!section) return undefined;
@@ -36,6 +37,7 @@ export const influxdbModule: CapabilityModule = {
       retry: { initialMs: section.retry_min, maxMs: section.retry_max },
       clock: ctx.clock,
       log,
+      onRefused: refusalAlert((e) => ctx.bus.emit('event', e), ctx.clock),
     });
     const components: Component[] = [sink];
     if (section.sample_interval > 0) {

@@ -21,6 +21,8 @@ export interface PointWriterOptions {
   log: Logger;
   /** Refused points remembered (for the health API and for logging each once), at most. */
   keep?: number;
+  /** Told of each newly refused point, with the count so far. */
+  onRefused?: (p: SetAside, total: number) => void;
 }
 
 /**
@@ -106,6 +108,7 @@ export class PointWriter {
       },
       'InfluxDB refused a point: set aside, the others go on',
     );
+    this.#o.onRefused?.(entry, this.#refused);
   }
 }
 

@@ -8,6 +8,7 @@ import { watchdogConfig } from '../capabilities/watchdog/config.js';
 import { homeAssistantConfig } from '../../bridges/home-assistant/config.js';
 import { backupsConfig } from '../capabilities/backups/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
+import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
 import {
   duration,
@@ -31,6 +32,7 @@ const CAPABILITIES = [
   homeAssistantConfig,
   backupsConfig,
   influxdbConfig,
+  zigbee2mqttConfig,
 ] as const;
 
 /**

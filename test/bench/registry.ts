@@ -9,6 +9,7 @@ import { discoveryBench } from './discovery.js';
 import { diskSshPollCost } from './disks.js';
 import { eventStoreAppend } from './event-store.js';
 import type { Benchmark } from './framework.js';
+import { influxdbWrite } from './influxdb.js';
 import { uplinkReplay } from './uplink.js';
 
 /** Every benchmark `npm run bench` knows, in the order BENCHMARKS.md lists them. */
@@ -24,4 +25,5 @@ export const benchmarks: readonly Benchmark[] = [
   diskSshPollCost,
   agentScale20000,
   uplinkReplay,
+  influxdbWrite,
 ];

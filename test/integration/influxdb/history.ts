@@ -1,6 +1,6 @@
 import type { InfluxDB } from 'influx';
 import { influxClient } from '../../../bridges/influxdb/module.js';
-import { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
+import { InfluxSink, type InfluxSinkOptions } from '../../../bridges/influxdb/influx-sink.js';
 import { systemClock } from '../../../src/core/clock.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { EventStore } from '../../../src/store/event-store.js';
@@ -27,6 +27,7 @@ export function sinkFor(
   database: string,
   log: Logger,
   batchSize = 50,
+  onRefused?: InfluxSinkOptions['onRefused'],
 ): InfluxSink {
   return new InfluxSink({
     store,
@@ -38,6 +39,7 @@ export function sinkFor(
     retry: { initialMs: 100, maxMs: 1000 },
     clock: systemClock,
     log,
+    ...(onRefused ? { onRefused } : {}),
   });
 }
 

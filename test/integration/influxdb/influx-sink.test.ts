@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import type { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
+import { refusalAlert } from '../../../bridges/influxdb/refusal-alert.js';
 import { sampleEvent } from '../../../bridges/influxdb/sample.js';
+import { systemClock } from '../../../src/core/clock.js';
 import type { NewEvent } from '../../../src/core/events.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -196,7 +198,15 @@ describe('InfluxDB sink', () => {
     );
     const stored = await s.appendMany(events);
     const { log, lines } = memoryLogger();
-    sink = sinkFor(s, influx, db, log, 16);
+    const alerts: NewEvent[] = [];
+    sink = sinkFor(
+      s,
+      influx,
+      db,
+      log,
+      16,
+      refusalAlert((e) => alerts.push(e), systemClock),
+    );
     await sink.start();
     await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq));
 
@@ -221,5 +231,9 @@ describe('InfluxDB sink', () => {
       stored.map((e) => e.id),
     );
     expect(await column(influx, 'SELECT duration_s FROM backups', 'duration_s')).toEqual(['long']);
+    // The site hears of it once, not once per point.
+    expect(alerts.map((e) => [e.type, e.severity, e.data?.refused])).toEqual([
+      ['influxdb_points_refused', 'warning', 1],
+    ]);
   });
 });
