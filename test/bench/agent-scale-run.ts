@@ -219,7 +219,12 @@ async function observe(
     await sleep(spec.steadyRounds * spec.pollEveryS * 1000);
     const steadyMs = performance.now() - w0;
     const cpuSteadyMs = cpuMsOf(agent.pid) - cpuSettlingMs;
+    // The steady window ends here: what follows (a fresh client reading everything retained,
+    // a probe's heap snapshot) is not the steady state. The sampler kept filling this array
+    // through both, so their peaks were judged as steady RSS; the same reads while settling
+    // count in the settling peak and VmHWM.
     const rssSteadyMiB = samples;
+    samples = [];
     const anonSteadyMiB = mibOf(agent.pid, 'RssAnon');
     const hwmMiB = mibOf(agent.pid, 'VmHWM');
     const after = await retained(agent.port);
