@@ -1,4 +1,5 @@
 import { ConfigError, configPath, loadConfig } from '../config/load.js';
+import { releaseYamlParser } from '../config/yaml-parser.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startAgent } from '../main.js';
@@ -30,6 +31,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     for (const p of err.problems) io.err(`${p.path}: ${p.message}`);
     return 2;
   }
+  releaseYamlParser(); // the config is read once: the parser can be collected
   const log = createLogger({ level: loaded.config.log.level, secrets: loaded.secrets });
   // Listen before starting: a signal during start-up must still end in a clean stop.
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { OutpostError } from '../core/errors.js';
 import { substituteEnv } from './env.js';
 import { expectedMessage, formatProblems, problemsFromZod, type ConfigProblem } from './errors.js';
 import { configSchema, type Config } from './schema.js';
+import { parseYaml } from './yaml-parser.js';
 
 /** Thrown for a config that cannot be used; `problems` holds every one found. */
 export class ConfigError extends OutpostError {
@@ -36,17 +36,17 @@ export function parseConfig(
   opts: { env?: NodeJS.ProcessEnv; file?: string } = {},
 ): LoadedConfig {
   const env = opts.env ?? process.env;
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  const yaml = parseYaml(text);
+  if (yaml.problems.length > 0) {
     throw new ConfigError(
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      yaml.problems.map((e) => ({
+        path: e.line !== undefined ? `line ${e.line}, column ${e.col}` : '(yaml)',
+        message: `YAML syntax: ${e.message}`,
       })),
       opts.file,
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  const raw: unknown = yaml.value ?? {};
   const problems: ConfigProblem[] = [];
   const substituted = substituteEnv(raw, env, problems);
   const result = configSchema.safeParse(substituted, { reportInput: true, error: expectedMessage });

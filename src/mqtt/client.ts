@@ -1,10 +1,11 @@
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt';
 import { Backoff } from '../core/backoff.js';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { OFFLINE, ONLINE, topicMatches } from '../core/topics.js';
 import { OfflineQueue, type QueuedPublish } from './offline-queue.js';
+import { connectMqtt } from './socket-client.js';
 import type {
   IncomingMessage,
   MessageHandler,
@@ -295,7 +296,7 @@ export class MqttLink implements MqttPublisher {
 
   #connect(): void {
     if (this.#stopping) return;
-    const client = mqtt.connect(this.#opts.url, this.#clientOptions());
+    const client = connectMqtt(this.#opts.url, this.#clientOptions());
     this.#client = client;
     let refused = false;
     client.on('connect', () => this.#onConnected(client));

@@ -122,6 +122,10 @@ export async function memoryBreakdown(
       'malloc: SQLite page caches, ssh2/OpenSSL state, ArrayBuffers, thread stacks',
     ),
   ];
+  // Committed beyond used in old space is the collector's headroom, not data held.
+  for (const sp of usage.spaces.filter((x) => x.size >= 0.1 * MiB)) {
+    figures.push(f(`V8 ${sp.name}: committed`, sp.size, `used ${(sp.used / MiB).toFixed(1)} MiB`));
+  }
   for (const c of heap.components) {
     figures.push(f(`heap retained by ${c.label}`, c.bytes, `${c.objects} root objects`));
   }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /**
  * Loaded into the agent with `NODE_OPTIONS=--import=<this file>` for ONE measurement run of
@@ -15,6 +15,8 @@ export interface ProbeUsage {
   atPreload: NodeJS.MemoryUsage;
   atSignal: NodeJS.MemoryUsage;
   heap: { totalHeapSize: number; usedHeapSize: number; mallocedMemory: number };
+  /** Per V8 space (old, code, large objects, new…): committed and used bytes. */
+  spaces: { name: string; size: number; used: number }[];
 }
 
 export const PROBE_DIR_ENV = 'BENCH_MEMORY_PROBE_DIR';
@@ -33,6 +35,11 @@ if (dir !== undefined) {
         usedHeapSize: h.used_heap_size,
         mallocedMemory: h.malloced_memory,
       },
+      spaces: getHeapSpaceStatistics().map((sp) => ({
+        name: sp.space_name,
+        size: sp.space_size,
+        used: sp.space_used_size,
+      })),
     };
     writeFileSync(join(dir, 'usage.json'), JSON.stringify(usage));
     writeHeapSnapshot(join(dir, 'agent.heapsnapshot'));
