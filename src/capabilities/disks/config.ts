@@ -122,4 +122,24 @@ export const disksConfig = {
   key: 'disks',
   section: section.optional(),
   host,
+  // A mount's cleanup names jobs of the hosts: a misspelt one would silently do nothing.
+  check(config, ctx) {
+    const c = config as unknown as {
+      disks?: { mounts: { cleanup?: string[] }[] };
+      hosts: { cleanup?: Record<string, unknown> }[];
+    };
+    if (!c.disks) return;
+    const jobs = new Set(c.hosts.flatMap((h) => Object.keys(h.cleanup ?? {})));
+    c.disks.mounts.forEach((m, i) => {
+      m.cleanup?.forEach((job, j) => {
+        if (jobs.has(job)) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['disks', 'mounts', i, 'cleanup', j],
+          message: `expected the id of a cleanup job in hosts[].cleanup (${[...jobs].join(', ') || 'none defined'})`,
+          input: job,
+        });
+      });
+    });
+  },
 } satisfies CapabilityConfig<'disks', z.ZodOptional<typeof section>, typeof host>;

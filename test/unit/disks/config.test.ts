@@ -92,4 +92,29 @@ describe('disks config', () => {
       'disks.mounts[0].warn: expected warn below critical (80), got 85',
     ]);
   });
+
+  it("refuses a mount's cleanup that names no host's job", () => {
+    const problemsOf = (yaml: string): string[] => {
+      try {
+        parseConfig(yaml, { env: {} });
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+        throw err;
+      }
+      return [];
+    };
+    const hosts = 'hosts: [{ id: local, cleanup: { journal: [journalctl, --vacuum-size=200M] } }]';
+    expect(
+      problemsOf(
+        `node: { id: edge }\n${hosts}\ndisks: { mounts: [{ path: /, cleanup: [journal] }] }\n`,
+      ),
+    ).toEqual([]);
+    expect(
+      problemsOf(
+        `node: { id: edge }\n${hosts}\ndisks: { mounts: [{ path: /, cleanup: [jounral] }] }\n`,
+      ),
+    ).toEqual([
+      'disks.mounts[0].cleanup[0]: expected the id of a cleanup job in hosts[].cleanup (journal), got "jounral"',
+    ]);
+  });
 });
