@@ -1,4 +1,5 @@
 import { errorMessage } from '../../core/errors.js';
+import { ANONYMOUS } from '../../core/identity.js';
 import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { nodeRoot, topics, type TopicRoot } from '../../core/topics.js';
@@ -29,6 +30,7 @@ export class MqttReports implements Component {
   readonly #root: TopicRoot;
   readonly #intake: ReportIntake;
   readonly #log: Logger;
+  readonly #anonymous: boolean;
   #unsubscribe: (() => void) | undefined;
 
   constructor(opts: {
@@ -37,7 +39,10 @@ export class MqttReports implements Component {
     root: TopicRoot;
     intake: ReportIntake;
     log: Logger;
+    /** `remediation.anonymous_commands`: whether an anonymous login may report, as it may command. */
+    anonymous: boolean;
   }) {
+    this.#anonymous = opts.anonymous;
     this.#source = opts.source;
     this.#mqtt = opts.mqtt;
     this.#root = opts.root;
@@ -92,6 +97,15 @@ export class MqttReports implements Component {
       job,
       error: { code, field, message },
     });
+    // A report moves a job's last success: on a LAN where anyone may log in anonymously,
+    // that would let anyone hide a failing backup. The same rule as for commands.
+    if (msg.sender === ANONYMOUS && !this.#anonymous) {
+      return refuse(
+        'not_allowed',
+        null,
+        'anonymous clients may not report backups: log in with a user from broker.users (or set remediation.anonymous_commands: true)',
+      );
+    }
     if (msg.retain) return refuse('retained', null, 'expected a report published without retain');
     if (msg.payload.length > MAX_REPORT_BYTES) {
       return refuse('too_large', null, `expected a report of at most ${MAX_REPORT_BYTES} bytes`);

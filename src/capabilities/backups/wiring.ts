@@ -133,7 +133,14 @@ export class BackupJobs {
     const intake = new ReportIntake({ tracker: this.tracker, clock, log });
     if (ctx.messages && ctx.mqtt) {
       this.components.push(
-        new MqttReports({ source: ctx.messages, mqtt: ctx.mqtt, root: ctx.root, intake, log }),
+        new MqttReports({
+          source: ctx.messages,
+          mqtt: ctx.mqtt,
+          root: ctx.root,
+          intake,
+          log,
+          anonymous: ctx.config.remediation.anonymous_commands,
+        }),
       );
     }
     this.pings = new HttpPings({ intake, token: section.ping_token, log });

@@ -216,6 +216,24 @@ remediation: { approvers: [ha] }
       },
     ]);
     expect(await jobState(url, 'etcd')).toEqual(ok);
+
+    // Anyone on the LAN may log in anonymously and read; a report from them would let
+    // them hide a failing backup, so it is refused as an anonymous command is.
+    const stranger = await observer(url);
+    try {
+      await stranger.publishAsync('outpost/edge/backups/etcd/report', '{"status":"fail"}', {
+        qos: 1,
+      });
+      await results.waitFor(() => results.messages.length >= 5, 'a fifth answer', 20_000);
+    } finally {
+      await stranger.endAsync();
+    }
+    expect(JSON.parse(results.messages[4]!.payload)).toMatchObject({
+      ok: false,
+      job: 'etcd',
+      error: { code: 'not_allowed' },
+    });
+    expect(await jobState(url, 'etcd')).toEqual(ok);
   });
 
   it('takes Healthchecks-style pings: start, fail with a body, an exit code; refuses unknown jobs and bad tokens', async () => {
