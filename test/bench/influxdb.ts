@@ -115,7 +115,7 @@ export const influxdbWrite: Benchmark = {
   name: 'influxdb-write',
   description:
     `${EVENTS.toLocaleString('en')} stored events to a real influxd 1.6 through the InfluxDB ` +
-    `sink (batches of ${BATCH}, one request in flight) beside a bare influx client writing the same points ` +
+    `sink (batches of ${BATCH}, one request in flight) in a process of its own under the agent's launcher, beside a bare influx client writing the same points ` +
     `with the same batch size from its own process; target ≥ ${TARGET} × bare`,
   async run(ctx) {
     const dir = await makeTempDir('bench-influx');
