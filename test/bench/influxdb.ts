@@ -1,21 +1,22 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { InfluxSink } from '../../bridges/influxdb/influx-sink.js';
-import { influxClient } from '../../bridges/influxdb/module.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { InfluxDB } from 'influx';
+import type { InfluxSinkReport } from '../../bridges/influxdb/influx-sink.js';
 import { eventPoints } from '../../bridges/influxdb/points.js';
-import { systemClock } from '../../src/core/clock.js';
 import { SEVERITIES, type NewEvent } from '../../src/core/events.js';
-import { silentLogger } from '../../src/core/logger.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { startInfluxd } from '../helpers/influxd.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
+import { shippedLaunch, childEnv } from './agent-process.js';
 import { runBaseline } from './baseline.js';
 import { loadNow, median, repeat, summarize, type Benchmark, type Figure } from './framework.js';
 
 /**
  * Issue 19 point 4: points per second from the event store to a real influxd 1.6, through
- * the InfluxDB sink (its cursor, its batches, one request in flight), beside a bare
+ * the InfluxDB sink (its cursor, its batches, one request in flight) in a process of its own
+ * under the agent's launcher (influx-drain.ts), beside a bare
  * `influx` client writing the very same points with the same batch size from a file, in a
  * process of its own under plain node (baselines/influx-writer.ts). Each run writes to a
  * database of its own, so neither side overwrites what the other wrote.
@@ -25,7 +26,6 @@ const EVENTS = 50_000;
 const BATCH = 1000;
 const RUNS = 3;
 const TARGET = 0.8;
-const log = silentLogger();
 
 function events(n: number, from: number): NewEvent[] {
   return Array.from({ length: n }, (_, k) => {
@@ -72,41 +72,32 @@ async function exportPoints(store: SqliteEventStore, file: string, n: number): P
   return points;
 }
 
-/** Seconds until the sink has every stored event in InfluxDB, from a fresh cursor. */
-async function drain(store: SqliteEventStore, url: string, database: string, last: number) {
-  const influx = influxClient({
-    url,
-    database,
-    batch_size: BATCH,
-    flush_interval: 1000,
-    sample_interval: 0,
-    request_timeout: 30_000,
-    retry_min: 1000,
-    retry_max: 1000,
-  });
-  await influx.createDatabase(database);
-  const sink = new InfluxSink({
-    store,
-    // A cursor of its own per run (named after its database): each run drains every event.
-    cursor: `bench-${database}`,
-    write: (points, options) => influx.writePoints(points, options),
-    options: { precision: 'n', database },
-    batchSize: BATCH,
-    flushMs: 1000,
-    retry: { initialMs: 1000, maxMs: 1000 },
-    clock: systemClock,
-    log,
-  });
-  const t0 = performance.now();
-  await sink.start();
-  while (sink.delivered < last) await new Promise((r) => setTimeout(r, 5));
-  const seconds = (performance.now() - t0) / 1000;
-  const report = sink.report();
-  await sink.stop();
+/**
+ * Seconds until the sink, in a process of its own under the agent's launcher
+ * (influx-drain.ts), has every stored event in InfluxDB, from a fresh cursor.
+ */
+async function drain(root: string, dataDir: string, url: string, database: string, last: number) {
+  const launch = shippedLaunch(root);
+  const script = join(root, '.bench-build', 'test', 'bench', 'influx-drain.js');
+  const child = spawn(
+    process.execPath,
+    [...launch.flags, script, dataDir, url, database, String(BATCH), String(last)],
+    { env: childEnv(launch), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  if (code !== 0) throw new Error(`influx-drain exited with ${code ?? signal}`);
+  const { seconds, report } = JSON.parse(out.trim().split('\n').pop() ?? '') as {
+    seconds: number;
+    report: InfluxSinkReport;
+  };
   if (report.runner.failures > 0 || report.set_aside > 0) {
     throw new Error(`not a clean run: ${JSON.stringify(report)}`);
   }
   // Every event is in InfluxDB, once: the figure counts written points, not skipped ones.
+  const influx = new InfluxDB({ host: '127.0.0.1', port: Number(new URL(url).port), database });
   const rows = (await influx.query('SELECT count("count") AS n FROM events')) as unknown as {
     n: number;
   }[];
@@ -124,41 +115,47 @@ export const influxdbWrite: Benchmark = {
   name: 'influxdb-write',
   description:
     `${EVENTS.toLocaleString('en')} stored events to a real influxd 1.6 through the InfluxDB ` +
-    `sink (batches of ${BATCH}, one request in flight) beside a bare influx client writing the same points ` +
+    `sink (batches of ${BATCH}, one request in flight) in a process of its own under the agent's launcher, beside a bare influx client writing the same points ` +
     `with the same batch size from its own process; target ≥ ${TARGET} × bare`,
   async run(ctx) {
     const dir = await makeTempDir('bench-influx');
     const server = await startInfluxd();
     try {
       // Room for every event: the default bound would drop the oldest before they are read.
+      const dataDir = join(dir, 'data');
       const store = SqliteEventStore.open({
-        dataDir: join(dir, 'data'),
+        dataDir,
         node: 'bench-site',
         maxBytes: 256 * 1024 * 1024,
       });
+      const file = join(dir, 'points.jsonl');
+      let last: number;
+      let points: number;
       try {
         for (let i = 0; i < EVENTS; i += 10_000) await store.appendMany(events(10_000, i));
-        const { lastSeq: last, count } = await store.stats();
-        if (count !== EVENTS) throw new Error(`the store holds ${count} events, not ${EVENTS}`);
-        const file = join(dir, 'points.jsonl');
-        const points = await exportPoints(store, file, last);
-        const runs = await repeat(RUNS, async (i): Promise<Run> => {
-          const agentS = await drain(store, server.url, `agent_${i}`, last);
-          ctx.log(`run ${i + 1}: sink ${(points / agentS).toFixed(0)} points/s`);
-          const r = await runBaseline<{ seconds: number; points: number }>(
-            ctx.root,
-            'influx-writer',
-            [server.url, `bare_${i}`, String(BATCH), file],
-          );
-          if (r.points !== points)
-            throw new Error(`the bare client wrote ${r.points}, not ${points}`);
-          ctx.log(`run ${i + 1}: bare ${(points / r.seconds).toFixed(0)} points/s`);
-          return { agentS, bareS: r.seconds, load: loadNow() };
-        });
-        return figures(runs, points);
+        const stats = await store.stats();
+        if (stats.count !== EVENTS)
+          throw new Error(`the store holds ${stats.count} events, not ${EVENTS}`);
+        last = stats.lastSeq;
+        points = await exportPoints(store, file, last);
       } finally {
+        // Closed before the sink's process opens the same file: one writer at a time.
         await store.close();
       }
+      const runs = await repeat(RUNS, async (i): Promise<Run> => {
+        const agentS = await drain(ctx.root, dataDir, server.url, `agent_${i}`, last);
+        ctx.log(`run ${i + 1}: sink ${(points / agentS).toFixed(0)} points/s`);
+        const r = await runBaseline<{ seconds: number; points: number }>(
+          ctx.root,
+          'influx-writer',
+          [server.url, `bare_${i}`, String(BATCH), file],
+        );
+        if (r.points !== points)
+          throw new Error(`the bare client wrote ${r.points}, not ${points}`);
+        ctx.log(`run ${i + 1}: bare ${(points / r.seconds).toFixed(0)} points/s`);
+        return { agentS, bareS: r.seconds, load: loadNow() };
+      });
+      return figures(runs, points);
     } finally {
       await server.stop();
       await removeTempDir(dir);
