@@ -372,3 +372,33 @@ export async function startBareNode(): Promise<{
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * Runs a node script as the agent runs (the launcher's V8 flags and malloc environment)
+ * and returns the JSON of the last line it printed: how a bench measures agent code in a
+ * process of its own, with a heap that is not the bench's.
+ */
+export function runUnderLauncher<T>(
+  root: string,
+  script: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<T> {
+  const launch = shippedLaunch(root);
+  return new Promise((resolve, reject) => {
+    const child = killOnExit(
+      spawn(process.execPath, [...launch.flags, script, ...args], {
+        env: { ...childEnv(launch), ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => (out += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code !== 0) return reject(new Error(`${script} exited with ${code ?? signal}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as T);
+    });
+  });
+}

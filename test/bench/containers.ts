@@ -45,6 +45,7 @@ import {
   freePort,
   LOOPBACK,
   procStatusBytes,
+  runUnderLauncher,
   shippedLaunch,
 } from './agent-process.js';
 import { startAllocationMeter } from './allocation.js';
@@ -395,23 +396,9 @@ function sequentialFigures(r: DriverResult): Figure[] {
 }
 
 function runDriver(root: string, input: DriverInput): Promise<DriverResult> {
-  const self = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    // The launcher's V8 flags, as the agent runs.
-    const launch = shippedLaunch(root);
-    const child = killOnExit(
-      spawn(process.execPath, [...launch.flags, self, DRIVER_FLAG], {
-        env: { ...process.env, ...launch.env, OUTPOST_BENCH_SSH: JSON.stringify(input) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`ssh poll driver exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as DriverResult);
-    });
+  // The launcher's V8 flags, as the agent runs.
+  return runUnderLauncher<DriverResult>(root, fileURLToPath(import.meta.url), [DRIVER_FLAG], {
+    OUTPOST_BENCH_SSH: JSON.stringify(input),
   });
 }
 

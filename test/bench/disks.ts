@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +13,10 @@ import { silentLogger } from '../../src/core/logger.js';
 import { SshPool } from '../../src/hosts/ssh-pool.js';
 import { ContainerTracker } from '../../src/state/container-tracker.js';
 import { Incidents } from '../../src/state/incidents.js';
-import { killOnExit } from '../helpers/process.js';
 import { startSshd } from '../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { cannedHost, createFakeEngine } from '../integration/containers/fake-engine.js';
-import { shippedLaunch } from './agent-process.js';
+import { runUnderLauncher } from './agent-process.js';
 import { median, ratio, type Benchmark, type Figure } from './framework.js';
 
 const HOSTS = 50;
@@ -130,22 +128,8 @@ function figures(r: DriverResult): Figure[] {
 }
 
 function runDriver(root: string, input: DriverInput): Promise<DriverResult> {
-  const self = fileURLToPath(import.meta.url);
-  return new Promise((resolve, reject) => {
-    const launch = shippedLaunch(root);
-    const child = killOnExit(
-      spawn(process.execPath, [...launch.flags, self, DRIVER_FLAG], {
-        env: { ...process.env, ...launch.env, OUTPOST_BENCH_DISKS: JSON.stringify(input) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`disk poll driver exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as DriverResult);
-    });
+  return runUnderLauncher<DriverResult>(root, fileURLToPath(import.meta.url), [DRIVER_FLAG], {
+    OUTPOST_BENCH_DISKS: JSON.stringify(input),
   });
 }
 

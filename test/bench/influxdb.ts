@@ -1,7 +1,5 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { InfluxDB } from 'influx';
 import type { InfluxSinkReport } from '../../bridges/influxdb/influx-sink.js';
 import { eventPoints } from '../../bridges/influxdb/points.js';
@@ -9,7 +7,7 @@ import { SEVERITIES, type NewEvent } from '../../src/core/events.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
 import { startInfluxd } from '../helpers/influxd.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
-import { shippedLaunch, childEnv } from './agent-process.js';
+import { runUnderLauncher } from './agent-process.js';
 import { runBaseline } from './baseline.js';
 import { loadNow, median, repeat, summarize, type Benchmark, type Figure } from './framework.js';
 
@@ -77,22 +75,11 @@ async function exportPoints(store: SqliteEventStore, file: string, n: number): P
  * (influx-drain.ts), has every stored event in InfluxDB, from a fresh cursor.
  */
 async function drain(root: string, dataDir: string, url: string, database: string, last: number) {
-  const launch = shippedLaunch(root);
   const script = join(root, '.bench-build', 'test', 'bench', 'influx-drain.js');
-  const child = spawn(
-    process.execPath,
-    [...launch.flags, script, dataDir, url, database, String(BATCH), String(last)],
-    { env: childEnv(launch), stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
-  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
-  if (code !== 0) throw new Error(`influx-drain exited with ${code ?? signal}`);
-  const { seconds, report } = JSON.parse(out.trim().split('\n').pop() ?? '') as {
+  const { seconds, report } = await runUnderLauncher<{
     seconds: number;
     report: InfluxSinkReport;
-  };
+  }>(root, script, [dataDir, url, database, String(BATCH), String(last)]);
   if (report.runner.failures > 0 || report.set_aside > 0) {
     throw new Error(`not a clean run: ${JSON.stringify(report)}`);
   }
