@@ -1,4 +1,5 @@
-import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { retained } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { notRunning, script } from '../backups/helpers.js';
 import { CommandClient } from '../commands/client.js';
 import { diskState, diskTopics } from './helpers.js';
 
@@ -32,6 +34,7 @@ describe.skipIf(noMount)('disk cleanup through the remediation policy', () => {
   let tmp: string;
   let here: string;
   let there: string;
+  let pids: string;
   let url: string;
   let ops: CommandClient;
   let ha: CommandClient;
@@ -68,6 +71,15 @@ describe.skipIf(noMount)('disk cleanup through the remediation policy', () => {
     // sshd's test user deletes the remote host's files.
     await chmod(there, 0o777);
     await writeFile(join(here, 'keep.txt'), 'not a log');
+    // A job that never ends, with a child of its own: both must die at its timeout.
+    pids = join(tmp, 'pids');
+    await mkdir(pids);
+    await chmod(pids, 0o777);
+    const hang = await script(
+      tmp,
+      'hang.sh',
+      'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait',
+    );
     const port = await getFreePort();
     url = `mqtt://127.0.0.1:${port}`;
     agent = await spawnAgent(
@@ -92,12 +104,15 @@ hosts:
       host_key: "${sshd.hostKeyFingerprint}"
     cleanup:
       logs: [find, "${there}", -name, "*.log", -delete]
+      stuck: ["${hang}", "${pids}"]
 disks:
   poll_every: 500ms
+  cleanup_timeout: 5s
   include: ["${here}", "${there}"]
   smart: { enabled: false }
   mounts:
     - { path: "${here}", cleanup: [logs] }
+    - { path: "${there}", cleanup: [logs, stuck] }
 policy:
   - { action: disk_cleanup, target: here, decision: allow }
   - { action: disk_cleanup, target: nas, decision: approve }
@@ -201,7 +216,10 @@ remediation: { approvers: [ha] }
 
   it('holds the SSH host’s cleanup for approval, then runs it over the shared connection', async () => {
     await logs(there, 4);
-    const a = await ask(ops, 'disk_cleanup', { target: 'nas', args: { mount: there } });
+    const a = await ask(ops, 'disk_cleanup', {
+      target: 'nas',
+      args: { mount: there, job: 'logs' },
+    });
     expect(a).toMatchObject({ ok: true, status: 'pending' });
     expect((await readdir(there)).filter((f) => f.endsWith('.log'))).toHaveLength(4);
     const approved = await ask(ha, 'approve', { target: a.action_id });
@@ -215,6 +233,40 @@ remediation: { approvers: [ha] }
     expect((rec.result?.data as { freed_bytes: number }).freed_bytes).toBeGreaterThanOrEqual(
       2 * MiB,
     );
+  });
+
+  it('kills the SSH host’s job and all it started when it runs past cleanup_timeout', async () => {
+    const a = await ask(ops, 'disk_cleanup', {
+      target: 'nas',
+      args: { mount: there, job: 'stuck' },
+    });
+    expect(a).toMatchObject({ ok: true, status: 'pending' });
+    // The approval's answer is the action's end: failed, by the timeout.
+    expect(await ask(ha, 'approve', { target: a.action_id })).toMatchObject({
+      ok: false,
+      status: 'failed',
+      message: expect.stringMatching(
+        /\(stuck: timed out after 5 s; its process group was killed\)/,
+      ),
+    });
+    await eventually(() => expect(existsSync(join(pids, 'child'))).toBe(true));
+    const leader = Number(await readFile(join(pids, 'leader'), 'utf8'));
+    const child = Number(await readFile(join(pids, 'child'), 'utf8'));
+    const rec = await eventually(async () => {
+      const r = await action(a.action_id!);
+      expect(r.result).toBeDefined();
+      return r;
+    });
+    expect(rec.result?.data).toMatchObject({
+      jobs: [
+        { job: 'stuck', exit_code: null, error: expect.stringMatching(/timed out after 5 s/) },
+      ],
+    });
+    // Closing the channel alone left both running on the host before the group was killed.
+    await eventually(() => {
+      expect(notRunning(leader)).toBe(true);
+      expect(notRunning(child)).toBe(true);
+    });
   });
 
   it('writes every decision and result to the audit log', async () => {

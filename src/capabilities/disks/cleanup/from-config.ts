@@ -16,7 +16,7 @@ export function cleanupTargets(
     if (jobs.size === 0) continue;
     const on = h.ssh
       ? // Over the host's one shared connection, asked for at each action.
-        remoteCleanupHost(h.id, () => ctx.ssh.runner(h.id), section.timeout)
+        remoteCleanupHost(h.id, () => ctx.ssh.runner(h.id), section.timeout, ctx)
       : localCleanupHost;
     out.set(h.id, { jobs, on, jobsFor: (mount) => jobsFor(mount, jobs, section.mounts) });
   }

@@ -1,7 +1,9 @@
 import { statfs } from 'node:fs/promises';
 import { OutpostError } from '../../../core/errors.js';
 import { runArgv } from '../../../hosts/run-argv.js';
-import { shJoin } from '../../../hosts/shell-quote.js';
+import type { Clock } from '../../../core/clock.js';
+import type { Logger } from '../../../core/logger.js';
+import { runInOwnGroup } from '../../../hosts/remote-group.js';
 import type { CommandRunner } from '../../../hosts/ssh-connection.js';
 import { RemoteDiskReader } from '../remote-reader.js';
 
@@ -33,15 +35,19 @@ export const localCleanupHost: CleanupHost = {
   },
 };
 
+const MAX_STDERR = 64 * 1024;
+
 /**
  * An SSH host, over its shared connection: the job's argv from config with each word
- * quoted (shJoin), and the mount measured by the disks' own fixed script (DISKS_SCRIPT),
- * so no mount point is ever written into a command.
+ * quoted, in a process group of its own that is killed whole on timeout
+ * (hosts/remote-group.ts), and the mount measured by the disks' own fixed script
+ * (DISKS_SCRIPT), so no mount point is ever written into a command.
  */
 export function remoteCleanupHost(
   host: string,
   runner: () => CommandRunner | undefined,
   timeoutMs: number,
+  env: { readonly clock: Clock; readonly log: Logger },
 ): CleanupHost {
   const connection = () => {
     const r = runner();
@@ -50,11 +56,20 @@ export function remoteCleanupHost(
   };
   return {
     async run(argv, jobTimeoutMs) {
-      const r = await connection().exec(shJoin(argv), {
+      const r = await runInOwnGroup(connection(), argv, {
         timeoutMs: jobTimeoutMs,
-        maxOutputBytes: 1024 * 1024,
+        clock: env.clock,
+        log: env.log,
+        what: `cleanup job on ${host}`,
+        // A cleanup job's output is not reported; only its exit and stderr are.
+        onStdout: () => {},
       });
-      return { code: r.code, signal: r.signal, stderr: r.stderr };
+      if (r.error !== undefined) throw new OutpostError('SSH_DISCONNECTED', `${host}: ${r.error}`);
+      if (r.timedOut) {
+        const s = Math.round(jobTimeoutMs / 1000);
+        throw new OutpostError('TIMEOUT', `timed out after ${s} s; its process group was killed`);
+      }
+      return { code: r.code, signal: r.signal, stderr: r.stderr.slice(-MAX_STDERR) };
     },
     async space(mount) {
       const reader = new RemoteDiskReader({
