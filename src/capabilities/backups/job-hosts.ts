@@ -1,8 +1,8 @@
-import type { HostConfig } from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { OutpostError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import type { SshSession } from '../../hosts/ssh-pool.js';
+import type { SshStatus } from '../../hosts/ssh-connection.js';
 import type { JobHost } from './job-runner.js';
 import { LocalProcess } from './local-process.js';
 import { localProbe, remoteProbe, type Probe } from './probe.js';
@@ -25,28 +25,27 @@ export function localHost(deps: HostDeps): JobHost & { probe: Probe } {
 }
 
 /**
- * An SSH host: one connection per run, closed after it (a backup runs once a night; the
- * lead may move it onto the per-host connection pool when that lands).
+ * An SSH host, over a lease of its one pinned connection (hosts/ssh-pool.ts) taken for the
+ * run and given back after it: a job on a host the agent already watches logs in no more
+ * than the watch does.
  */
 export function sshHost(
-  host: HostConfig & { ssh: NonNullable<HostConfig['ssh']> },
+  host: string,
+  lease: (onStatus: (s: SshStatus) => void) => SshSession,
   deps: HostDeps,
 ): JobHost {
   return {
     async process() {
-      const ssh = new SshConnection({
-        name: `${host.id} (backups)`,
-        target: sshTarget(host.ssh),
-        clock: deps.clock,
-        log: deps.log,
+      let why = 'not connected';
+      const ssh = lease((s) => {
+        if (!s.connected) why = s.error.message;
       });
       await ssh.start();
       if (!ssh.connected) {
-        const why = ssh.lastError?.message ?? 'not connected';
         await ssh.stop();
-        throw new OutpostError('SSH_CONNECT', `cannot reach ${host.id} over SSH: ${why}`);
+        throw new OutpostError('SSH_CONNECT', `cannot reach ${host} over SSH: ${why}`);
       }
-      const log = deps.log.child({ host: host.id });
+      const log = deps.log.child({ host });
       const process = new RemoteProcess({
         runner: ssh,
         clock: deps.clock,

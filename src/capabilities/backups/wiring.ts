@@ -4,7 +4,7 @@ import type { Config, HostConfig } from '../../config/schema.js';
 import type { Component } from '../../core/lifecycle.js';
 import { StateFile } from '../../core/state-file.js';
 import { topics } from '../../core/topics.js';
-import { SshConnection, sshTarget } from '../../hosts/ssh-connection.js';
+import type { SshSession } from '../../hosts/ssh-pool.js';
 import type { CapabilityContext } from '../capability.js';
 import type { BackupJobConfig, BackupsSection } from './config.js';
 import { RunBackupExecutor } from './executor.js';
@@ -72,26 +72,23 @@ export class BackupJobs {
     const runners = new Map<string, JobRunner>();
     const scheduled: ScheduledJob[] = [];
     const watched: WatchedPath[] = [];
-    const watchConnections = new Map<string, SshConnection>();
+    const watchConnections = new Map<string, SshSession>();
     for (const j of section.jobs) {
       const ssh = sshOf(config, j);
       if (j.command) {
-        const host: JobHost = ssh ? sshHost(ssh, deps) : local;
+        const host: JobHost = ssh
+          ? sshHost(ssh.id, (onStatus) => ctx.ssh.lease(ssh.id, onStatus), deps)
+          : local;
         const runner = new JobRunner({ job: j, host, tracker: this.tracker, clock, log });
         runners.set(j.name, runner);
         if (j.schedule) scheduled.push({ job: { ...j, schedule: j.schedule }, runner });
       } else if (j.watch_path !== undefined) {
         let probe: Probe = localProbe;
         if (ssh) {
-          // One kept connection per host for every look at its paths.
+          // One lease of the host's shared connection for every look at its paths.
           let conn = watchConnections.get(ssh.id);
           if (!conn) {
-            conn = new SshConnection({
-              name: `${ssh.id} (backups)`,
-              target: sshTarget(ssh.ssh),
-              clock,
-              log,
-            });
+            conn = ctx.ssh.lease(ssh.id);
             watchConnections.set(ssh.id, conn);
           }
           probe = remoteProbe(conn);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
@@ -6,16 +7,17 @@ import { retained } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
+import { jobState } from '../backups/helpers.js';
 import { diskState, diskTopics } from './helpers.js';
 
 /**
- * Issue #16 point 1: containers and disks of one SSH host go over the host's one
+ * Issue #16 point 1: containers, disks and backups of one SSH host go over the host's one
  * connection. The agent reaches the real sshd through a TCP relay that counts the
  * connections opened through it; sshd's log counts the logins. The engine command is
  * `true` (a host with no containers: `true ps -aq` prints nothing and succeeds), so the
  * container poll needs no engine and still runs over SSH every time.
  */
-describe('one SSH connection per host, shared by containers and disks', () => {
+describe('one SSH connection per host, shared by containers, disks and backups', () => {
   let sshd: SshdServer;
   let proxy: TcpProxy;
   let agent: AgentProcess;
@@ -45,6 +47,14 @@ containers: { poll_every: 500ms }
 disks:
   poll_every: 500ms
   include: [ "/" ]
+backups:
+  check_every: 500ms
+  jobs:
+    - { name: etc, host: nas, watch_path: /etc, max_age: 1000d }
+    - { name: noop, host: nas, command: [ "true" ], max_age: 1h }
+policy:
+  - { action: run_backup, decision: allow }
+remediation: { anonymous_commands: true }
 `,
     );
     await agent.running(30_000);
@@ -56,7 +66,7 @@ disks:
     await sshd?.stop();
   });
 
-  it('polls containers and disks over one TCP connection and one login', async () => {
+  it('polls containers, disks and backups over one TCP connection and one login', async () => {
     const host = 'outpost/edge/hosts/nas';
     await eventually(async () => {
       const m = await retained(url, host);
@@ -66,7 +76,17 @@ disks:
     await eventually(async () =>
       expect(await diskState(url, root)).toMatchObject({ mount: '/', error: null }),
     );
-    // Both have polled (more than once by now at 500 ms): still the first connection.
+    // A watched path read on the host, and a job run there now.
+    await eventually(async () => expect((await jobState(url, 'etc'))?.status).toBe('ok'));
+    const ops = await connectAsync(url);
+    await ops.publishAsync('outpost/edge/cmd/run_backup', JSON.stringify({ target: 'noop' }), {
+      qos: 1,
+    });
+    await ops.endAsync();
+    await eventually(async () =>
+      expect(await jobState(url, 'noop')).toMatchObject({ status: 'ok', exit_code: 0 }),
+    );
+    // All have polled (more than once by now at 500 ms): still the first connection.
     expect(proxy.accepted).toBe(1);
     expect(await logins()).toBe(1);
     // The capabilities stop; the shared connection closes with the last of them.
