@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SMART_FILE, SmartBaselines } from '../../../src/capabilities/disks/smart/baselines.js';
 import {
   deviceProblem,
   parseReport,
@@ -13,6 +15,7 @@ import { smartReadingOf, type SmartReading } from '../../../src/capabilities/dis
 import { SMART_MARKER, smartScript } from '../../../src/capabilities/disks/smart/script.js';
 import { SmartTracker, type SmartState } from '../../../src/capabilities/disks/smart/tracker.js';
 import type { NewEvent } from '../../../src/core/events.js';
+import { createLogger } from '../../../src/core/logger.js';
 import { Incidents } from '../../../src/state/incidents.js';
 
 /**
@@ -175,13 +178,20 @@ describe('the remote SMART script', () => {
 
 describe('SMART incidents', () => {
   const HOUR = 3_600_000;
-  function setup() {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  /** A fresh agent's tracker; with `dataDir`, its counts kept in that directory's smart.json. */
+  function setup(dataDir?: string) {
     const events: NewEvent[] = [];
     const states = new Map<string, SmartState | undefined>();
     const book = new Incidents();
+    const log = createLogger({ level: 'silent' });
     const tracker = new SmartTracker({
       incidents: book,
       stableAfterMs: 24 * HOUR,
+      ...(dataDir ? { baselines: new SmartBaselines(dataDir, log) } : {}),
       onEvent: (e) => events.push(e),
     });
     let at = Date.parse('2026-12-06T10:00:00Z');
@@ -248,5 +258,31 @@ describe('SMART incidents', () => {
     t.apply(devices(health(nvme, 'nvme-healthy.json')));
     expect(t.states.get('sdb')).toBeUndefined();
     expect(types(t.events).at(-1)).toBe('disk_recovered:info:nas:smart:/dev/sdb');
+  });
+
+  it('remembers each drive’s count across a restart, by serial number', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-smart-'));
+    dirs.push(dir);
+    const before = setup(dir);
+    before.apply(devices(health(sda, 'sata-healthy.json', { reallocated: 3 })));
+    expect(before.events).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, SMART_FILE), 'utf8'))).toMatchObject({
+      hosts: { nas: { [`serial:${healthOf(sda, fixture('sata-healthy.json')).serial}`]: 3 } },
+    });
+    // The drive reallocated 4 more while the agent was down: news at the first reading.
+    const after = setup(dir);
+    after.apply(devices(health(sda, 'sata-healthy.json', { reallocated: 7 })));
+    expect(types(after.events)).toEqual(['disk_sectors_reallocated:warning:nas:smart:/dev/sda']);
+    expect(after.events[0]!.data).toMatchObject({ reallocated: 7, previous_reallocated: 3 });
+    // Another drive behind /dev/sda starts from its own count, not the old drive's.
+    const swapped = setup(dir);
+    swapped.apply(
+      devices(health(sda, 'sata-healthy.json', { serial: 'NEW-DRIVE-1', reallocated: 12 })),
+    );
+    expect(swapped.events).toEqual([]);
+    // Without a file, a restart starts from the next reading, as before.
+    const memoryOnly = setup();
+    memoryOnly.apply(devices(health(sda, 'sata-healthy.json', { reallocated: 9 })));
+    expect(memoryOnly.events).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { topics } from '../../../core/topics.js';
 import type { CapabilityContext } from '../../capability.js';
 import { DiskPoller } from '../poller.js';
 import { LocalSmartReader, RemoteSmartReader, type SmartReading } from './reader.js';
+import { SmartBaselines } from './baselines.js';
 import { SmartTracker, type SmartState } from './tracker.js';
 
 /**
@@ -24,6 +25,7 @@ export class SmartMonitoring {
     this.tracker = new SmartTracker({
       incidents: ctx.incidents,
       stableAfterMs: smart.stable_after,
+      baselines: new SmartBaselines(ctx.config.data_dir, ctx.log.child({ component: 'smart' })),
       onEvent: (e) => ctx.bus.emit('event', e),
     });
     const log = ctx.log.child({ component: 'smart' });

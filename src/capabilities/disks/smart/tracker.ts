@@ -2,6 +2,7 @@ import { slugify } from '../../../core/slug.js';
 import { alertData, type NewEvent, type Severity } from '../../../core/events.js';
 import { incidentRef, type Incident, type Incidents } from '../../../state/incidents.js';
 import { DISK_KIND } from '../tracker.js';
+import { driveId, type SmartBaselines } from './baselines.js';
 import type { SmartDevice, SmartHealth } from './parse.js';
 import type { SmartReading } from './reader.js';
 
@@ -30,6 +31,8 @@ export interface SmartTrackerOptions {
   readonly incidents: Incidents;
   /** A reallocating drive whose count has not risen for this long is settled again. */
   readonly stableAfterMs: number;
+  /** Reallocated counts kept across restarts; without it a restart starts from the next reading. */
+  readonly baselines?: SmartBaselines;
   onEvent(e: NewEvent): void;
 }
 
@@ -42,9 +45,11 @@ interface Track {
   device: SmartDevice;
   failed: boolean;
   reallocating: boolean;
-  /** The count last read; null until one is (a restart starts from the next reading). */
+  /** The count last read; null until one is, or the baselines know the drive. */
   reallocated: number | null;
   lastRiseAt: number;
+  /** Who the drive behind this device is (baselines.ts driveId); undefined until read. */
+  drive?: string;
 }
 
 /** The id token of a drive: `/dev/sda` → `sda`, `/dev/bus/0` as megaraid,1 → `bus_0_megaraid_1`. */
@@ -94,7 +99,7 @@ export class SmartTracker {
       tracks.set(key, t);
       t.device = r.device;
       if ('error' in r) onState(key, stateOf(t, undefined, r.error));
-      else onState(key, this.#applyHealth(host, t, r.health, at));
+      else onState(key, this.#applyHealth(host, key, t, r.health, at));
     }
     for (const [key, t] of [...tracks]) {
       if (seen.has(key)) continue;
@@ -105,8 +110,14 @@ export class SmartTracker {
     }
   }
 
-  #applyHealth(host: string, t: Track, h: SmartHealth, at: number): SmartState {
+  #applyHealth(host: string, key: string, t: Track, h: SmartHealth, at: number): SmartState {
     const subject = smartSubject(host, t.device);
+    const drive = driveId(h.serial, key);
+    if (t.drive !== drive) {
+      // First reading since start, or another drive behind the same device name.
+      t.drive = drive;
+      t.reallocated = this.#o.baselines?.get(host, drive) ?? null;
+    }
     const data = { host, device: t.device.name, ...numbers(h) };
     if (h.passed === false && !t.failed) {
       t.failed = true;
@@ -134,7 +145,10 @@ export class SmartTracker {
       t.reallocating = false;
       this.#clear(host, t, REALLOCATING, at);
     }
-    if (h.reallocated !== null) t.reallocated = h.reallocated;
+    if (h.reallocated !== null) {
+      t.reallocated = h.reallocated;
+      this.#o.baselines?.set(host, drive, h.reallocated);
+    }
     return stateOf(t, h, null);
   }
 
