@@ -64,7 +64,7 @@ export function discoveryModel(config: Config, entities: AgentEntities): Discove
     hosts: config.hosts.map((h) => ({
       id: h.id,
       name: hostDeviceName(h, config.hosts, hostname()),
-      // A host without `ssh` is local whatever its engine (README, `hosts[].ssh`): only an
+      // A host without `ssh` is local whatever its engine (docs/configuration.md, `hosts[].ssh`): only an
       // SSH host's entities also wait for the host's own availability.
       remote: h.ssh !== undefined,
       alsoOwns: [topics.hostMaintenance(root, h.id), topics.hostSilence(root, h.id)],

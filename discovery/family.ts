@@ -1,7 +1,7 @@
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from './entity.js';
 
 /**
- * One capability's entities in the discovery model (ARCHITECTURE.md "Capability modules"):
+ * One capability's entities in the discovery model (docs/architecture.md "Capability modules"):
  * a capability describes what it adds to the agent's device and to each host's device, and
  * discovery knows nothing else about it. A family is a snapshot, taken once per discovery
  * round: `key` is everything its configs depend on, so an unchanged round can be skipped by

@@ -1,4 +1,4 @@
-// The layers of the code (ARCHITECTURE.md "Layers"), enforced by ESLint's own
+// The layers of the code (docs/architecture.md "Layers"), enforced by ESLint's own
 // no-restricted-imports: each folder names the folders it may import from; every other
 // folder of the project is forbidden to it, so a backwards import fails `npm run lint`.
 // A test (test/unit/core/layers.test.ts) lints sample imports against these rules.
@@ -35,7 +35,7 @@ const layer = (folder, allowed) => {
     regex = `${into([...others, 'discovery'])}|${configOnly('capabilities')}|${configOnly('bridges')}`;
     names.push('src/capabilities/*/config.ts', 'bridges/*/config.ts');
   }
-  const message = `src/${folder}/ may import only from ${names.join(', ') || 'itself'} (ARCHITECTURE.md "Layers")`;
+  const message = `src/${folder}/ may import only from ${names.join(', ') || 'itself'} (docs/architecture.md "Layers")`;
   return {
     files: [`src/${folder}/**/*.ts`],
     rules: rule([

@@ -53,7 +53,7 @@ import { EVENTS_DB_FILE, SqliteEventStore } from './store/sqlite-store.js';
 import { ulidGenerator } from './store/ulid.js';
 
 /**
- * The capabilities, in start order (ARCHITECTURE.md "Capability modules"): a new one adds
+ * The capabilities, in start order (docs/architecture.md "Capability modules"): a new one adds
  * its module here, and its config section to the list in src/config/schema.ts.
  */
 export const CAPABILITIES: readonly CapabilityModule[] = [
@@ -234,7 +234,7 @@ async function startCapability(c: Capability, lifecycle: Lifecycle): Promise<voi
  * leave remediation unaudited and the broker without its sessions, looking healthy in
  * Home Assistant while half of it works. So the agent does not start, and its supervisor
  * (systemd, Docker) shows the one line. A disk that fills or turns read-only while the
- * agent runs is another matter: it keeps running (README "When the disk is full").
+ * agent runs is another matter: it keeps running (docs/troubleshooting.md "When the disk is full").
  */
 function makeDataDir(config: Config): void {
   try {
@@ -293,7 +293,7 @@ async function startBroker(
 }
 
 /**
- * The event store's consumers, each on its own cursor (ARCHITECTURE.md "Sinks"): the
+ * The event store's consumers, each on its own cursor (docs/architecture.md "Sinks"): the
  * local event stream (HA's alert entity), the uplink to a central broker, the JSON-lines
  * journal. The uplink holds while the watchdog says it is down.
  */

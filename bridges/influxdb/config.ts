@@ -6,7 +6,7 @@ const URL_ERROR = 'expected an http(s) URL of InfluxDB such as "http://127.0.0.1
 
 /**
  * The InfluxDB history bridge (issue 19): events and sampled states written through the
- * 1.x write API, which InfluxDB 2.x and 3.x also serve (README "InfluxDB history").
+ * 1.x write API, which InfluxDB 2.x and 3.x also serve (docs/influxdb.md).
  */
 const section = z.strictObject({
   url: z

@@ -49,7 +49,7 @@ export interface InfluxSinkReport {
 
 /**
  * The InfluxDB history (issue 19): a sink with its own cursor on the event store
- * (ARCHITECTURE.md "Sinks"). The cursor moves only over events whose points InfluxDB
+ * (docs/architecture.md "Sinks"). The cursor moves only over events whose points InfluxDB
  * acknowledged, so while InfluxDB is down the events wait on disk and go out when it
  * returns, in seq order; deterministic timestamps make a re-sent batch overwrite itself.
  */

@@ -63,7 +63,7 @@ export const influxdbModule: CapabilityModule = {
 
 /**
  * The `influx` client for the section: the 1.x API, which 2.x serves with a DBRP mapping
- * and v1 credentials, and 3.x with a token as the password (README "InfluxDB history").
+ * and v1 credentials, and 3.x with a token as the password (docs/influxdb.md).
  * Its own retries are off: the sink retries with its backoff, from its cursor.
  */
 export function influxClient(section: InfluxdbConfig): InfluxDB {

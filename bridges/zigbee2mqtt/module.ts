@@ -6,7 +6,7 @@ import { Z2M_EVENTS, Z2M_KIND, Z2mWatch } from './watch.js';
 /**
  * The Zigbee2MQTT watch (issue 19): the coordinator's state on the site's broker, an
  * incident when it stays offline, entities for its state and devices. Its container, when
- * a watched host runs it, is a remediation target like any other (README "Zigbee2MQTT").
+ * a watched host runs it, is a remediation target like any other (docs/zigbee2mqtt.md).
  */
 export const zigbee2mqttModule: CapabilityModule = {
   name: 'zigbee2mqtt',

@@ -15,7 +15,7 @@ import type { Incidents } from '../state/incidents.js';
 import type { EventStore } from '../store/event-store.js';
 
 /**
- * The shape of every capability (ARCHITECTURE.md "Capability modules"). A capability —
+ * The shape of every capability (docs/architecture.md "Capability modules"). A capability —
  * containers, watchdog, disks, backups, a bridge — is one folder with a `module.ts` that
  * exports one `CapabilityModule`, and a `config.ts` whose section joins the root schema.
  * `src/main.ts` composes the list of modules (`CAPABILITIES`); nothing else changes

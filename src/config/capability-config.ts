@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
 /**
- * What a capability adds to the one config schema (ARCHITECTURE.md "Capability modules"):
+ * What a capability adds to the one config schema (docs/architecture.md "Capability modules"):
  * its own top-level section and, optionally, fields on every host (a host is named once,
  * and each capability hangs its per-host settings off it). Each capability's `config.ts`
  * exports one of these; `schema.ts` lists them.

@@ -38,7 +38,7 @@ const CAPABILITIES = [
 /**
  * The one configuration schema (STYLE.md §9): the type, the defaults and every error.
  * Every object is strict: an unknown key is an error, so a typo never silently does nothing.
- * docs: README.md "Configuration reference" lists every key; a test keeps the two in sync.
+ * docs: docs/configuration.md lists every key; a test keeps the two in sync.
  */
 
 const topicSegment = (what: string) =>

@@ -2,7 +2,7 @@ import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
 /**
- * The one typed event bus modules talk through (ARCHITECTURE.md "Capability modules"), as
+ * The one typed event bus modules talk through (docs/architecture.md "Capability modules"), as
  * Zigbee2MQTT's extensions do: a module announces what happened, and whoever cares listens,
  * so no module holds a closure into another that is assigned after construction.
  *

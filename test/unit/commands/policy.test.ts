@@ -62,7 +62,7 @@ describe('policy', () => {
     expect(d.message).toMatch(/anonymous clients may not command.*broker\.users/);
     expect(decide(anon, context(rules, 0, true).ctx).verdict).toBe('allow');
     expect(decide({ ...restart, sender: 'alice' }, context(rules).ctx).verdict).toBe('allow');
-    // An external broker cannot tell who published: its own ACL decides (README).
+    // An external broker cannot tell who published: its own ACL decides (docs/commands.md).
     expect(decide(restart, context(rules).ctx).verdict).toBe('allow');
     // Self-healing and the approval API are not MQTT logins.
     expect(decide({ ...auto, sender: 'anonymous' }, context(rules).ctx).verdict).toBe('allow');

@@ -20,7 +20,7 @@ function problems(filename: string, source: string): string[] {
     .map((m) => `${m.ruleId}: ${m.message}`);
 }
 
-describe('layers (ARCHITECTURE.md)', () => {
+describe('layers (docs/architecture.md)', () => {
   it.each([
     ['src/collectors/containers/x.ts', "import type { X } from '../../state/container-view.js';"],
     ['src/collectors/containers/x.ts', "import { X } from '../../mqtt/client.js';"],
@@ -58,7 +58,7 @@ describe('layers (ARCHITECTURE.md)', () => {
   it('names the layer and what it may import', () => {
     expect(problems('src/collectors/x.ts', "import { X } from '../state/a.js';")).toEqual([
       "no-restricted-imports: '../state/a.js' import is restricted from being used by a pattern. " +
-        'src/collectors/ may import only from src/core/, src/config/, src/hosts/ (ARCHITECTURE.md "Layers")',
+        'src/collectors/ may import only from src/core/, src/config/, src/hosts/ (docs/architecture.md "Layers")',
     ]);
   });
 });
