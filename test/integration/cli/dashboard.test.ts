@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { liveEntities } from '../../../src/cli/dashboard/live-entities.js';
@@ -10,7 +10,7 @@ import { startDockerd, type ContainerEngine } from '../../helpers/container-engi
 import { eventually } from '../../helpers/eventually.js';
 import { validateDashboard } from '../../helpers/ha-rules/dashboard.js';
 import { retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
+import { getFreePort, getFreePorts } from '../../helpers/ports.js';
 import { EngineActions } from '../containers/helpers.js';
 
 /**
@@ -18,6 +18,9 @@ import { EngineActions } from '../containers/helpers.js';
  * agent on its embedded broker, watching a real dockerd, the machine's root disk and a
  * watchdog check: the YAML it prints passes Home Assistant's card rules and names only
  * entities the agent published; its preview, opened in a real Chromium, shows every container.
+ *
+ * The same run makes the README's picture: `npm run screenshot:dashboard` sets
+ * OUTPOST_DASHBOARD_PNG and the preview's screenshot is written there (docs/img/dashboard.png).
  */
 
 interface Run {
@@ -42,7 +45,10 @@ function outpost(args: string[]): Promise<Run> {
 }
 
 type Card = Record<string, unknown>;
-const CONTAINERS = ['web', 'worker'];
+const CONTAINERS = ['db', 'web', 'worker'];
+/** The committed picture's budget: the repository carries it in every clone. */
+const PNG_BUDGET = 200 * 1024;
+const TOKEN = 'dashboard-test-token';
 
 let engine: ContainerEngine;
 let agent: AgentProcess;
@@ -52,8 +58,9 @@ beforeAll(async () => {
   engine = await startDockerd();
   const actions = new EngineActions(engine.socketPath, engine.imageRef);
   await actions.run('web');
+  await actions.run('db');
   await actions.run('worker', { cmd: ['sh', '-c', 'exit 3'] });
-  const port = await getFreePort();
+  const [port, httpPort] = await getFreePorts(2);
   url = `mqtt://127.0.0.1:${port}`;
   agent = await spawnAgent(
     (dir) => `node: { id: site, name: Test site }
@@ -63,17 +70,27 @@ hosts:
   - id: local
     name: edge
     engine: { socket: ${engine.socketPath} }
-containers: { reconcile_every: 1s }
+    critical: [worker]
+containers: { reconcile_every: 1s, down_after: 1s }
 disks: { include: ["/"], warn: 70, critical: 90 }
 watchdog:
   interval: 1s
   checks: [{ id: broker, tcp: "127.0.0.1:${port}" }]
+http: { enabled: true, listen: "127.0.0.1:${httpPort}" }
+backups:
+  ping_token: ${TOKEN}
+  jobs: [{ name: photos, max_age: 26h }]
 remediation: { approvers: [ops] }
 policy:
   - { action: restart_container, target: "local/*", decision: approve }
 `,
   );
   await agent.running(60_000);
+  // A backup reported done, as a script would after its run (Healthchecks-style ping).
+  const ping = await fetch(`http://127.0.0.1:${httpPort}/ping/photos`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  if (ping.status !== 200) throw new Error(`the backup ping got ${ping.status}`);
 }, 180_000);
 
 afterAll(async () => {
@@ -89,12 +106,18 @@ describe('outpost dashboard against a live site', { timeout: 180_000 }, () => {
     // Discovery rounds are debounced: wait until both containers and the disk are in it.
     const text = await eventually(
       async () => {
+        // The critical worker exits at once: its host's problem is on (an open incident).
+        const states = await retained(url, 'outpost/site/hosts/local');
+        expect(JSON.parse(states.get('outpost/site/hosts/local') ?? '{}')).toMatchObject({
+          critical_down: true,
+        });
         const r = await outpost(args);
         expect(r.code, r.err).toBe(0);
         expect(r.out).toMatch(/^wrote .*dashboard\.yaml: 2 section\(s\)$/m);
         const yaml = await readFile(file, 'utf8');
         for (const c of CONTAINERS) expect(yaml).toContain(`container_${c}_state`);
         expect(yaml).toContain('disk_root_used_pct');
+        expect(yaml).toContain('backup_photos_last_success');
         return yaml;
       },
       { timeout: 120_000, interval: 1000 },
@@ -132,7 +155,7 @@ describe('outpost dashboard against a live site', { timeout: 180_000 }, () => {
     expect(`${again.out}`).toBe(text);
 
     // The preview in a real browser: a tile per container, with its live state.
-    const browser = await startChromium();
+    const browser = await startChromium({ width: 1000, height: 700 });
     try {
       await browser.page.goto(`file://${preview}`);
       for (const c of CONTAINERS) {
@@ -147,6 +170,17 @@ describe('outpost dashboard against a live site', { timeout: 180_000 }, () => {
       );
       expect(await web.locator('.state').textContent()).toBe('Running');
       expect(await browser.page.locator('.gauge').count()).toBe(1);
+      expect(await browser.page.locator('.entities li').allTextContents()).toEqual([
+        'edge Critical container down',
+      ]);
+      const png = await browser.page.screenshot({ fullPage: true, type: 'png' });
+      expect(png.length).toBeLessThan(PNG_BUDGET);
+      const out = process.env.OUTPOST_DASHBOARD_PNG;
+      if (out) {
+        const path = resolve(out);
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, png);
+      }
     } finally {
       await browser.close();
     }
