@@ -9,6 +9,8 @@ import {
   NothingRetainedError,
 } from '../../../src/cli/dashboard/from-retained.js';
 import { liveEntities } from '../../../src/cli/dashboard/live-entities.js';
+import { previewStates } from '../../../src/cli/dashboard/preview-states.js';
+import { previewHtml } from '../../../src/cli/dashboard/preview.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { parseConfig } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/schema.js';
@@ -215,5 +217,43 @@ describe('outpost dashboard: the builder', () => {
     expect(() => dashboardFromRetained(other, broken)).toThrow(
       /passed over: homeassistant\/sensor\/outpost_other\/x\/config: not a JSON object/,
     );
+  });
+});
+
+describe('outpost dashboard: the preview’s states', () => {
+  it('reads the states through the template shapes outpost writes, and unknown otherwise', () => {
+    const config = configOf();
+    const retained = retainedFor(config, {
+      'outpost/edge/hosts/local/containers/web': JSON.stringify({
+        state: 'exited',
+        health: 'none',
+      }),
+      'outpost/edge/hosts/local/disks/root': JSON.stringify({ mount: '/', used_pct: 91.5 }),
+      'outpost/edge/watchdog': JSON.stringify({ healthy: false }),
+      'outpost/edge/hosts/local/availability': 'online',
+      'outpost/edge/remediation/pending': JSON.stringify({ pending: 2, actions: [] }),
+    });
+    const live = liveEntities(
+      [...retained].map(([topic, payload]) => ({ topic, payload })),
+      'homeassistant',
+    );
+    const states = previewStates(live.entities, retained);
+    const state = (id: string) => states.get(id)?.state;
+    expect(state('binary_sensor.edge_local_container_web_running')).toBe('off');
+    expect(state('sensor.edge_local_container_web_state')).toBe('exited');
+    expect(state('sensor.edge_local_disk_root_used_pct')).toBe('91.5');
+    expect(state('binary_sensor.edge_watchdog_problem')).toBe('on');
+    expect(state('binary_sensor.edge_local_host_reachable')).toBe('on');
+    expect(state('sensor.edge_remediation_pending')).toBe('2');
+    expect(state('select.edge_remediation_selected')).toBe('none');
+    // Nothing retained: unknown, never a guess.
+    expect(state('sensor.edge_nas_disk_root_used_pct')).toBe('unknown');
+
+    const html = previewHtml(dashboardFromRetained(config, retained), states);
+    expect(html).toContain("outpost's preview of the YAML");
+    expect(html).toMatch(
+      /class="card tile bad" data-entity="sensor\.edge_local_container_web_state"/,
+    );
+    expect(html).toContain('<path class="value red"');
   });
 });
