@@ -48,10 +48,12 @@ policy:
   - { action: disk_cleanup, target: "nas", decision: approve }
 watchdog:
   checks: [{ id: broker, tcp: '127.0.0.1:1883' }]
+home_assistant: { url: "ws://127.0.0.1:8123/api/websocket" }
+zigbee2mqtt: { stale_after: 25h }
 `;
 
 function configOf(deviceBased = false): Config {
-  return parseConfig(CONFIG(deviceBased), { env: {} }).config;
+  return parseConfig(CONFIG(deviceBased), { env: { HA_TOKEN: 'not-a-real-token' } }).config;
 }
 
 /** The retained messages an agent with two containers a host and two mounts on nas publishes. */
@@ -99,8 +101,17 @@ describe('outpost dashboard: the builder', () => {
       expect(validateDashboard(board, ids)).toEqual([]);
       expect(board.title).toBe('Edge site (outpost)');
       expect(board.views[0]).toMatchObject({ type: 'sections', max_columns: 4 });
-      const [agent, local, nas, ...rest] = sectionsOf(board);
+      const [agent, local, nas, ha, z2m, ...rest] = sectionsOf(board);
       expect(rest).toEqual([]);
+      // The integrations last, when their bridges are configured.
+      expect(ha![0]).toMatchObject({ type: 'heading', heading: 'Home Assistant' });
+      expect(ha!.slice(1).map((c) => c.entity)).toContain('binary_sensor.edge_home_assistant_link');
+      expect(z2m!.map((c) => c.entity ?? c.heading)).toEqual([
+        'Zigbee2MQTT',
+        'binary_sensor.edge_zigbee2mqtt_bridge',
+        'sensor.edge_zigbee2mqtt_devices',
+        'sensor.edge_zigbee2mqtt_stale_devices',
+      ]);
       expect(headings(agent!)).toEqual(['Edge site', 'Approvals']);
       // Hosts by name, whatever its case.
       expect(headings(local!)[0]).toBe('apps');
@@ -196,8 +207,13 @@ describe('outpost dashboard: the builder', () => {
     const retained = retainedFor(config);
     const one = dashboardFromRetained(config, retained, { hosts: ['NAS'], title: 'Storage' });
     expect(one.title).toBe('Storage');
-    expect(sectionsOf(one).map((s) => s[0]!.heading)).toEqual(['Edge site', 'NAS']);
-    expect(sectionsOf(dashboardFromRetained(config, retained, { hosts: ['nas'] }))).toHaveLength(2);
+    expect(sectionsOf(one).map((s) => s[0]!.heading)).toEqual([
+      'Edge site',
+      'NAS',
+      'Home Assistant',
+      'Zigbee2MQTT',
+    ]);
+    expect(sectionsOf(dashboardFromRetained(config, retained, { hosts: ['nas'] }))).toHaveLength(4);
     expect(() => dashboardFromRetained(config, retained, { hosts: ['garage'] })).toThrow(
       UsageError,
     );
