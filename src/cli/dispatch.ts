@@ -4,6 +4,7 @@ import { VERSION } from '../core/version.js';
 import { UsageError, usageLines } from './args.js';
 import { audit, help as auditHelp } from './audit.js';
 import { checkConfig, help as checkConfigHelp } from './check-config.js';
+import { dashboard, help as dashboardHelp } from './dashboard.js';
 import { discovery, help as discoveryHelp } from './discovery.js';
 import { doctor, help as doctorHelp } from './doctor.js';
 import { events, help as eventsHelp } from './events.js';
@@ -50,6 +51,11 @@ const COMMANDS: Record<string, Command> = {
     run: doctor,
     help: doctorHelp,
     summary: 'check a running site end to end and say what to fix',
+  },
+  dashboard: {
+    run: dashboard,
+    help: dashboardHelp,
+    summary: 'print a Home Assistant dashboard (YAML) built from the live entities',
   },
 };
 
