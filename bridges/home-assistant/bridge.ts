@@ -35,6 +35,7 @@ export class HomeAssistantBridge {
   #notify = { missing: [] as string[], backlog: 0 };
   #lastState = '';
   #notifierOn: Notifier | undefined;
+  #version: string | undefined;
 
   constructor(ctx: CapabilityContext, cfg: HomeAssistantConfig, token: TokenSource) {
     this.#ctx = ctx;
@@ -140,6 +141,16 @@ export class HomeAssistantBridge {
   #linkChanged(s: LinkState): void {
     this.#watch.linkChanged(s);
     this.#publish();
+    // The "Home Assistant" device shows the version: a new one is a discovery round.
+    if (s.haVersion !== undefined && s.haVersion !== this.#version) {
+      this.#version = s.haVersion;
+      this.#ctx.bus.emit('observed', { complete: false });
+    }
+  }
+
+  /** The Home Assistant version last heard, kept across reconnects. */
+  get version(): string | undefined {
+    return this.#version;
   }
 
   #publish(): void {
