@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CapabilityContext } from '../../src/capabilities/capability.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Component } from '../../src/core/lifecycle.js';
@@ -11,6 +12,7 @@ import { HealthWatch } from './health-watch.js';
 import { hostAnswers } from './host-probe.js';
 import { HaLink, type LinkState } from './link.js';
 import { Notifier } from './notify/notifier.js';
+import { NOTIFY_JOURNAL_FILE, SentJournal } from './notify/sent-journal.js';
 import { RestartWindow } from './restart-window.js';
 import type { HaBridgeState } from './state.js';
 
@@ -91,6 +93,7 @@ export class HomeAssistantBridge {
       retry: { initialMs: cfg.reconnect_min, maxMs: cfg.reconnect_max },
       clock: ctx.clock,
       log: this.#log.child({ sink: 'notify' }),
+      journal: new SentJournal(join(ctx.config.data_dir, NOTIFY_JOURNAL_FILE)),
       onStatus: (s) => {
         this.#notify = s;
         this.#publish();
