@@ -43,7 +43,7 @@ export function buildEntity(
     origin: ctx.origin,
   };
   if (spec.withAvailability !== false) {
-    payload.availability = device.availability;
+    payload.availability = spec.availability ?? device.availability;
     payload.availability_mode = 'all';
   }
   setIf(payload, 'state_topic', spec.stateTopic);

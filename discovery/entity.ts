@@ -27,12 +27,17 @@ export interface AvailabilityEntry {
   topic: string;
   payload_available?: string;
   payload_not_available?: string;
+  /** Renders the payload compared with the two above, from a JSON state topic. */
+  value_template?: string;
 }
 
 /** A device as entity builders need it: its payload, its id scope and its availability. */
 export interface DeviceRef {
   readonly payload: DevicePayload;
-  /** Prefix of every unique_id on this device (`outpost_<node>` or `outpost_<node>_<host>`). */
+  /**
+   * Prefix of every unique_id on this device (`outpost_<node>` or `outpost_<node>_<host>`;
+   * a service device keeps the agent's, so its entities kept their ids when they moved).
+   */
   readonly scope: string;
   /** Object id of this device's device-based discovery topic. */
   readonly objectId: string;
@@ -94,6 +99,11 @@ export interface EntitySpec {
   readonly icon?: string;
   /** `false` for an entity whose state is itself an availability topic. */
   readonly withAvailability?: boolean;
+  /**
+   * Its availability in place of the device's: a service's own link stays available (and
+   * says "disconnected") while the service is unreachable and its other entities are not.
+   */
+  readonly availability?: readonly AvailabilityEntry[];
   /** Retained state topics owned by this entity (cleared on removal). */
   readonly ownedStateTopics?: readonly string[];
 }

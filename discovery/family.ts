@@ -1,4 +1,18 @@
+import type { ServiceInfo } from './device.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from './entity.js';
+
+/**
+ * A device of its own for a service the agent watches (Home Assistant, Zigbee2MQTT), with
+ * the family's entities on it. It joins the model after the agent's device (its via_device)
+ * and goes, configs and all, when the family no longer declares it.
+ */
+export interface ServiceEntities {
+  readonly service: ServiceInfo;
+  /** Everything its configs depend on besides `service`: equal keys, equal configs. */
+  readonly key: unknown;
+  /** Its configs on its device; `agentDevice` lends its availability to a link entity. */
+  entities(ctx: DiscoveryContext, device: DeviceRef, agentDevice: DeviceRef): DiscoveryConfig[];
+}
 
 /**
  * One capability's entities in the discovery model (docs/architecture.md "Capability modules"):
@@ -33,4 +47,6 @@ export interface EntityFamily {
   hostWide?(ctx: DiscoveryContext, hostDevice: DeviceRef, host: string): DiscoveryConfig[];
   /** Its configs per subject on a host's device (each container, disk, job). */
   host?(ctx: DiscoveryContext, hostDevice: DeviceRef, host: string): DiscoveryConfig[];
+  /** Services it shows as devices of their own, after the hosts' devices. */
+  readonly services?: readonly ServiceEntities[];
 }

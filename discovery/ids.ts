@@ -18,6 +18,14 @@ export function hostScope(node: string, host: string): string {
 }
 
 /**
+ * `outpost_<node>_service_<id>`: the device of a service the agent watches (Home Assistant,
+ * Zigbee2MQTT). A host named `service_<id>` would share it; config refuses none today.
+ */
+export function serviceScope(node: string, service: string): string {
+  return `${agentScope(node)}_service_${slugify(service)}`;
+}
+
+/**
  * A topic- and id-safe token for a free-form key (container key, mount, job). Where
  * slugify had to change the key, a short hash of the original keeps distinct keys
  * distinct ("/mnt/data" and "/mnt_data", or two all-unicode names).

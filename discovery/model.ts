@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { agentDevice, hostDevice, type AgentInfo, type HostInfo } from './device.js';
+import { agentDevice, hostDevice, serviceDevice, type AgentInfo, type HostInfo } from './device.js';
 import { deviceIdOf } from './entity-builder.js';
 import type { DeviceRef, DiscoveryConfig, DiscoveryContext } from './entity.js';
 import { agentEntities } from './entities/agent.js';
@@ -52,7 +52,7 @@ export interface ModelDevice {
 }
 
 /**
- * The model's devices, the agent's first, then each host's. Taking a device costs its
+ * The model's devices, the agent's first, then each host's, then each service's. Taking a device costs its
  * fingerprint (the inputs its families declare for it), never its configs: a round over
  * 50 hosts where one changed builds that one.
  */
@@ -85,6 +85,18 @@ export function* modelDevices(
       ]),
       build: () => hostConfigs(ctx, model, agent, device, h),
     };
+  }
+  // After the agent's device, which they name as via_device (HA resolves it when a device
+  // is created, so it must exist first).
+  for (const f of model.families) {
+    for (const s of f.services ?? []) {
+      const device = serviceDevice(ctx.root, model.agent, s.service);
+      yield {
+        id: deviceIdOf(device),
+        fingerprint: digest([ctx, model.agent, f.name, s.service, s.key]),
+        build: () => s.entities(ctx, device, agent),
+      };
+    }
   }
 }
 
@@ -123,7 +135,11 @@ function digest(inputs: unknown): string {
  * configs), so an unchanged model can skip the build.
  */
 export function modelFingerprint(model: DiscoveryModel): string {
-  const families = model.families.map((f) => [f.name, f.key]);
+  const families = model.families.map((f) => [
+    f.name,
+    f.key,
+    (f.services ?? []).map((s) => [s.service, s.key]),
+  ]);
   const { agent, hosts, alerts } = model;
   return digest({ agent, hosts, alerts, families });
 }

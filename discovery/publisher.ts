@@ -171,12 +171,13 @@ export class DiscoveryPublisher implements Component {
       const ok = opts.observationOk ?? true;
       const total = { ...UNCHANGED };
       const seen = new Set<string>();
+      const clears = new Set<string>();
       for (const device of this.#snapshot().devices) {
         seen.add(device.id);
         const state = this.#state(device.id);
         const unchanged = device.fingerprint !== undefined && device.fingerprint === state.settled;
         if (unchanged && state.prune.absences.size === 0) continue;
-        addTo(total, await this.#syncDevice(device, state, ok, seen));
+        addTo(total, await this.#syncDevice(device, state, ok, seen, clears));
       }
       // Devices no longer in the model (a host taken out of config) go at once; entries
       // written before their device was recorded wait out the usual absences.
@@ -184,8 +185,12 @@ export class DiscoveryPublisher implements Component {
       for (const id of this.#o.registry.deviceIds()) {
         if (seen.has(id)) continue;
         kept.add(id);
-        addTo(total, await this.#syncDevice({ id, build: () => [] }, this.#state(id), ok, seen));
+        const gone = { id, build: () => [] };
+        addTo(total, await this.#syncDevice(gone, this.#state(id), ok, seen, clears));
       }
+      const cleared = await this.#clearStates(clears);
+      total.clearedStates = cleared.cleared;
+      total.failed += cleared.failed;
       for (const id of this.#devices.keys()) if (!kept.has(id)) this.#devices.delete(id);
       if (total.failed > 0)
         this.#o.log.warn(
@@ -222,6 +227,7 @@ export class DiscoveryPublisher implements Component {
     state: DeviceState,
     observationOk: boolean,
     configured: ReadonlySet<string>,
+    clears: Set<string>,
   ): Promise<SyncResult> {
     const configs = device.build();
     const rows = new Map(this.#o.registry.device(device.id));
@@ -239,8 +245,9 @@ export class DiscoveryPublisher implements Component {
     state.held = heldConfigs(plan.held, state);
     state.last = device;
     state.settled = undefined;
+    plan.clearState.forEach((t) => clears.add(t));
     const messages = outgoingMessages({
-      plan,
+      plan: { ...plan, clearState: [] },
       devices: () => [configs],
       held: plan.held.flatMap((t) => state.held.get(t) ?? []),
       published: rows,
@@ -252,10 +259,25 @@ export class DiscoveryPublisher implements Component {
     return {
       published: plan.publish.length,
       removed: plan.remove.length,
-      clearedStates: plan.clearState.length,
+      clearedStates: 0,
       held: plan.held.length,
       failed,
     };
+  }
+
+  /**
+   * Clears the retained state topics removed entities left, at the end of the round: an
+   * entity that moved to another device (Home Assistant's, from the agent's) is removed
+   * from the first device's rows and published on the second's with the same state topic,
+   * which must survive. A topic still named by any published row stays.
+   */
+  async #clearStates(clears: ReadonlySet<string>): Promise<{ cleared: number; failed: number }> {
+    if (clears.size === 0) return { cleared: 0, failed: 0 };
+    const inUse = new Set<string>();
+    for (const [, entry] of this.#o.registry.list()) entry.stateTopics.forEach((t) => inUse.add(t));
+    const orphaned = [...clears].filter((t) => !inUse.has(t)).sort();
+    const failed = await this.#send(orphaned.map((topic) => ({ topic, payload: '' })));
+    return { cleared: orphaned.length - failed, failed };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { CapabilityContext } from '../../src/capabilities/capability.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Component } from '../../src/core/lifecycle.js';
@@ -11,6 +12,7 @@ import { HealthWatch } from './health-watch.js';
 import { hostAnswers } from './host-probe.js';
 import { HaLink, type LinkState } from './link.js';
 import { Notifier } from './notify/notifier.js';
+import { NOTIFY_JOURNAL_FILE, SentJournal } from './notify/sent-journal.js';
 import { RestartWindow } from './restart-window.js';
 import type { HaBridgeState } from './state.js';
 
@@ -35,6 +37,7 @@ export class HomeAssistantBridge {
   #notify = { missing: [] as string[], backlog: 0 };
   #lastState = '';
   #notifierOn: Notifier | undefined;
+  #version: string | undefined;
 
   constructor(ctx: CapabilityContext, cfg: HomeAssistantConfig, token: TokenSource) {
     this.#ctx = ctx;
@@ -90,6 +93,7 @@ export class HomeAssistantBridge {
       retry: { initialMs: cfg.reconnect_min, maxMs: cfg.reconnect_max },
       clock: ctx.clock,
       log: this.#log.child({ sink: 'notify' }),
+      journal: new SentJournal(join(ctx.config.data_dir, NOTIFY_JOURNAL_FILE)),
       onStatus: (s) => {
         this.#notify = s;
         this.#publish();
@@ -140,6 +144,16 @@ export class HomeAssistantBridge {
   #linkChanged(s: LinkState): void {
     this.#watch.linkChanged(s);
     this.#publish();
+    // The "Home Assistant" device shows the version: a new one is a discovery round.
+    if (s.haVersion !== undefined && s.haVersion !== this.#version) {
+      this.#version = s.haVersion;
+      this.#ctx.bus.emit('observed', { complete: false });
+    }
+  }
+
+  /** The Home Assistant version last heard, kept across reconnects. */
+  get version(): string | undefined {
+    return this.#version;
   }
 
   #publish(): void {

@@ -1,4 +1,5 @@
 import type { CapabilityModule } from '../../src/capabilities/capability.js';
+import { topicRoot } from '../../src/mqtt/link-options.js';
 import { HomeAssistantBridge } from './bridge.js';
 import { homeAssistantFamily } from './entities.js';
 import { HA_EVENT_TYPES } from './health-events.js';
@@ -24,10 +25,13 @@ export const homeAssistantModule: CapabilityModule = {
     return {
       name: 'home_assistant',
       components: bridge.components,
-      entities: () => homeAssistantFamily,
+      entities: () => homeAssistantFamily(ctx.root, { url: cfg.url, version: bridge.version }),
       health: { path: 'home_assistant', report: () => bridge.link.state },
       stop: () => bridge.stop(),
     };
   },
-  entities: (config) => (config.home_assistant ? homeAssistantFamily : undefined),
+  entities: (config) =>
+    config.home_assistant
+      ? homeAssistantFamily(topicRoot(config), { url: config.home_assistant.url })
+      : undefined,
 };

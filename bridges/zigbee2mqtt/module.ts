@@ -1,5 +1,6 @@
 import type { CapabilityModule } from '../../src/capabilities/capability.js';
-import { z2mFamily } from './entities.js';
+import { topicRoot } from '../../src/mqtt/link-options.js';
+import { z2mFamily, type Z2mDeviceInfo } from './entities.js';
 import { z2mStateTopic } from './topics.js';
 import { Z2M_EVENTS, Z2M_KIND, Z2mWatch } from './watch.js';
 
@@ -30,17 +31,27 @@ export const zigbee2mqttModule: CapabilityModule = {
       publish: (s) => void ctx.states.set(topic, s),
       record: (e) => ctx.bus.emit('event', e),
       incidents: ctx.incidents,
+      // The "Zigbee2MQTT" device shows the version and coordinator: a discovery round.
+      infoChanged: () => ctx.bus.emit('observed', { complete: false }),
       clock: ctx.clock,
       log,
     });
-    const family = z2mFamily({ stale: section.stale_after !== undefined });
+    const opts = { stale: section.stale_after !== undefined };
+    const info = (): Z2mDeviceInfo => {
+      const { version, coordinator } = watch.state();
+      return {
+        ...(version !== null ? { version } : {}),
+        ...(coordinator !== null ? { coordinator } : {}),
+      };
+    };
     return {
       name: 'zigbee2mqtt',
       components: [watch],
-      entities: () => family,
+      entities: () => z2mFamily(ctx.root, opts, info()),
       health: { path: 'zigbee2mqtt', report: () => watch.state() },
     };
   },
   entities: (config) =>
-    config.zigbee2mqtt && z2mFamily({ stale: config.zigbee2mqtt.stale_after !== undefined }),
+    config.zigbee2mqtt &&
+    z2mFamily(topicRoot(config), { stale: config.zigbee2mqtt.stale_after !== undefined }),
 };

@@ -47,6 +47,8 @@ export interface Z2mWatchOptions {
   incidents: Incidents;
   clock: Clock;
   log: Logger;
+  /** `bridge/info` changed the version or coordinator (the device shows them). */
+  infoChanged?(): void;
 }
 
 /** How often the stale-device count is looked at again without a message. */
@@ -191,8 +193,12 @@ export class Z2mWatch implements Component {
     if (m.payload.length === 0) return;
     const info = parseBridgeInfo(m.payload.toString('utf8'));
     if (info instanceof PayloadError) return this.#malformed(m.topic, info);
-    this.#info = { version: info.version ?? null, coordinator: info.coordinator?.type ?? null };
+    const next = { version: info.version ?? null, coordinator: info.coordinator?.type ?? null };
+    const changed =
+      next.version !== this.#info.version || next.coordinator !== this.#info.coordinator;
+    this.#info = next;
     this.#publish();
+    if (changed) this.#o.infoChanged?.();
   }
 
   #onHealth(m: IncomingMessage): void {

@@ -20,6 +20,8 @@ export interface OutMessage {
   readonly data?: Record<string, unknown>;
   /** Unique per route and events: a message already sent is not sent again on a retry. */
   readonly key: string;
+  /** The store seqs of the events it carries: the cursor passes them once it is sent. */
+  readonly seqs: readonly number[];
 }
 
 export interface ComposeOptions {
@@ -117,6 +119,7 @@ function grouped(route: NotifyRoute, g: readonly Alert[]): OutMessage {
       title: first.title,
       message: first.message,
       key: keyOf(route, g),
+      seqs: seqsOf(g),
     };
   }
   const host = hostOf(first.e);
@@ -128,6 +131,7 @@ function grouped(route: NotifyRoute, g: readonly Alert[]): OutMessage {
     title,
     message: `${title}: ${names}\n${lines}`,
     key: keyOf(route, g),
+    seqs: seqsOf(g),
   };
 }
 
@@ -145,7 +149,8 @@ function summary(route: NotifyRoute, stale: readonly Alert[]): OutMessage {
     ...(more > 0 ? [`• … ${more} earlier`] : []),
     ...shown,
   ].join('\n');
-  return { service: route.service, title, message, key: `${keyOf(route, stale)}/summary` };
+  const key = `${keyOf(route, stale)}/summary`;
+  return { service: route.service, title, message, key, seqs: seqsOf(stale) };
 }
 
 function withButtons(route: NotifyRoute, a: Alert): OutMessage {
@@ -160,6 +165,7 @@ function withButtons(route: NotifyRoute, a: Alert): OutMessage {
     message: a.message + hint,
     ...(data ? { data } : {}),
     key: keyOf(route, [a]),
+    seqs: [a.e.seq],
   };
 }
 
@@ -193,6 +199,10 @@ function nameOf(e: StoredEvent): string {
   if (typeof e.data.name === 'string') return e.data.name;
   const slash = e.subject.indexOf('/');
   return slash < 0 ? e.subject : e.subject.slice(slash + 1);
+}
+
+function seqsOf(alerts: readonly Alert[]): number[] {
+  return alerts.map((a) => a.e.seq);
 }
 
 function keyOf(route: NotifyRoute, alerts: readonly Alert[]): string {

@@ -9,6 +9,7 @@ import type { NotifyRoute } from '../config.js';
 import { HaError } from '../errors.js';
 import type { HaLink } from '../link.js';
 import { compose, notifiable, type OutMessage } from './messages.js';
+import type { SentJournal } from './sent-journal.js';
 
 /** The notifier's cursor in the event store. */
 export const NOTIFY_SINK = 'home-assistant-notify';
@@ -24,6 +25,8 @@ export interface NotifierOptions {
   readonly log: Logger;
   /** Services HA does not have, and the backlog, changed. */
   onStatus(s: { missing: string[]; backlog: number }): void;
+  /** Where the keys sent past the cursor are kept across a crash; none: only in memory. */
+  readonly journal?: SentJournal;
 }
 
 /** Events read per round, at most: a long outage drains in rounds. */
@@ -33,10 +36,10 @@ const BATCH = 200;
  * Alerts out through Home Assistant's notify services (issue 18, point 3): a sink on the
  * event store with its own cursor, like the uplink. While HA is unreachable nothing is
  * read and the alerts wait on disk; when it returns they go out, the stale ones summarised.
- * The cursor moves only once HA answered `result` with success for every message of a
- * round, and a message already sent in a round that is retried is not sent again, so
- * nothing is lost and nothing sent twice while the agent runs (a crash between a send and
- * its ack sends that round again: at least once).
+ * Messages go out in the order of their first event; after each one HA accepted, its key
+ * is written to the journal and the cursor moves past every event all of whose messages
+ * went. A message already sent (in memory, or in the journal after a crash) is not sent
+ * again, so a crash repeats at most the one message HA had not answered yet.
  */
 export class Notifier implements Component {
   readonly name = 'home-assistant-notify';
@@ -49,6 +52,7 @@ export class Notifier implements Component {
   /** Other failures already logged, per service and HA code. */
   readonly #reported = new Set<string>();
   #cursor = 0;
+  #journalFailed = false;
   #running = false;
   #pumping = false;
   #again = false;
@@ -63,6 +67,7 @@ export class Notifier implements Component {
   async start(): Promise<void> {
     // A first start begins now: years of history are not news to anyone's phone.
     this.#cursor = await this.#o.store.registerSink(NOTIFY_SINK, { startAt: 'now' });
+    for (const k of this.#o.journal?.load(this.#cursor) ?? []) this.#sent.add(k);
     this.#running = true;
     this.#unsubscribe = this.#o.store.onAppend(() => this.wake());
     this.wake();
@@ -117,19 +122,42 @@ export class Notifier implements Component {
         routes: this.#o.routes,
         now,
         staleAfterMs: this.#o.staleAfterMs,
-      });
+      }).sort((a, b) => Math.min(...a.seqs) - Math.min(...b.seqs));
       for (const m of messages) {
         if (this.#sent.has(m.key)) continue;
         if (!(await this.#send(m))) {
           this.#retryLater();
           return;
         }
+        this.#record();
+        const upTo = doneUpTo(messages, (r) => this.#sent.has(r.key));
+        if (upTo !== undefined && upTo > this.#cursor) await this.#ack(upTo, messages);
       }
-      const last = events[events.length - 1]!.seq;
-      await this.#o.store.ack(NOTIFY_SINK, last);
-      this.#cursor = last;
-      this.#sent.clear();
+      await this.#ack(events[events.length - 1]!.seq, []);
       this.#backoff.reset();
+    }
+  }
+
+  /** Moves the cursor to `seq`, keeping the keys of the messages still reaching past it. */
+  async #ack(seq: number, messages: readonly OutMessage[]): Promise<void> {
+    await this.#o.store.ack(NOTIFY_SINK, seq);
+    this.#cursor = seq;
+    const past = new Set(messages.filter((m) => Math.max(...m.seqs) > seq).map((m) => m.key));
+    for (const k of this.#sent) if (!past.has(k)) this.#sent.delete(k);
+    this.#record();
+  }
+
+  /** The journal after a send or an ack; a refusing disk leaves the keys in memory only. */
+  #record(): void {
+    try {
+      this.#o.journal?.save({ after: this.#cursor, keys: [...this.#sent] });
+    } catch (err) {
+      if (this.#journalFailed) return;
+      this.#journalFailed = true;
+      this.#o.log.warn(
+        { err: errorMessage(err) },
+        'notify journal not written: a crash now may repeat the notifications of this round',
+      );
     }
   }
 
@@ -216,4 +244,29 @@ export class Notifier implements Component {
       // A store that cannot say its backlog now says it next round.
     }
   }
+}
+
+/**
+ * The last seq the cursor may pass: every event before the first one a message still to go
+ * carries, and never into a message's events (a grouped one read again from its middle
+ * would be a different message). Undefined while every message is sent: the batch's end.
+ */
+export function doneUpTo(
+  messages: readonly OutMessage[],
+  sent: (m: OutMessage) => boolean,
+): number | undefined {
+  const rest = messages.filter((m) => !sent(m));
+  if (rest.length === 0) return undefined;
+  let upTo = Math.min(...rest.flatMap((m) => m.seqs)) - 1;
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const m of messages) {
+      const lo = Math.min(...m.seqs);
+      if (lo <= upTo && upTo < Math.max(...m.seqs)) {
+        upTo = lo - 1;
+        moved = true;
+      }
+    }
+  }
+  return upTo;
 }
