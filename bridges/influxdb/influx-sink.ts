@@ -58,12 +58,14 @@ export class InfluxSink implements Component {
   readonly #writer: PointWriter;
   readonly #batcher: WriteBatcher;
   readonly #runner: SinkRunner<EventRecord>;
+  readonly #log: Logger;
   #lastError: string | null = null;
   #createTried = false;
 
   constructor(opts: InfluxSinkOptions) {
     this.#o = opts;
     const log = opts.log.child({ component: 'influxdb' });
+    this.#log = log;
     this.#writer = new PointWriter({
       write: (body, options) => this.#write(body, options),
       options: opts.options,
@@ -121,7 +123,15 @@ export class InfluxSink implements Component {
 
   #deliver(records: readonly EventRecord[]): Promise<void> {
     const lines: string[] = [];
-    for (const r of records) eventLines(r, lines);
+    for (const r of records) {
+      try {
+        eventLines(r, lines);
+      } catch (err) {
+        // Data the store checked only by its first byte: a damaged row is skipped, as the
+        // store skips the rows it finds damaged, rather than failing every delivery again.
+        this.#log.error({ seq: r.seq, err: errorMessage(err) }, 'skipping a damaged event');
+      }
+    }
     return this.#batcher.add(lines);
   }
 
