@@ -68,6 +68,8 @@ export interface WireRecord {
   id: string;
   /** The wire JSON: `JSON.stringify(toWireEvent(e))`. */
   payload: string;
+  /** Its type is for the history sinks only (`isHistoryOnly`): a publishing sink skips it. */
+  historyOnly: boolean;
 }
 
 /** A stored event as readRecordsAfter gives it: its columns, ts in ms, data unparsed. */

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import { SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
+import { SAMPLE_EVENT_TYPE, SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
 import type { EventRecord, StoreStats, WireRecord } from './event-store.js';
 import type { Db } from './sqlite-schema.js';
 
@@ -35,7 +35,7 @@ const RECORD_COLUMNS = 'seq, id, ts, node, type, sev, subject, data';
  * integer arithmetic writes toISOString's form. `bad` names the first damaged field, as
  * rowToEvent does; the data must be valid RFC 8259 JSON and an object.
  */
-const WIRE_SELECT = `SELECT seq, id,
+const WIRE_SELECT = `SELECT seq, id, type = '${SAMPLE_EVENT_TYPE}' AS history_only,
   CASE
     WHEN typeof(seq) <> 'integer' OR seq < 1 THEN 'seq'
     WHEN typeof(id) <> 'text' OR length(id) <> 26 THEN 'id'
@@ -59,6 +59,8 @@ const WIRE_SELECT = `SELECT seq, id,
 export interface WireRow {
   seq: number;
   id: string;
+  /** 1 for a type `isHistoryOnly` names (core/events.ts), 0 otherwise. */
+  history_only: number;
   bad: string | null;
   payload: string | null;
 }
@@ -68,7 +70,7 @@ export function wireRowToRecord(row: WireRow): WireRecord | Error {
   if (row.bad !== null || row.payload === null) {
     return new Error(`event seq ${row.seq} is damaged: bad ${row.bad ?? 'row'}`);
   }
-  return { seq: row.seq, id: row.id, payload: row.payload };
+  return { seq: row.seq, id: row.id, payload: row.payload, historyOnly: row.history_only === 1 };
 }
 
 /** Every statement the store runs more than once, prepared once at open. */
