@@ -18,7 +18,10 @@ const BACKUP_FIELDS: Readonly<Record<string, readonly string[]>> = {
   size_bytes: ['size_bytes', 'size'],
 };
 
-export function backupPoint(e: StoredEvent, timestamp: string): IPoint | undefined {
+export function backupPoint(
+  e: Pick<StoredEvent, 'type' | 'subject' | 'node' | 'data'>,
+  timestamp: string,
+): IPoint | undefined {
   const outcome = BACKUP_EVENTS[e.type];
   if (!outcome) return undefined;
   const job = typeof e.data.job === 'string' && e.data.job !== '' ? e.data.job : e.subject;

@@ -1,19 +1,18 @@
-import type { IPoint, IWriteOptions } from 'influx';
+import type { IWriteOptions } from 'influx';
 import type { Clock } from '../../src/core/clock.js';
-import type { StoredEvent } from '../../src/core/events.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SinkRunner, type SinkRunnerStatus } from '../../src/sinks/sink-runner.js';
-import type { EventStore } from '../../src/store/event-store.js';
+import type { EventRecord, EventStore } from '../../src/store/event-store.js';
 import {
   PointWriter,
   httpStatus,
   influxReason,
   type SetAside,
-  type WritePoints,
+  type WriteBody,
 } from './point-writer.js';
-import { eventPoints } from './points.js';
+import { eventLines } from './lines.js';
 import { WriteBatcher } from './write-batcher.js';
 
 /** The sink's cursor in the event store. */
@@ -23,19 +22,19 @@ export interface InfluxSinkOptions {
   store: EventStore;
   /** Its cursor's name (default `influxdb`). */
   cursor?: string;
-  write: WritePoints;
+  write: WriteBody;
   /** Creates the database (a 1.x server answering 404 "database not found"). */
   createDatabase?(): Promise<void>;
   options: IWriteOptions;
   batchSize: number;
   flushMs: number;
+  /** Write requests at once, at most (default 2): the next is built while one is written. */
+  inFlight?: number;
   retry: { initialMs: number; maxMs: number };
   clock: Clock;
   log: Logger;
   /** Told of each point InfluxDB refused (set aside), with the count so far. */
   onRefused?: (p: SetAside, total: number) => void;
-  /** Events → points (default eventPoints); the benchmark's baseline shares it. */
-  points?: (e: StoredEvent) => IPoint[];
 }
 
 /** What `GET /api/health/influxdb` shows. */
@@ -58,31 +57,35 @@ export class InfluxSink implements Component {
   readonly #o: InfluxSinkOptions;
   readonly #writer: PointWriter;
   readonly #batcher: WriteBatcher;
-  readonly #runner: SinkRunner;
-  readonly #points: (e: StoredEvent) => IPoint[];
+  readonly #runner: SinkRunner<EventRecord>;
+  readonly #log: Logger;
   #lastError: string | null = null;
   #createTried = false;
 
   constructor(opts: InfluxSinkOptions) {
     this.#o = opts;
-    this.#points = opts.points ?? eventPoints;
     const log = opts.log.child({ component: 'influxdb' });
+    this.#log = log;
     this.#writer = new PointWriter({
-      write: (points, options) => this.#write(points, options),
+      write: (body, options) => this.#write(body, options),
       options: opts.options,
       batchSize: opts.batchSize,
       log,
       ...(opts.onRefused ? { onRefused: opts.onRefused } : {}),
     });
     this.#batcher = new WriteBatcher({
-      write: (points) => this.#writer.write(points),
+      write: (lines, before) => this.#writer.write(lines, before),
       batchSize: opts.batchSize,
       flushMs: opts.flushMs,
+      ...(opts.inFlight !== undefined ? { inFlight: opts.inFlight } : {}),
       clock: opts.clock,
     });
-    this.#runner = new SinkRunner({
+    const name = opts.cursor ?? INFLUX_SINK;
+    this.#runner = new SinkRunner<EventRecord>({
       store: opts.store,
-      name: opts.cursor ?? INFLUX_SINK,
+      name,
+      // Records, not events: ts in ms and the data's text, turned into lines (issue 19).
+      read: (limit, after) => opts.store.readRecordsAfter(name, limit, after),
       deliver: (events) => this.#deliver(events),
       batch: opts.batchSize,
       // Room for the batcher to gather a full request while the previous one is written.
@@ -118,15 +121,23 @@ export class InfluxSink implements Component {
     };
   }
 
-  #deliver(events: readonly StoredEvent[]): Promise<void> {
-    const points: IPoint[] = [];
-    for (const e of events) for (const p of this.#points(e)) points.push(p);
-    return this.#batcher.add(points);
+  #deliver(records: readonly EventRecord[]): Promise<void> {
+    const lines: string[] = [];
+    for (const r of records) {
+      try {
+        eventLines(r, lines);
+      } catch (err) {
+        // Data the store checked only by its first byte: a damaged row is skipped, as the
+        // store skips the rows it finds damaged, rather than failing every delivery again.
+        this.#log.error({ seq: r.seq, err: errorMessage(err) }, 'skipping a damaged event');
+      }
+    }
+    return this.#batcher.add(lines);
   }
 
-  async #write(points: IPoint[], options: IWriteOptions): Promise<void> {
+  async #write(body: string, options: IWriteOptions): Promise<void> {
     try {
-      await this.#o.write(points, options);
+      await this.#o.write(body, options);
       this.#lastError = null;
     } catch (err) {
       this.#lastError = `${httpStatus(err) ?? 'no answer'}: ${influxReason(err)}`;

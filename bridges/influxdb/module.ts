@@ -1,4 +1,8 @@
-import { InfluxDB } from 'influx';
+import { InfluxDB, type IWriteOptions } from 'influx';
+// The `influx` package's request pool (its `writePoints` sends through one): timeouts,
+// host backoff and the RequestError with InfluxDB's answer, for a body of line protocol
+// the sink writes itself (line-protocol.ts). Not re-exported by the package's index.
+import { Pool } from 'influx/lib/src/pool.js';
 import type { CapabilityModule } from '../../src/capabilities/capability.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { InfluxdbConfig } from './config.js';
@@ -25,7 +29,7 @@ export const influxdbModule: CapabilityModule = {
     const influx = influxClient(section);
     const sink = new InfluxSink({
       store: ctx.store,
-      write: (points, options) => influx.writePoints(points, options),
+      write: lineWriter(section),
       createDatabase: () => influx.createDatabase(section.database),
       options: {
         precision: 'n',
@@ -78,4 +82,33 @@ export function influxClient(section: InfluxdbConfig): InfluxDB {
     ...(section.password !== undefined ? { password: section.password } : {}),
     pool: { maxRetries: 0, requestTimeout: section.request_timeout },
   });
+}
+
+/**
+ * `POST /write` of a body of line protocol to the section's server, as the `influx`
+ * package's `writePoints` sends the body it builds (same pool, query and auth): the sink
+ * builds the lines itself, from the store's records, without `IPoint` objects (issue 19
+ * point 4). Its own retries are off, as the client's.
+ */
+export function lineWriter(
+  section: InfluxdbConfig,
+): (body: string, options: IWriteOptions) => Promise<void> {
+  const url = new URL(section.url);
+  const pool = new Pool({ maxRetries: 0, requestTimeout: section.request_timeout });
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  pool.addHost(`${url.protocol}//${url.host}${path}`);
+  const auth =
+    section.username !== undefined ? `${section.username}:${section.password ?? ''}` : undefined;
+  return (body, options) =>
+    pool.discard({
+      method: 'POST',
+      path: '/write',
+      body,
+      query: {
+        db: options.database ?? section.database,
+        precision: options.precision ?? 'n',
+        rp: options.retentionPolicy,
+      },
+      ...(auth !== undefined ? { auth } : {}),
+    });
 }

@@ -1,9 +1,13 @@
-import type { IPoint, IWriteOptions } from 'influx';
+import type { IWriteOptions } from 'influx';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
+import { parseLine } from './line-protocol.js';
 
-/** What the writer needs of an InfluxDB client: the `influx` package's `writePoints`. */
-export type WritePoints = (points: IPoint[], options: IWriteOptions) => Promise<void>;
+/**
+ * What the writer needs of an InfluxDB client: one `POST /write` of a body of line
+ * protocol, through the `influx` package's request pool (module.ts, `lineWriter`).
+ */
+export type WriteBody = (body: string, options: IWriteOptions) => Promise<void>;
 
 /** A point InfluxDB refused, kept for the health API (newest last). */
 export interface SetAside {
@@ -14,7 +18,7 @@ export interface SetAside {
 }
 
 export interface PointWriterOptions {
-  write: WritePoints;
+  write: WriteBody;
   options: IWriteOptions;
   /** Points per request, at most. */
   batchSize: number;
@@ -63,32 +67,39 @@ export class PointWriter {
     return this.#setAside;
   }
 
-  async write(points: readonly IPoint[]): Promise<void> {
+  /**
+   * Writes lines of line protocol, one point each, in requests of `batchSize`. A request
+   * refused as bad is taken apart only once `before` settled (the write before it, when
+   * several are in flight), so refused points are told in order.
+   */
+  async write(lines: readonly string[], before?: Promise<unknown>): Promise<void> {
     const size = this.#o.batchSize;
-    for (let i = 0; i < points.length; i += size) {
-      await this.#writeOrSplit(points.slice(i, i + size));
+    for (let i = 0; i < lines.length; i += size) {
+      await this.#writeOrSplit(lines.length <= size ? lines : lines.slice(i, i + size), before);
     }
   }
 
-  async #writeOrSplit(points: IPoint[]): Promise<void> {
+  async #writeOrSplit(lines: readonly string[], before?: Promise<unknown>): Promise<void> {
     try {
-      await this.#o.write(points, this.#o.options);
-      this.#written += points.length;
+      await this.#o.write(lines.join('\n'), this.#o.options);
+      this.#written += lines.length;
       return;
     } catch (err) {
       if (!isBadRequest(err)) throw err;
-      if (points.length === 1) return this.#refuse(points[0]!, err);
+      await before;
+      if (lines.length === 1) return this.#refuse(lines[0]!, err);
     }
-    const half = Math.ceil(points.length / 2);
-    await this.#writeOrSplit(points.slice(0, half));
-    await this.#writeOrSplit(points.slice(half));
+    const half = Math.ceil(lines.length / 2);
+    await this.#writeOrSplit(lines.slice(0, half));
+    await this.#writeOrSplit(lines.slice(half));
   }
 
-  #refuse(p: IPoint, err: unknown): void {
+  #refuse(text: string, err: unknown): void {
+    const head = parseLine(text);
     const entry: SetAside = {
-      measurement: p.measurement ?? '',
-      tags: p.tags ?? {},
-      timestamp: String(p.timestamp),
+      measurement: head.measurement,
+      tags: head.tags,
+      timestamp: head.timestamp,
       reason: influxReason(err),
     };
     const key = `${entry.measurement}\u0000${JSON.stringify(entry.tags)}\u0000${entry.timestamp}`;
@@ -102,7 +113,7 @@ export class PointWriter {
       {
         measurement: entry.measurement,
         tags: entry.tags,
-        fields: p.fields,
+        line: text,
         timestamp: entry.timestamp,
         reason: entry.reason,
       },

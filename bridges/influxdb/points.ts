@@ -1,6 +1,7 @@
 import type { IPoint } from 'influx';
 import type { StoredEvent } from '../../src/core/events.js';
 import { backupPoint } from './backup-points.js';
+import { recordTimestamp } from './lines.js';
 import { SAMPLE_EVENT_TYPE, samplePoints } from './sample.js';
 
 /**
@@ -44,10 +45,5 @@ function eventPoint(e: StoredEvent, timestamp: string): IPoint {
 
 /** `ts` (ISO, ms) as nanoseconds since the epoch, the seq's last six digits below the ms. */
 export function eventTimestamp(e: Pick<StoredEvent, 'ts' | 'seq'>): string {
-  const ms = Date.parse(e.ts);
-  const sub = e.seq % 1_000_000;
-  // The digits side by side, as strings: no BigInt per event. Before 1970 (a negative ms)
-  // the sub-millisecond part is not a suffix, so those few take the arithmetic way.
-  if (ms > 0) return `${ms}${String(sub).padStart(6, '0')}`;
-  return (BigInt(ms) * 1_000_000n + BigInt(sub)).toString();
+  return recordTimestamp(Date.parse(e.ts), e.seq);
 }

@@ -1,5 +1,5 @@
 import type { IPoint } from 'influx';
-import type { EventData, NewEvent } from '../../src/core/events.js';
+import { SAMPLE_EVENT_TYPE, type EventData, type NewEvent } from '../../src/core/events.js';
 import { nodeRoot, type TopicRoot } from '../../src/core/topics.js';
 import { slugify } from '../../src/core/slug.js';
 import type { RetainedState } from '../../src/mqtt/state-publisher.js';
@@ -9,9 +9,11 @@ import type { RetainedState } from '../../src/mqtt/state-publisher.js';
  * (what Home Assistant shows: containers, hosts, disks, the watchdog's checks) are stored
  * as one `sample` event, so the history has values between events and survives an
  * InfluxDB outage like every other event. Stored at severity `debug`: when the store
- * reaches its bound, its overflow policy drops the oldest samples before any alert.
+ * reaches its bound, its overflow policy drops the oldest samples before any alert. They
+ * are for the history alone (`isHistoryOnly`): the event topic, the journal and the uplink
+ * skip them.
  */
-export const SAMPLE_EVENT_TYPE = 'sample';
+export { SAMPLE_EVENT_TYPE };
 
 type FieldValue = string | number | boolean;
 /** One sampled point, as the sample event keeps it (short keys: one per state per interval). */

@@ -1,4 +1,4 @@
-import type { StoredEvent } from '../../src/core/events.js';
+import { isHistoryOnly, type StoredEvent } from '../../src/core/events.js';
 import type { AppendInfo } from '../../src/store/event-store.js';
 
 export interface LiveLaneOptions {
@@ -50,6 +50,7 @@ export class LiveLane {
     if (first.seq - 1 <= read || !this.#o.ready()) return;
     for (const e of info.events) {
       if (this.#sent.size >= this.#o.limit) return;
+      if (isHistoryOnly(e.type)) continue; // the replay passes over it, sending nothing
       const ack = this.#o.send(e);
       this.#sent.set(e.seq, ack);
       this.#overtook++;

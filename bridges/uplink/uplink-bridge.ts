@@ -119,6 +119,8 @@ export class UplinkBridge implements Component {
       // Counting bytes costs a pass over the payload: only when a limit needs them.
       gate: this.#pacer.unlimited ? undefined : (m) => this.#pacer.take(messageBytes(m), 'replay'),
       claim: (e) => this.#live.claim(e.seq),
+      // The InfluxDB history's samples stay on the site (issue 19).
+      skip: (r) => r.historyOnly,
       open: () => !this.#paused,
     });
     const window = opts.window ?? 100;

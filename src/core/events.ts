@@ -68,6 +68,21 @@ export type KnownEventType = (typeof EVENT_TYPES)[number];
 /** A known name, or any other snake_case name: the list grows with the collectors. */
 export type EventType = KnownEventType | (string & {});
 
+/**
+ * The InfluxDB history's state samples (issue 19): stored like every event, so they wait on
+ * disk through an outage of InfluxDB, but meant for the history alone.
+ */
+export const SAMPLE_EVENT_TYPE = 'sample';
+
+/**
+ * Whether events of this type are for the history sinks only (InfluxDB): kept in the
+ * store, but not published on the event topic, written to the journal or sent up the
+ * uplink, where a sample every minute would drown the events people read.
+ */
+export function isHistoryOnly(type: string): boolean {
+  return type === SAMPLE_EVENT_TYPE;
+}
+
 /** Event payloads are JSON objects. */
 export type EventData = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Clock } from '../core/clock.js';
 import { errorMessage, OutpostError } from '../core/errors.js';
-import { toWireEvent, type StoredEvent } from '../core/events.js';
+import { isHistoryOnly, toWireEvent, type StoredEvent } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { EventStore } from '../store/event-store.js';
 import { SinkRunner } from './sink-runner.js';
@@ -12,6 +12,7 @@ import { SinkRunner } from './sink-runner.js';
  * The event journal (issue 5): every event mirrored as one JSON line, the wire form, in
  * `<dir>/<YYYY-MM-DD of the event's ts, UTC>/<node>/events.jsonl` — the layout existing
  * observers and grep already read. Append-only: a line once written is never rewritten.
+ * History-only events (the InfluxDB bridge's samples: `isHistoryOnly`) are passed over.
  *
  * Delivery is at least once. A batch counts as delivered only after its lines are fsynced,
  * so the sink cursor never passes a line that is not on disk; a crash (or a failed write)
@@ -128,6 +129,8 @@ export class Journal {
   async #write(events: readonly StoredEvent[]): Promise<void> {
     const byFile = new Map<string, string[]>();
     for (const e of events) {
+      // The InfluxDB history's samples are not events anyone reads here (issue 19).
+      if (isHistoryOnly(e.type)) continue;
       let path: string;
       try {
         path = journalPath(this.dir, e);

@@ -31,6 +31,8 @@ export interface MqttDeliveryOptions<T extends { readonly seq: number } = Stored
   claim?: (e: T) => Promise<void> | undefined;
   /** False while publishing must wait although the link is up (a pause); then call wake(). */
   open?: () => boolean;
+  /** Records not to publish, delivered all the same (history-only events: `isHistoryOnly`). */
+  skip?: (e: T) => boolean;
 }
 
 const NOOP = (): void => undefined;
@@ -121,6 +123,7 @@ export class MqttDelivery<T extends { readonly seq: number } = StoredEvent> {
     };
     try {
       for (const e of events) {
+        if (this.#o.skip?.(e)) continue;
         const claimed = this.#o.claim?.(e);
         if (claimed) {
           acks.push(claimed);
@@ -211,6 +214,8 @@ export class MqttEventSink implements Component {
     this.#delivery = new MqttDelivery<WireRecord>({
       mqtt: opts.mqtt,
       message: (r) => ({ topic, payload: r.payload, opts: publish }),
+      // The InfluxDB history's samples stay off the event topic (issue 19).
+      skip: (r) => r.historyOnly,
     });
     const window = opts.window ?? 100;
     this.#runner = new SinkRunner({

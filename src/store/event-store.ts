@@ -38,6 +38,12 @@ export interface EventStore {
    * wire JSON (`JSON.stringify(toWireEvent(e))`, byte for byte), built without parsing it.
    */
   readWireAfter(sink: string, limit: number, after?: number): Promise<WireRecord[]>;
+  /**
+   * As readAfter, each event as a flat record (issue 19): ts in ms since the epoch and the
+   * data as its stored JSON text, for a sink that turns events into text of its own and
+   * would only take them apart again (no ISO string, no parsed data unless it parses it).
+   */
+  readRecordsAfter(sink: string, limit: number, after?: number): Promise<EventRecord[]>;
   /** Moves the sink's cursor to `seq` once its destination has it; durable; never backwards. */
   ack(sink: string, seq: number): Promise<void>;
   cursor(sink: string): Promise<number>;
@@ -62,6 +68,22 @@ export interface WireRecord {
   id: string;
   /** The wire JSON: `JSON.stringify(toWireEvent(e))`. */
   payload: string;
+  /** Its type is for the history sinks only (`isHistoryOnly`): a publishing sink skips it. */
+  historyOnly: boolean;
+}
+
+/** A stored event as readRecordsAfter gives it: its columns, ts in ms, data unparsed. */
+export interface EventRecord {
+  seq: number;
+  id: string;
+  /** ms since the epoch (StoredEvent's ts is this as an ISO string). */
+  ts: number;
+  node: string;
+  type: EventType;
+  severity: Severity;
+  subject: string;
+  /** The data object's JSON text, as stored (`JSON.parse` gives StoredEvent's data). */
+  data: string;
 }
 
 export interface SinkOptions {

@@ -11,6 +11,7 @@ import {
   type AppendInfo,
   type AppendListener,
   type Backlog,
+  type EventRecord,
   type EventQuery,
   type EventStore,
   type SinkInfo,
@@ -117,6 +118,10 @@ export class ReopeningEventStore implements EventStore {
 
   readWireAfter(sink: string, limit: number, after?: number): Promise<WireRecord[]> {
     return this.#real ? this.#real.readWireAfter(sink, limit, after) : Promise.resolve([]);
+  }
+
+  readRecordsAfter(sink: string, limit: number, after?: number): Promise<EventRecord[]> {
+    return this.#real ? this.#real.readRecordsAfter(sink, limit, after) : Promise.resolve([]);
   }
 
   ack(sink: string, seq: number): Promise<void> {

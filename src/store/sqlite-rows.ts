@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
-import { SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
-import type { StoreStats, WireRecord } from './event-store.js';
+import { SAMPLE_EVENT_TYPE, SEVERITIES, severityAt, type StoredEvent } from '../core/events.js';
+import type { EventRecord, StoreStats, WireRecord } from './event-store.js';
 import type { Db } from './sqlite-schema.js';
 
 /** An events row as SQLite returns it. */
@@ -24,6 +24,8 @@ export interface StateRow {
 }
 
 export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size';
+/** What readRecordsAfter reads: every column but the size the bound counts. */
+const RECORD_COLUMNS = 'seq, id, ts, node, type, sev, subject, data';
 /**
  * A row as a wire record (issue 15), built by SQLite: the payload is the wire form
  * (`JSON.stringify(toWireEvent(e))`, core/events.ts) written around the stored data's JSON
@@ -33,7 +35,7 @@ export const EVENT_COLUMNS = 'seq, id, ts, node, type, sev, subject, data, size'
  * integer arithmetic writes toISOString's form. `bad` names the first damaged field, as
  * rowToEvent does; the data must be valid RFC 8259 JSON and an object.
  */
-const WIRE_SELECT = `SELECT seq, id,
+const WIRE_SELECT = `SELECT seq, id, type = '${SAMPLE_EVENT_TYPE}' AS history_only,
   CASE
     WHEN typeof(seq) <> 'integer' OR seq < 1 THEN 'seq'
     WHEN typeof(id) <> 'text' OR length(id) <> 26 THEN 'id'
@@ -57,6 +59,8 @@ const WIRE_SELECT = `SELECT seq, id,
 export interface WireRow {
   seq: number;
   id: string;
+  /** 1 for a type `isHistoryOnly` names (core/events.ts), 0 otherwise. */
+  history_only: number;
   bad: string | null;
   payload: string | null;
 }
@@ -66,7 +70,7 @@ export function wireRowToRecord(row: WireRow): WireRecord | Error {
   if (row.bad !== null || row.payload === null) {
     return new Error(`event seq ${row.seq} is damaged: bad ${row.bad ?? 'row'}`);
   }
-  return { seq: row.seq, id: row.id, payload: row.payload };
+  return { seq: row.seq, id: row.id, payload: row.payload, historyOnly: row.history_only === 1 };
 }
 
 /** Every statement the store runs more than once, prepared once at open. */
@@ -106,6 +110,9 @@ export function prepareStatements(db: Db) {
       `SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
     ),
     afterWire: s<[number, number], WireRow>(WIRE_SELECT),
+    afterRecords: s<[number, number], Omit<EventRow, 'size'>>(
+      `SELECT ${RECORD_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`,
+    ),
     backlog: s<[number], { n: number; oldest: number | null }>(
       'SELECT count(*) AS n, min(ts) AS oldest FROM events WHERE seq > ?',
     ),
@@ -141,8 +148,33 @@ export function rowToEvent(row: EventRow): StoredEvent | Error {
   }
 }
 
+/**
+ * A row as an EventRecord (ts in ms, data as stored); an Error naming the seq when the row
+ * is damaged. The data is checked to be an object's text by its first byte, not parsed: the
+ * reader parses it if it needs it, and a reader that does not is spared the parse.
+ */
+export function rowToRecord(row: Omit<EventRow, 'size'>): EventRecord | Error {
+  const problem =
+    damage(row) ??
+    (row.sev >= 0 && row.sev < SEVERITIES.length && Number.isInteger(row.sev)
+      ? undefined
+      : 'severity') ??
+    (typeof row.data === 'string' && row.data.startsWith('{') ? undefined : 'data');
+  if (problem) return new Error(`event seq ${row.seq} is damaged: bad ${problem}`);
+  return {
+    seq: row.seq,
+    id: row.id,
+    ts: row.ts,
+    node: row.node,
+    type: row.type,
+    severity: SEVERITIES[row.sev]!,
+    subject: row.subject,
+    data: row.data,
+  };
+}
+
 /** Which field of a row read back is not what the store writes, if any (data aside). */
-function damage(row: EventRow): string | undefined {
+function damage(row: Omit<EventRow, 'size'>): string | undefined {
   if (!Number.isSafeInteger(row.seq) || row.seq < 1) return 'seq';
   if (typeof row.id !== 'string' || row.id.length !== 26) return 'id';
   if (!Number.isFinite(row.ts)) return 'ts';

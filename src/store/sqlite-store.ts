@@ -12,6 +12,7 @@ import {
   type AppendListener,
   type Backlog,
   type EventQuery,
+  type EventRecord,
   type EventStore,
   type SinkInfo,
   type SinkOptions,
@@ -26,6 +27,7 @@ import {
   prepareStatements,
   readTotals,
   rowToEvent,
+  rowToRecord,
   wireRowToRecord,
   type EventRow,
   type Statements,
@@ -197,6 +199,19 @@ export class SqliteEventStore implements EventStore {
       const out: WireRecord[] = [];
       for (const row of rows) {
         const r = wireRowToRecord(row);
+        if (r instanceof Error) this.#damaged(r);
+        else out.push(r);
+      }
+      return out;
+    });
+  }
+
+  readRecordsAfter(sink: string, limit: number, after?: number): Promise<EventRecord[]> {
+    return this.#run(() => {
+      const rows = this.#st.afterRecords.all(this.#readFrom(sink, limit, after), limit);
+      const out: EventRecord[] = [];
+      for (const row of rows) {
+        const r = rowToRecord(row);
         if (r instanceof Error) this.#damaged(r);
         else out.push(r);
       }

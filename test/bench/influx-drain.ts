@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { InfluxSink } from '../../bridges/influxdb/influx-sink.js';
-import { influxClient } from '../../bridges/influxdb/module.js';
+import { influxClient, lineWriter } from '../../bridges/influxdb/module.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';
@@ -27,7 +27,7 @@ async function main([dataDir, url, database, batchArg, lastArg]: string[]): Prom
   const last = Number(lastArg);
   const store = SqliteEventStore.open({ dataDir, node: 'bench-site', maxBytes: 256 * 1024 * 1024 });
   try {
-    const influx = influxClient({
+    const section = {
       url,
       database,
       batch_size: batch,
@@ -36,13 +36,14 @@ async function main([dataDir, url, database, batchArg, lastArg]: string[]): Prom
       request_timeout: 30_000,
       retry_min: 1000,
       retry_max: 1000,
-    });
+    };
+    const influx = influxClient(section);
     await influx.createDatabase(database);
     const sink = new InfluxSink({
       store,
       // A cursor of its own per run (named after its database): each run drains every event.
       cursor: `bench-${database}`,
-      write: (points, options) => influx.writePoints(points, options),
+      write: lineWriter(section),
       options: { precision: 'n', database },
       batchSize: batch,
       flushMs: 1000,

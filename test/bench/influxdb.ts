@@ -13,7 +13,7 @@ import { loadNow, median, repeat, summarize, type Benchmark, type Figure } from 
 
 /**
  * Issue 19 point 4: points per second from the event store to a real influxd 1.6, through
- * the InfluxDB sink (its cursor, its batches, one request in flight) in a process of its own
+ * the InfluxDB sink (its cursor, its batches, up to two requests in flight) in a process of its own
  * under the agent's launcher (influx-drain.ts), beside a bare
  * `influx` client writing the very same points with the same batch size from a file, in a
  * process of its own under plain node (baselines/influx-writer.ts). Each run writes to a
@@ -102,7 +102,7 @@ export const influxdbWrite: Benchmark = {
   name: 'influxdb-write',
   description:
     `${EVENTS.toLocaleString('en')} stored events to a real influxd 1.6 through the InfluxDB ` +
-    `sink (batches of ${BATCH}, one request in flight) in a process of its own under the agent's launcher, beside a bare influx client writing the same points ` +
+    `sink (batches of ${BATCH}, up to two requests in flight) in a process of its own under the agent's launcher, beside a bare influx client writing the same points ` +
     `with the same batch size from its own process; target ≥ ${TARGET} × bare`,
   async run(ctx) {
     const dir = await makeTempDir('bench-influx');

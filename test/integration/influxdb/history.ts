@@ -1,14 +1,14 @@
 import type { InfluxDB } from 'influx';
-import { influxClient } from '../../../bridges/influxdb/module.js';
+import { influxClient, lineWriter } from '../../../bridges/influxdb/module.js';
 import { InfluxSink, type InfluxSinkOptions } from '../../../bridges/influxdb/influx-sink.js';
 import { systemClock } from '../../../src/core/clock.js';
 import type { Logger } from '../../../src/core/logger.js';
 import type { EventStore } from '../../../src/store/event-store.js';
 import type { InfluxdServer } from '../../helpers/influxd.js';
 
-/** The bridge's client for a test server, as the module builds it from config. */
-export function clientFor(server: InfluxdServer, database: string): InfluxDB {
-  return influxClient({
+/** The bridge's section for a test server. */
+export function sectionFor(server: InfluxdServer, database: string) {
+  return {
     url: server.url,
     database,
     batch_size: 1000,
@@ -17,12 +17,18 @@ export function clientFor(server: InfluxdServer, database: string): InfluxDB {
     request_timeout: 5_000,
     retry_min: 100,
     retry_max: 1000,
-  });
+  };
+}
+
+/** The bridge's client for a test server, as the module builds it from config. */
+export function clientFor(server: InfluxdServer, database: string): InfluxDB {
+  return influxClient(sectionFor(server, database));
 }
 
 /** The sink as the module wires it, with short retries so an outage ends quickly. */
 export function sinkFor(
   store: EventStore,
+  server: InfluxdServer,
   influx: InfluxDB,
   database: string,
   log: Logger,
@@ -31,7 +37,7 @@ export function sinkFor(
 ): InfluxSink {
   return new InfluxSink({
     store,
-    write: (points, options) => influx.writePoints(points, options),
+    write: lineWriter(sectionFor(server, database)),
     createDatabase: () => influx.createDatabase(database),
     options: { precision: 'n', database },
     batchSize,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import type { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
+import { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
+import { lineWriter } from '../../../bridges/influxdb/module.js';
 import { refusalAlert } from '../../../bridges/influxdb/refusal-alert.js';
 import { sampleEvent } from '../../../bridges/influxdb/sample.js';
 import { systemClock } from '../../../src/core/clock.js';
@@ -10,7 +11,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { startInfluxd, type InfluxdServer } from '../../helpers/influxd.js';
 import { memoryLogger } from '../../helpers/memory-logger.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { clientFor, column, sinkFor } from './history.js';
+import { clientFor, column, sectionFor, sinkFor } from './history.js';
 
 /**
  * The InfluxDB history against a real influxd 1.6 (issue 19, point 3): what the store
@@ -58,7 +59,7 @@ describe('InfluxDB sink', () => {
     const s = await openStore();
     const first = await s.appendMany(Array.from({ length: 230 }, (_, i) => down(i)));
     const { log, lines } = memoryLogger();
-    sink = sinkFor(s, influx, db, log);
+    sink = sinkFor(s, server, influx, db, log);
     await sink.start();
     // The database did not exist: the sink asked influxd to create it, then wrote.
     await eventually(() => expect(sink!.delivered).toBe(first.at(-1)!.seq), { timeout: 60_000 });
@@ -143,7 +144,7 @@ describe('InfluxDB sink', () => {
         data: { job: 'photos' },
       },
     ]);
-    sink = sinkFor(s, influx, db, memoryLogger().log);
+    sink = sinkFor(s, server, influx, db, memoryLogger().log);
     await sink.start();
     await eventually(() => expect(sink!.delivered).toBe(3));
 
@@ -201,6 +202,7 @@ describe('InfluxDB sink', () => {
     const alerts: NewEvent[] = [];
     sink = sinkFor(
       s,
+      server,
       influx,
       db,
       log,
@@ -235,5 +237,79 @@ describe('InfluxDB sink', () => {
     expect(alerts.map((e) => [e.type, e.severity, e.data?.refused])).toEqual([
       ['influxdb_points_refused', 'warning', 1],
     ]);
+  });
+
+  it('keeps two requests in flight through an outage: every point once, in order', async () => {
+    const db = 'pipeline';
+    const influx = clientFor(server, db);
+    await influx.createDatabase(db);
+    const s = await openStore();
+    const stored = await s.appendMany(Array.from({ length: 600 }, (_, i) => down(i)));
+    const write = lineWriter(sectionFor(server, db));
+    let requests = 0;
+    const { log } = memoryLogger();
+    sink = new InfluxSink({
+      store: s,
+      // The real writer; the server goes down as the fifth request leaves, so requests
+      // around it fail while others landed (or land) beside them.
+      write: async (body, options) => {
+        if (++requests === 5) await server.down();
+        return write(body, options);
+      },
+      options: { precision: 'n', database: db },
+      batchSize: 20,
+      flushMs: 50,
+      inFlight: 2,
+      retry: { initialMs: 100, maxMs: 500 },
+      clock: systemClock,
+      log,
+    });
+    await sink.start();
+    await eventually(() => expect(sink!.report().runner.failures).toBeGreaterThan(0), {
+      timeout: 60_000,
+    });
+    expect(sink.delivered).toBeLessThan(stored.at(-1)!.seq);
+    await server.up();
+    await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq), { timeout: 60_000 });
+    await eventually(async () => expect(await s.cursor('influxdb')).toBe(stored.at(-1)!.seq));
+    expect(requests).toBeGreaterThan(600 / 20); // some were written again
+    expect(await column(influx, 'SELECT "id", "count" FROM events', 'id')).toEqual(
+      stored.map((e) => e.id),
+    );
+  });
+
+  it('stores text with spaces, commas, equals, quotes, backslashes, newlines and unicode as it is', async () => {
+    const db = 'escaping';
+    const influx = clientFor(server, db);
+    await influx.createDatabase(db);
+    const s = await openStore();
+    // A tag holds no newline (written as \n) and cannot end in a backslash (influxd 1.x).
+    const tag = (t: string) => `${t.replace(/\n/g, ' ')}.`;
+    const texts = [
+      'my app, v2=beta',
+      'say "hi" \\ C:\\path\\',
+      "it\\'s",
+      'line 1\nline 2',
+      'ünïcødé 😀 容器',
+    ];
+    const stored = await s.appendMany(
+      texts.map((t, i) => ({
+        type: 'container_down',
+        severity: 'warning',
+        subject: `nas/${t}`,
+        ts: T0 + i,
+        data: { host: 'nas', container: tag(t), title: t, message: t },
+      })),
+    );
+    sink = sinkFor(s, server, influx, db, memoryLogger().log);
+    await sink.start();
+    await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq));
+    const rows = (await influx.query(
+      'SELECT "container", "title", "message", "subject" FROM events',
+    )) as unknown as Record<string, unknown>[];
+    expect(rows.map((r) => [r.container, r.title, r.message, r.subject])).toEqual(
+      texts.map((t) => [tag(t), t, t, `nas/${t}`]),
+    );
+    expect(sink.report().set_aside).toBe(0);
   });
 });

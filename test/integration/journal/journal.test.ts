@@ -105,6 +105,25 @@ describe('Journal over a real event store', () => {
     });
   });
 
+  it("passes over the InfluxDB history's samples: stored, acknowledged, never written", async () => {
+    const store = openStore();
+    const sample = { severity: 'debug' as const, type: 'sample', subject: 'states' };
+    const stored = await store.appendMany([
+      at(T0, {
+        ...sample,
+        data: { points: [{ m: 'hosts', t: { host: 'nas' }, f: { up: true } }] },
+      }),
+      at(T0 + 1),
+      at(T0 + 2, sample),
+    ]);
+    const { sink } = sinkOf(store);
+    await sink.start();
+    await caughtUp(store); // the cursor passed the samples as well
+    expect(linesOf(join(journalDir, '2026-01-01', 'edge', 'events.jsonl'))).toEqual([
+      journalLine(stored[1]!).slice(0, -1),
+    ]);
+  });
+
   it('only appends: existing lines stay, and a torn last line is ended first', async () => {
     const store = openStore();
     const [e] = await store.appendMany([at(T0)]);

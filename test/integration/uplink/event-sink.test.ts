@@ -76,4 +76,46 @@ describe('MqttEventSink: the local event stream', () => {
       await removeTempDir(dir);
     }
   }, 60_000);
+
+  it("does not publish the InfluxDB history's samples, and its cursor passes them", async () => {
+    const dir = await makeTempDir('event-sink');
+    const store = SqliteEventStore.open({ dataDir: dir, node: 'site-a' });
+    const root = { base: 'outpost', node: 'site-a' };
+    const localLink = link({ url: broker.url, availabilityTopic: 'outpost/site-a/availability' });
+    const sub = await observer(broker.url, { clientId: 'event-sink-samples' });
+    const got: string[] = [];
+    sub.on('message', (_topic, payload) => got.push(payload.toString()));
+    await sub.subscribeAsync('outpost/site-a/events', { qos: 1 });
+    const sink = new MqttEventSink({ store, mqtt: localLink, root, log: silentLogger() });
+    try {
+      await localLink.start();
+      await sink.start();
+      const sample: NewEvent = {
+        type: 'sample',
+        severity: 'debug',
+        subject: 'states',
+        data: { points: [{ m: 'hosts', t: { host: 'nas' }, f: { up: true } }] },
+      };
+      const stored = await store.appendMany([
+        sample,
+        ...events(1),
+        sample,
+        ...events(1, 1),
+        sample,
+      ]);
+      await waitUntil(
+        () => sink.status().acked === stored.at(-1)!.seq,
+        'cursor past the last sample',
+      );
+      await waitUntil(() => got.length >= 2, 'the two events');
+      const types = got.map((p) => (JSON.parse(p) as { id: string; type: string }).id);
+      expect(types).toEqual([stored[1]!.id, stored[3]!.id]);
+    } finally {
+      await sink.stop();
+      await localLink.stop();
+      await sub.endAsync(true);
+      await store.close();
+      await removeTempDir(dir);
+    }
+  }, 60_000);
 });
