@@ -266,7 +266,8 @@ export const agentScale20000: Benchmark = {
   description:
     described(SPEC_20000) +
     ` One run (a fresh agent): no targets, the figures show where the limits are ` +
-    `(docs/scaling.md).`,
+    `(docs/scaling.md). Hosts online, states and configs are what a fresh client read ` +
+    `retained; docs/scaling.md says why a run did not settle.`,
   async run(ctx) {
     const spec = scaleSpecFromEnv(process.env);
     if (spec.hosts !== SPEC_20000.hosts) ctx.log(`  AT ANOTHER SIZE: ${spec.hosts} hosts`);
