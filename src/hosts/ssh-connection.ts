@@ -6,6 +6,7 @@ import { Backoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { HandshakeSlots } from './handshake-slots.js';
 import { hostKeyAlgorithms } from './known-hosts.js';
 import { loadPins, pinnedKeyTypes, refusal, type HostKeyPins } from './host-key-pin.js';
 
@@ -37,6 +38,8 @@ export interface SshConnectionOptions {
   readyTimeoutMs?: number;
   /** Default: SSH_AUTH_SOCK. */
   agentSocket?: string | undefined;
+  /** Shared by the hosts' connections: how many handshakes run at once (default: no limit). */
+  handshakes?: HandshakeSlots;
   onStatus?(status: SshStatus): void;
 }
 
@@ -68,6 +71,8 @@ export interface CommandRunner {
 }
 
 const MAX_STDERR = 64 * 1024;
+
+const noSlot = Promise.resolve(() => undefined);
 
 /**
  * ssh2 (with its crypto helpers and WebAssembly) adds about 12 MiB of RSS when it is
@@ -234,7 +239,15 @@ export class SshConnection implements CommandRunner {
       return;
     }
     if (this.#stopped) return;
-    await new Promise<void>((resolve) => this.#dial(new Ssh(), config, pins, resolve));
+    // Its turn among the hosts' handshakes; held until the login is done or failed.
+    const release = await (this.#opts.handshakes?.acquire() ?? noSlot);
+    if (this.#stopped) return release();
+    await new Promise<void>((resolve) =>
+      this.#dial(new Ssh(), config, pins, () => {
+        release();
+        resolve();
+      }),
+    );
   }
 
   #dial(client: Client, config: ConnectConfig, pins: HostKeyPins, settled: () => void): void {

@@ -3,6 +3,7 @@ import type { Backoff } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import { OutpostError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { HandshakeSlots } from './handshake-slots.js';
 import {
   SshConnection,
   sshTarget,
@@ -28,7 +29,16 @@ export interface SshPoolOptions {
   readonly log: Logger;
   /** A fresh reconnect policy per host; the connection's default when absent. */
   readonly backoff?: () => Backoff;
+  /** How many hosts' SSH handshakes may run at once (default MAX_HANDSHAKES). */
+  readonly maxHandshakes?: number;
 }
+
+/**
+ * Handshakes at once, across all hosts: below sshd's default `MaxStartups` (10), so that
+ * even hosts behind one sshd (a jump host, a test rig) are never refused for arriving
+ * together, and enough that 200 hosts on a LAN are all logged in within seconds.
+ */
+export const MAX_HANDSHAKES = 8;
 
 /**
  * One SSH connection per host for the whole agent (issue #16): the container collector,
@@ -40,9 +50,11 @@ export class SshPool {
   readonly #o: SshPoolOptions;
   readonly #hosts = new Map<string, NonNullable<HostConfig['ssh']>>();
   readonly #shared = new Map<string, SharedConnection>();
+  readonly #handshakes: HandshakeSlots;
 
   constructor(hosts: readonly HostConfig[], opts: SshPoolOptions) {
     this.#o = opts;
+    this.#handshakes = new HandshakeSlots(opts.maxHandshakes ?? MAX_HANDSHAKES);
     for (const h of hosts) if (h.ssh) this.#hosts.set(h.id, h.ssh);
   }
 
@@ -73,7 +85,7 @@ export class SshPool {
     if (known) return known;
     const ssh = this.#hosts.get(host);
     if (!ssh) throw new OutpostError('INTERNAL', `host ${host} has no ssh section to lease`);
-    const shared = new SharedConnection(host, ssh, this.#o);
+    const shared = new SharedConnection(host, ssh, this.#o, this.#handshakes);
     this.#shared.set(host, shared);
     return shared;
   }
@@ -88,10 +100,16 @@ class SharedConnection {
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
 
-  constructor(host: string, ssh: NonNullable<HostConfig['ssh']>, o: SshPoolOptions) {
+  constructor(
+    host: string,
+    ssh: NonNullable<HostConfig['ssh']>,
+    o: SshPoolOptions,
+    handshakes: HandshakeSlots,
+  ) {
     this.#conn = new SshConnection({
       name: host,
       target: sshTarget(ssh),
+      handshakes,
       clock: o.clock,
       log: o.log.child({ component: `ssh:${host}` }),
       ...(o.backoff ? { backoff: o.backoff() } : {}),

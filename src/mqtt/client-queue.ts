@@ -106,6 +106,11 @@ export class ClientQueue {
       return;
     }
     if (packet.brokerId == null) {
+      // A client gone mid-read: its retained stream is left waiting, and collected with it.
+      // aedes would write each remaining message to the closed socket, drop the error and
+      // ask for the next (lib/client.js deliverQoS0): a read of 120,000 retained messages
+      // ran on to its end for a client that had left (issue 15, agent-scale-20000).
+      if (this.#gone || this.#client.closed) return;
       deliver(this.#granted(packet), done);
       return;
     }

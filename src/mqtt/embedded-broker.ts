@@ -173,6 +173,12 @@ export class EmbeddedBroker implements Component {
       await this.#db.open();
       const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
       this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
+      if (this.#retained.upgraded > 0) {
+        this.#log.info(
+          { moved: this.#retained.upgraded },
+          'retained store moved to its new layout',
+        );
+      }
       await this.#migrateRetained(level, this.#retained);
       this.#guard = new PersistenceGuard({
         ...{ db: this.#db, dir: this.#opts.dataDir, retained: this.#retained },

@@ -45,21 +45,28 @@ export class RetainedStore {
   readonly #db: Database.Database;
   readonly #put: Database.Statement<[string, number, Buffer]>;
   readonly #del: Database.Statement<[string]>;
-  readonly #page: Database.Statement<[string, number], RetainedRow>;
+  readonly #from: Database.Statement<[string, number], RetainedRow>;
+  readonly #after: Database.Statement<[string, number], RetainedRow>;
   readonly #one: Database.Statement<[string], Omit<RetainedRow, 'topic'>>;
   /** Counts writes, so a message read earlier knows whether it may have gone stale. */
   #writes = 0;
+  #upgraded = 0;
   readonly #overlay = new RetainedOverlay();
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    // An update rewrites the row in place (same rowid), instead of a delete and an insert.
     this.#put = db.prepare(
-      'INSERT OR REPLACE INTO retained (topic, qos, payload) VALUES (?, ?, ?)',
+      'INSERT INTO retained (topic, qos, payload) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (topic) DO UPDATE SET qos = excluded.qos, payload = excluded.payload',
     );
     this.#del = db.prepare('DELETE FROM retained WHERE topic = ?');
-    this.#page = db.prepare(
-      'SELECT topic, qos, payload FROM retained WHERE topic > ? ORDER BY topic LIMIT ?',
-    );
+    const page = (op: string) =>
+      db.prepare<[string, number], RetainedRow>(
+        `SELECT topic, qos, payload FROM retained WHERE topic ${op} ? ORDER BY topic LIMIT ?`,
+      );
+    this.#from = page('>=');
+    this.#after = page('>');
     this.#one = db.prepare('SELECT qos, payload FROM retained WHERE topic = ?');
   }
 
@@ -71,14 +78,19 @@ export class RetainedStore {
       // republishes its own states and configs, other clients theirs.
       db.pragma('synchronous = NORMAL');
       db.pragma('cache_size = -256');
-      db.exec(
-        'CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, qos INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID',
-      );
-      return new RetainedStore(db);
+      const upgraded = createOrUpgrade(db);
+      const store = new RetainedStore(db);
+      store.#upgraded = upgraded;
+      return store;
     } catch (err) {
       db.close();
       throw err;
     }
+  }
+
+  /** Messages moved out of an older file's WITHOUT ROWID table when it was opened (0: none). */
+  get upgraded(): number {
+    return this.#upgraded;
   }
 
   /** Whether older retained messages were moved in (PRAGMA user_version 1). */
@@ -155,22 +167,31 @@ export class RetainedStore {
     // Held topics merge in, in topic order; a held message wins over its stored row.
     const held = this.#overlay.topics((t) => matcher.test(t));
     let h = 0;
-    let after = '';
-    for (;;) {
-      const rows = this.#page.all(after, PAGE);
-      const writes = this.#writes; // as of this page, not of each yield
-      for (const r of rows) {
-        while (h < held.length && utf8Compare(held[h]!, r.topic) < 0)
-          yield* this.#heldOne(held[h++]!, writes);
-        if (h < held.length && held[h] === r.topic) h++;
-        if (!matcher.test(r.topic)) continue;
-        const o = this.#overlay.get(r.topic);
-        if (!o) yield new LatestRetained(this, r, writes);
-        else if (o.payload.length > 0)
-          yield new LatestRetained(this, { topic: r.topic, ...o }, writes);
+    // Only the topics under each filter's fixed prefix are read (Home Assistant's
+    // `homeassistant/#` skips every state; a client's `cmd/+/set` reads almost nothing),
+    // not every retained message on each SUBSCRIBE.
+    for (const prefix of scanPrefixes(filters)) {
+      let rows = this.#from.all(prefix, PAGE);
+      for (;;) {
+        const writes = this.#writes; // as of this page, not of each yield
+        let past = false;
+        for (const r of rows) {
+          if (!r.topic.startsWith(prefix)) {
+            past = true;
+            break;
+          }
+          while (h < held.length && utf8Compare(held[h]!, r.topic) < 0)
+            yield* this.#heldOne(held[h++]!, writes);
+          if (h < held.length && held[h] === r.topic) h++;
+          if (!matcher.test(r.topic)) continue;
+          const o = this.#overlay.get(r.topic);
+          if (!o) yield new LatestRetained(this, r, writes);
+          else if (o.payload.length > 0)
+            yield new LatestRetained(this, { topic: r.topic, ...o }, writes);
+        }
+        if (past || rows.length < PAGE) break;
+        rows = this.#after.all(rows[rows.length - 1]!.topic, PAGE);
       }
-      if (rows.length < PAGE) break;
-      after = rows[rows.length - 1]!.topic;
     }
     while (h < held.length) yield* this.#heldOne(held[h++]!, this.#writes);
   }
@@ -252,6 +273,67 @@ class LatestRetained implements RetainedMessage {
     this.#writes = writes;
     ({ qos: this.#qos, payload: this.#payload } = this.#store.reread(this.topic));
   }
+}
+
+const TABLE =
+  'CREATE TABLE retained (id INTEGER PRIMARY KEY, topic TEXT NOT NULL UNIQUE, ' +
+  'qos INTEGER NOT NULL, payload BLOB NOT NULL)';
+
+/**
+ * Creates the table, or moves an older file's rows into this layout (returns how many).
+ *
+ * The first layout was a WITHOUT ROWID table keyed by topic: SQLite keeps such a row whole
+ * in its b-tree page only up to about a twentieth of a page, so every ~1 KiB discovery
+ * config spilled into overflow pages (81 MB on disk for 24 MiB of payload at 20,000
+ * containers) and each read or write of one touched several pages. A rowid table keeps a
+ * row of up to ~4 KiB in its leaf; the topic's own index is small and still gives the
+ * order and the lookups.
+ */
+function createOrUpgrade(db: Database.Database): number {
+  const found = db
+    .prepare<[], { sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'retained'",
+    )
+    .get();
+  if (!found) {
+    db.exec(TABLE);
+    return 0;
+  }
+  if (!/WITHOUT\s+ROWID/i.test(found.sql)) return 0;
+  const moved = db.transaction(() => {
+    db.exec('ALTER TABLE retained RENAME TO retained_old');
+    db.exec(TABLE);
+    const n = db
+      .prepare(
+        'INSERT INTO retained (topic, qos, payload) SELECT topic, qos, payload FROM retained_old ORDER BY topic',
+      )
+      .run().changes;
+    db.exec('DROP TABLE retained_old');
+    return n;
+  })();
+  // Gives the overflow pages back to the file system (once, on the upgrade).
+  db.exec('VACUUM');
+  return moved;
+}
+
+/**
+ * The fixed parts of the filters (before the first wildcard), each once, in the store's
+ * order, none inside another: every topic a filter matches starts with one of them, and the
+ * topics under one prefix are one run of the topic index.
+ */
+export function scanPrefixes(filters: readonly string[]): string[] {
+  const prefixes = filters
+    .map((f) => {
+      const i = f.search(/[+#]/);
+      return i < 0 ? f : f.slice(0, i);
+    })
+    .sort(utf8Compare);
+  const out: string[] = [];
+  for (const p of prefixes) {
+    const last = out[out.length - 1];
+    if (last === undefined || !p.startsWith(last)) out.push(p);
+  }
+  return out;
 }
 
 interface RetainedRow {

@@ -522,7 +522,7 @@ export const AGENT_ROOT = { base: 'outpost', node: AGENT_NODE };
 /** `extraEnv` is for a measurement run only (e.g. a memory probe); the launcher's own stays. */
 export async function spawnAgent(
   root: string,
-  sections: { hosts: object[]; containers?: object },
+  sections: { hosts: object[]; containers?: object; log?: object },
   readyTimeoutMs = 120_000,
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<AgentProc> {

@@ -28,8 +28,11 @@ export interface SshdServer {
   stop(): Promise<void>;
 }
 
-/** Starts sshd with its own config, host key and authorized key in a temp dir. */
-export async function startSshd(): Promise<SshdServer> {
+/**
+ * Starts sshd with its own config, host key and authorized key in a temp dir; `extraConfig`
+ * lines are appended to its sshd_config (`MaxStartups 2:100:2`).
+ */
+export async function startSshd(extraConfig: readonly string[] = []): Promise<SshdServer> {
   await ensureServers(['sshd']);
   if (process.getuid?.() !== 0) throw new Error('startSshd needs root (it logs in as sshtest)');
   await ensureTestUser();
@@ -54,7 +57,11 @@ export async function startSshd(): Promise<SshdServer> {
     return await retryOnPortClash(async () => {
       const port = await getFreePort();
       const config = join(dir, 'sshd_config');
-      await writeFile(config, renderConfig(dir, port, hostKey, authorizedKeys));
+      await writeFile(
+        config,
+        renderConfig(dir, port, hostKey, authorizedKeys) +
+          extraConfig.map((l) => `${l}\n`).join(''),
+      );
       await execFileAsync(sshd, ['-t', '-f', config]);
       // -D keeps it in the foreground as our child (so it is stopped by PID); -e logs to stderr.
       const proc = await startProcess({

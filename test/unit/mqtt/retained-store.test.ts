@@ -1,5 +1,13 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RetainedMessage, RetainedStore } from '../../../src/mqtt/retained-store.js';
+import {
+  type RetainedMessage,
+  RetainedStore,
+  scanPrefixes,
+} from '../../../src/mqtt/retained-store.js';
 
 const opened: RetainedStore[] = [];
 
@@ -47,5 +55,82 @@ describe('RetainedStore.match', () => {
     expect(rest[1]!.payload.length).toBe(0); // cleared meanwhile: sent empty, as live
     expect(rest.slice(2).every((m) => m.payload.toString() === 'old')).toBe(true);
     expect(rest).toHaveLength(599);
+  });
+});
+
+describe('RetainedStore: reads only under the filters', () => {
+  it('finds every match across prefixes, exact topics and wildcards, once each', () => {
+    const s = store();
+    const topics = ['a/1', 'a/2', 'ab', 'b/x/1', 'b/y/1', 'c', 'ha/sensor/1/config', 'z'];
+    for (const t of topics) s.store({ topic: t, payload: t });
+    const got = (filters: string[]) => [...s.match(filters)].map((m) => m.topic);
+    expect(got(['a/#'])).toEqual(['a/1', 'a/2']);
+    expect(got(['b/+/1', 'a/2', 'c'])).toEqual(['a/2', 'b/x/1', 'b/y/1', 'c']);
+    expect(got(['#'])).toEqual(topics);
+    expect(got(['a/#', '#', 'z'])).toEqual(topics);
+    expect(got(['ha/+/+/config', 'nothing/#'])).toEqual(['ha/sensor/1/config']);
+  });
+
+  it('pages through a run of topics longer than one page', () => {
+    const s = store();
+    const topics = fill(s, 300, 'v');
+    s.store({ topic: 'r/1', payload: 'other' });
+    expect([...s.match(['s/#'])].map((m) => m.topic)).toEqual(topics);
+  });
+
+  it('merges the prefixes of overlapping filters', () => {
+    expect(scanPrefixes(['a/b/#', 'a/#', 'c/+/d', 'a/b'])).toEqual(['a/', 'c/']);
+    expect(scanPrefixes(['x', '#'])).toEqual(['']);
+  });
+});
+
+describe('RetainedStore: the file', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('moves a file of the first layout (WITHOUT ROWID) into rows and gives its space back', () => {
+    dir = mkdtempSync(join(tmpdir(), 'retained-store-'));
+    const path = join(dir, 'broker-retained.db');
+    const old = new Database(path);
+    old.exec(
+      'CREATE TABLE retained (topic TEXT PRIMARY KEY, qos INTEGER NOT NULL, payload BLOB NOT NULL) WITHOUT ROWID',
+    );
+    const put = old.prepare('INSERT INTO retained (topic, qos, payload) VALUES (?, ?, ?)');
+    const payload = Buffer.alloc(1000, 'c');
+    old.transaction(() => {
+      for (let i = 0; i < 2000; i++) put.run(`homeassistant/sensor/c${i}/config`, 1, payload);
+      put.run('outpost/edge/availability', 0, Buffer.from('online'));
+    })();
+    old.pragma('user_version = 1');
+    old.close();
+    const before = statSync(path).size;
+
+    const s = RetainedStore.open(path);
+    opened.push(s);
+    expect(s.upgraded).toBe(2001);
+    expect(s.migrated).toBe(true); // the LevelDB move is not done again
+    const all = [...s.match(['#'])];
+    expect(all).toHaveLength(2001);
+    expect(all[0]).toMatchObject({ topic: 'homeassistant/sensor/c0/config', qos: 1 });
+    expect(all[0]!.payload.equals(payload)).toBe(true);
+    expect(all.at(-1)!.payload.toString()).toBe('online');
+    s.store({ topic: 'outpost/edge/availability', payload: 'offline' });
+    expect(s.reread('outpost/edge/availability').payload.toString()).toBe('offline');
+    s.close();
+    opened.pop();
+
+    const db = new Database(path, { readonly: true });
+    const sql = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'retained'").pluck().get();
+    db.close();
+    expect(String(sql)).not.toMatch(/WITHOUT ROWID/i);
+    // 2 MiB of payload: the rows fit their pages, no overflow chains.
+    expect(statSync(path).size).toBeLessThan(before * 0.75);
+    const again = RetainedStore.open(path);
+    opened.push(again);
+    expect(again.upgraded).toBe(0);
+    expect([...again.match(['outpost/#'])].map((m) => m.payload.toString())).toEqual(['offline']);
   });
 });
