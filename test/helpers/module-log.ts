@@ -15,7 +15,7 @@ export function moduleLogOptions(file: string): string {
     `import { register, createRequire } from 'node:module';` +
     `import { appendFileSync } from 'node:fs';` +
     `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});` +
-    `const req = createRequire(import.meta.url);` +
+    `const req = createRequire('/');` +
     `process.on('exit', () => appendFileSync(${JSON.stringify(file)},` +
     ` Object.keys(req.cache).map((f) => 'file://' + f + '\\n').join('')));`;
   return `--import=data:text/javascript,${encodeURIComponent(preload)}`;
