@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { uplinkFamily } from '../bridges/uplink/entities.js';
-import { uplinkFromConfig } from '../bridges/uplink/from-config.js';
 import {
   discoveryPublisher,
   type AgentEntities,
@@ -125,7 +124,11 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     store,
     record,
   };
-  const capabilities = CAPABILITIES.flatMap((m) => m.create(ctx) ?? []);
+  const capabilities: Capability[] = [];
+  for (const m of CAPABILITIES) {
+    const c = await m.create(ctx);
+    if (c) capabilities.push(c);
+  }
   const remediation = await Remediation.create({
     config,
     root,
@@ -311,7 +314,15 @@ async function startSinks(
   const { config } = loaded;
   const { store, link, states, lifecycle, bus, log } = deps;
   await lifecycle.start(new MqttEventSink({ store, mqtt: link, root: topicRoot(config), log }));
-  const uplink = uplinkFromConfig(config, { store, local: link, states, log });
+  // The uplink's code only when it is configured (issue 15, idle RSS).
+  const uplink = config.uplink
+    ? (await import('../bridges/uplink/from-config.js')).uplinkFromConfig(config, {
+        store,
+        local: link,
+        states,
+        log,
+      })
+    : undefined;
   if (uplink) {
     bus.on(uplink.name, 'uplink', ({ up }) =>
       up ? uplink.resume() : uplink.pause('watchdog: uplink down'),

@@ -1,6 +1,5 @@
 import type { CapabilityModule } from '../../src/capabilities/capability.js';
 import { topicRoot } from '../../src/mqtt/link-options.js';
-import { HomeAssistantBridge } from './bridge.js';
 import { homeAssistantFamily } from './entities.js';
 import { HA_EVENT_TYPES } from './health-events.js';
 import { HA_INCIDENT_KIND } from './health-watch.js';
@@ -13,13 +12,15 @@ import { HA_INCIDENT_KIND } from './health-watch.js';
 export const homeAssistantModule: CapabilityModule = {
   name: 'home_assistant',
   events: HA_EVENT_TYPES,
-  create(ctx) {
+  async create(ctx) {
     const cfg = ctx.config.home_assistant;
     if (!cfg) {
       // Turned off with an outage open: nothing would ever close it.
       for (const i of ctx.incidents.list(HA_INCIDENT_KIND)) ctx.incidents.close(i.kind, i.subject);
       return undefined;
     }
+    // The bridge's runtime only with the section.
+    const { HomeAssistantBridge } = await import('./bridge.js');
     // The token is read from the environment at each connection, never from the config.
     const bridge = new HomeAssistantBridge(ctx, cfg, (name) => process.env[name]);
     return {

@@ -5,7 +5,7 @@ import { parseLine } from './line-protocol.js';
 
 /**
  * What the writer needs of an InfluxDB client: one `POST /write` of a body of line
- * protocol, through the `influx` package's request pool (module.ts, `lineWriter`).
+ * protocol, through the `influx` package's request pool (client.ts, `lineWriter`).
  */
 export type WriteBody = (body: string, options: IWriteOptions) => Promise<void>;
 

@@ -2,7 +2,7 @@ import type { CapabilityModule } from '../../src/capabilities/capability.js';
 import { topicRoot } from '../../src/mqtt/link-options.js';
 import { z2mFamily, type Z2mDeviceInfo } from './entities.js';
 import { z2mStateTopic } from './topics.js';
-import { Z2M_EVENTS, Z2M_KIND, Z2mWatch } from './watch.js';
+import { Z2M_EVENTS, Z2M_KIND } from './kinds.js';
 
 /**
  * The Zigbee2MQTT watch (issue 19): the coordinator's state on the site's broker, an
@@ -12,7 +12,7 @@ import { Z2M_EVENTS, Z2M_KIND, Z2mWatch } from './watch.js';
 export const zigbee2mqttModule: CapabilityModule = {
   name: 'zigbee2mqtt',
   events: [...Z2M_EVENTS],
-  create(ctx) {
+  async create(ctx) {
     const section = ctx.config.zigbee2mqtt;
     if (!section) {
       // Turned off with an outage open: nothing would ever close it.
@@ -24,6 +24,7 @@ export const zigbee2mqttModule: CapabilityModule = {
       log.warn('Zigbee2MQTT watch off: no MQTT link');
       return undefined;
     }
+    const { Z2mWatch } = await import('./watch.js');
     const topic = z2mStateTopic(ctx.root);
     const watch = new Z2mWatch({
       config: section,

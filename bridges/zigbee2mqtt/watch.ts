@@ -17,10 +17,10 @@ import {
   type BridgeState,
 } from './payloads.js';
 import { z2mTopics } from './topics.js';
+import { Z2M_KIND } from './kinds.js';
 
 /** The incident kind of a coordinator that stays offline. */
-export const Z2M_KIND = 'zigbee2mqtt';
-export const Z2M_EVENTS = ['zigbee2mqtt_offline', 'zigbee2mqtt_online'] as const;
+export { Z2M_EVENTS, Z2M_KIND } from './kinds.js';
 
 /** The watch's retained state (`<base>/<node>/zigbee2mqtt`), what its entities read. */
 export interface Z2mState {

@@ -30,9 +30,11 @@ export interface CapabilityModule {
   readonly events: readonly EventType[];
   /**
    * The running capability for this config, or undefined when its section leaves it off.
-   * No I/O here: connections and timers start in its components' `start`.
+   * No I/O here: connections and timers start in its components' `start`. It may import
+   * its runtime when its section is on (a promise), so an agent without that section never
+   * loads it (issue 15, idle RSS).
    */
-  create(ctx: CapabilityContext): Capability | undefined;
+  create(ctx: CapabilityContext): Capability | undefined | Promise<Capability | undefined>;
   /** Its entities from config alone, before anything is observed (`print-discovery`). */
   entities?(config: Config): EntityFamily | undefined;
 }

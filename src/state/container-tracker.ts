@@ -351,8 +351,11 @@ export class ContainerTracker {
   #publishContainer(host: string, rec: HostRecord, key: string): void {
     const o = rec.containers.get(key);
     if (!o) return;
-    const view = this.#containerView(rec, o);
     const last = rec.published.get(key);
+    // The same observation (the collector reuses an unchanged record) and alert: nothing to
+    // publish and no new view to keep.
+    if (last && last.observation === o && last.alert === this.#alertOf(rec, o)) return;
+    const view = this.#containerView(rec, o);
     // The newest view is kept either way, so the replaced observation can be collected.
     rec.published.set(key, view);
     if (last && sameContainerState(last, view)) return;
@@ -369,7 +372,11 @@ export class ContainerTracker {
   }
 
   #containerView(rec: HostRecord, o: ContainerObservation): ContainerView {
-    return { observation: o, alert: rec.alerts.get(o.key)?.alerted ?? 'ok' };
+    return { observation: o, alert: this.#alertOf(rec, o) };
+  }
+
+  #alertOf(rec: HostRecord, o: ContainerObservation): ContainerView['alert'] {
+    return rec.alerts.get(o.key)?.alerted ?? 'ok';
   }
 
   #view(host: string, rec: HostRecord): HostView {

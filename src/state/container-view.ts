@@ -71,14 +71,28 @@ export function containerStatePayload(view: ContainerView): ContainerStatePayloa
   };
 }
 
-/** Whether two views publish the same container state (what containerStatePayload reads). */
+/**
+ * Whether two views publish the same container state (what containerStatePayload reads),
+ * compared field by field: called for every container on every poll round, it builds no
+ * payload (issue 15: two objects per container per round were garbage at 5,000).
+ */
 export function sameContainerState(a: ContainerView, b: ContainerView): boolean {
-  const pa = containerStatePayload(a);
-  const pb = containerStatePayload(b);
-  for (const k of Object.keys(pa) as (keyof ContainerStatePayload)[]) {
-    if (pa[k] !== pb[k]) return false;
-  }
-  return true;
+  if (a.alert !== b.alert) return false;
+  const x = a.observation;
+  const y = b.observation;
+  return (
+    x === y ||
+    (x.name === y.name &&
+      x.state === y.state &&
+      x.health === y.health &&
+      x.exitCode === y.exitCode &&
+      x.restartCount === y.restartCount &&
+      x.startedAt === y.startedAt &&
+      x.finishedAt === y.finishedAt &&
+      x.image === y.image &&
+      x.oomKilled === y.oomKilled &&
+      x.critical === y.critical)
+  );
 }
 
 export interface HostStatePayload {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { InfluxSink } from '../../bridges/influxdb/influx-sink.js';
-import { influxClient, lineWriter } from '../../bridges/influxdb/module.js';
+import { influxClient, lineWriter } from '../../bridges/influxdb/client.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { SqliteEventStore } from '../../src/store/sqlite-store.js';

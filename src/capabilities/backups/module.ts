@@ -1,7 +1,7 @@
 import { backupsFamily } from '../../../discovery/entities/backups.js';
 import type { CapabilityModule } from '../capability.js';
 import { BACKUP_KIND } from './tracker.js';
-import { BackupJobs, placedJobs } from './wiring.js';
+import { placedJobs } from './placement.js';
 
 /**
  * Backups (issue #17): jobs the agent runs (on a schedule, locally or over SSH), jobs
@@ -12,13 +12,15 @@ import { BackupJobs, placedJobs } from './wiring.js';
 export const backupsModule: CapabilityModule = {
   name: 'backups',
   events: ['backup_succeeded', 'backup_failed', 'backup_late'],
-  create(ctx) {
+  async create(ctx) {
     const section = ctx.config.backups;
     if (!section) {
       // Turned off with an alert open: nothing would ever close it.
       for (const i of ctx.incidents.list(BACKUP_KIND)) ctx.incidents.close(i.kind, i.subject);
       return undefined;
     }
+    // The runtime (scheduler, runners, HTTP pings) only with the section.
+    const { BackupJobs } = await import('./wiring.js');
     const jobs = new BackupJobs(ctx, section);
     const family = backupsFamily(placedJobs(ctx.config));
     return {

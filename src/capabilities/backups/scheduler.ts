@@ -1,4 +1,6 @@
 import type { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as NodeCron from 'node-cron';
 import type { ScheduledTask } from 'node-cron';
 import type { Clock } from '../../core/clock.js';
 import type { Component } from '../../core/lifecycle.js';
@@ -38,7 +40,8 @@ export class Scheduler implements Component {
   async start(): Promise<void> {
     if (this.#o.jobs.length === 0) return;
     // Loaded with the first schedule: an agent without one never pays for them (issue 15).
-    const { createTask } = await import('node-cron');
+    // Its CommonJS build, the one config.ts validates with: one copy in the process.
+    const { createTask } = createRequire(import.meta.url)('node-cron') as typeof NodeCron;
     const previousFire = previousFireWith((await import('cron-parser')).CronExpressionParser);
     for (const { job, runner } of this.#o.jobs) {
       const task = createTask(job.schedule, () => void runner.trigger('schedule'), {

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import type { PlacedBackup } from '../../../discovery/entities/backups.js';
 import type { Config, HostConfig } from '../../config/schema.js';
 import type { Component } from '../../core/lifecycle.js';
 import { StateFile } from '../../core/state-file.js';
@@ -16,23 +15,11 @@ import { MqttReports } from './mqtt-reports.js';
 import { localProbe, remoteProbe, type Probe } from './probe.js';
 import { ReportIntake } from './reports.js';
 import { Scheduler, type ScheduledJob } from './scheduler.js';
-import { BackupTracker, type JobKind, type JobState } from './tracker.js';
+import { BackupTracker, type JobState } from './tracker.js';
 import { Watchman, type WatchedPath } from './watchman.js';
+import { kindOf } from './placement.js';
 
-/** A job's kind from its keys (config.ts). */
-export function kindOf(j: BackupJobConfig): JobKind {
-  return j.command ? 'run' : j.watch_path !== undefined ? 'watched' : 'reported';
-}
-
-/** The jobs as discovery places them: on the device of a host in `hosts`, else the agent's. */
-export function placedJobs(config: Config): PlacedBackup[] {
-  const hosts = new Set(config.hosts.map((h) => h.id));
-  return (config.backups?.jobs ?? []).map((j) => ({
-    job: j.name,
-    host: hosts.has(j.host) ? j.host : undefined,
-    runnable: kindOf(j) === 'run',
-  }));
-}
+export { kindOf, placedJobs } from './placement.js';
 
 /** The SSH host a job runs on, or undefined when it runs on the agent's machine. */
 function sshOf(config: Config, j: BackupJobConfig) {

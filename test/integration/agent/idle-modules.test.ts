@@ -1,14 +1,20 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
+import { loadedModules, moduleLogOptions } from '../../helpers/module-log.js';
 import { getFreePorts } from '../../helpers/ports.js';
+import { withTempDir } from '../../helpers/tmp.js';
 
 /**
  * An idle agent loads only what its config uses (issue 15, idle RSS ≤ 70 MiB): ssh2 and
  * its native crypto addon cost about 12 MiB and come in with the first SSH host's
  * connection. Seen from outside, as the shipped agent runs: the addon is mapped into the
- * process (/proc/PID/maps) once ssh2 is loaded, and never before.
+ * process (/proc/PID/maps) once ssh2 is loaded, and never before. Likewise the runtime of
+ * every capability whose section is absent, and the CLI's other commands: each is a few
+ * hundred KiB to ~1.5 MiB of heap held for the agent's whole life (a preload logs what the
+ * process loads).
  */
 
 const SSH_ADDON = /\/ssh2\/.*\.node$/m;
@@ -47,4 +53,68 @@ describe('what an idle agent loads', () => {
     await eventually(() => expect(remote.output()).toContain('ssh down'));
     expect(await maps(remote)).toMatch(SSH_ADDON);
   });
+});
+
+/** Code an agent without these sections must not load: the runtime of each, and its library. */
+const UNUSED = [
+  /\/node_modules\/influx\//,
+  /\/node_modules\/node-cron\//,
+  /\/bridges\/influxdb\/(client|influx-sink|sampler)\.js$/,
+  /\/bridges\/home-assistant\/bridge\.js$/,
+  /\/bridges\/zigbee2mqtt\/watch\.js$/,
+  /\/bridges\/uplink\/(from-config|uplink-bridge)\.js$/,
+  /\/src\/capabilities\/backups\/(wiring|scheduler)\.js$/,
+  /\/src\/cli\/(doctor|events|audit|status|discovery|print-discovery|check-config)\.js$/,
+];
+
+/** Starts an agent with `sections` added to a minimal config, stops it, returns what it loaded. */
+async function modulesOf(sections: string): Promise<string[]> {
+  const [port] = await getFreePorts(1);
+  return withTempDir('modules', async (logDir) => {
+    const log = join(logDir, 'loaded.log');
+    const agent = await spawnAgent(
+      (dir) =>
+        `node: { id: idle }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n` +
+        `hosts: [{ id: local }]\n${sections}`,
+      { NODE_OPTIONS: moduleLogOptions(log) },
+    );
+    agents.push(agent);
+    // The preload's module hook slows start-up; the machine may be busy.
+    await agent.running(60_000);
+    expect((await agent.stop()).code).toBe(0);
+    return loadedModules(log);
+  });
+}
+
+const unused = (loaded: string[]) => loaded.filter((u) => UNUSED.some((re) => re.test(u)));
+
+describe('what an agent without optional sections loads', () => {
+  it(
+    'loads no backups, InfluxDB, Home Assistant, Zigbee2MQTT or uplink runtime, nor other CLI commands',
+    { timeout: 120_000 },
+    async () => {
+      const loaded = await modulesOf('');
+      // The log works: it holds the agent's own modules and a CommonJS dependency.
+      expect(loaded.some((u) => u.endsWith('/src/main.js'))).toBe(true);
+      expect(loaded.some((u) => u.includes('/node_modules/better-sqlite3/'))).toBe(true);
+      expect(unused(loaded)).toEqual([]);
+    },
+  );
+
+  it(
+    'loads the backups runtime and node-cron once a scheduled job is configured',
+    { timeout: 120_000 },
+    async () => {
+      const loaded = await modulesOf(
+        'backups:\n  jobs:\n    - { name: nightly, command: [/bin/true], schedule: "0 3 * * *", max_age: 2d }\n',
+      );
+      expect(unused(loaded)).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/\/backups\/wiring\.js$/),
+          expect.stringMatching(/\/backups\/scheduler\.js$/),
+          expect.stringMatching(/\/node_modules\/node-cron\//),
+        ]),
+      );
+    },
+  );
 });

@@ -71,7 +71,7 @@ export async function startInProcess(
     mqtt: link,
     ssh: new SshPool(config.hosts, { clock, log }),
   };
-  const capability = backupsModule.create(ctx)!;
+  const capability = (await backupsModule.create(ctx))!;
   await lifecycle.start(states);
   await lifecycle.start({ name: 'mqtt', start: () => link.start(), stop: () => link.stop() });
   for (const c of capability.components) await lifecycle.start(c);

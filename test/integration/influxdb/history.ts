@@ -1,5 +1,5 @@
 import type { InfluxDB } from 'influx';
-import { influxClient, lineWriter } from '../../../bridges/influxdb/module.js';
+import { influxClient, lineWriter } from '../../../bridges/influxdb/client.js';
 import { InfluxSink, type InfluxSinkOptions } from '../../../bridges/influxdb/influx-sink.js';
 import { systemClock } from '../../../src/core/clock.js';
 import type { Logger } from '../../../src/core/logger.js';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { InfluxSink } from '../../../bridges/influxdb/influx-sink.js';
-import { lineWriter } from '../../../bridges/influxdb/module.js';
+import { lineWriter } from '../../../bridges/influxdb/client.js';
 import { refusalAlert } from '../../../bridges/influxdb/refusal-alert.js';
 import { sampleEvent } from '../../../bridges/influxdb/sample.js';
 import { systemClock } from '../../../src/core/clock.js';

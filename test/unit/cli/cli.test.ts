@@ -61,7 +61,9 @@ describe('outpost CLI', () => {
       expect(await main([cmd, '--help'], c.io)).toBe(0);
       expect(c.out[0]).toMatch(new RegExp(`^usage: outpost ${cmd}`));
     }
-  });
+    // Each command's module is imported when it is chosen (dispatch.ts), here within the
+    // test: `run` brings in the whole agent, slow to transform on a busy machine.
+  }, 120_000);
 
   it('rejects unknown commands and options with exit code 2', async () => {
     let c = io();
