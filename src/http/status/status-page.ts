@@ -209,14 +209,16 @@ export class StatusPage implements Component, HttpRoute {
       'status page decision',
     );
     void this.#refresh();
-    const notice: Notice = { ok: answer.ok, text: noticeText(verdict, actionId, answer) };
+    const done = answer.ok || (verdict === 'reject' && answer.code === 'rejected');
+    const notice: Notice = { ok: done, text: noticeText(verdict, actionId, answer) };
     if (caller.kind === 'user' && caller.session) {
       caller.session.flash = notice;
       res.writeHead(303, { location: STATUS_PREFIX, 'cache-control': 'no-store' });
       return void res.end();
     }
-    if (caller.kind === 'user') return send(res, answer.ok ? 200 : 403, answer);
-    page(res, answer.ok ? 200 : 403, renderPage(await this.#read(), {}, notice));
+    const status = done ? 200 : answerStatus(answer.code);
+    if (caller.kind === 'user') return send(res, status, answer);
+    page(res, status, renderPage(await this.#read(), {}, notice));
   }
 
   /** A fresh snapshot (kept for the live streams). */
@@ -244,8 +246,15 @@ function viewerOf(c: Caller): Viewer {
   return { user: c.user, ...(c.session ? { csrf: c.session.csrf } : {}) };
 }
 
+/** A refused decision's HTTP status: not allowed, no such action, or not pending any more. */
+function answerStatus(code: string | undefined): number {
+  return code === 'not_allowed' ? 403 : code === 'not_found' ? 404 : 409;
+}
+
 function noticeText(verdict: string, id: string, a: DecisionResult): string {
-  if (a.ok) return `${verdict === 'approve' ? 'Approved' : 'Rejected'} action ${id}.`;
+  if (a.ok && verdict === 'approve') return `Approved action ${id}: ${a.message}`;
+  // A rejection done is answered as the action's end: not ok, code `rejected`.
+  if (a.ok || a.code === 'rejected') return `Rejected action ${id}.`;
   return `Not ${verdict === 'approve' ? 'approved' : 'rejected'}: ${a.message}`;
 }
 
