@@ -69,6 +69,8 @@ export const PAGE_HEADERS = {
   'content-security-policy': CSP,
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  // A token in the address bar must never travel to another site in a Referer.
-  'referrer-policy': 'no-referrer',
+  // Nothing of the page's address travels to another site in a Referer. Not `no-referrer`:
+  // with it Chromium sends the page's own forms with `Origin: null`, which the CSRF check
+  // refuses. The sign-in redirect (the only address with a token) is `no-referrer`.
+  'referrer-policy': 'same-origin',
 } as const;

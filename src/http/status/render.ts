@@ -1,4 +1,8 @@
 import { SCRIPT, STYLE } from './assets.js';
+
+// Built outside the templates, so a formatter can never change what the CSP hashes cover.
+const STYLE_TAG = new Html(`<style>${STYLE}</style>`);
+const SCRIPT_TAG = new Html(`<script>${SCRIPT}</script>`);
 import { Html, html } from './html.js';
 import type {
   BackupRow,
@@ -35,11 +39,9 @@ export function renderPage(s: StatusSnapshot, v: Viewer, notice?: Notice): strin
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>outpost · ${s.node}</title>
-        <style>
-          ${new Html(STYLE)}
-        </style>
+        ${STYLE_TAG}
       </head>
       <body>
         <header>
@@ -48,9 +50,7 @@ export function renderPage(s: StatusSnapshot, v: Viewer, notice?: Notice): strin
         </header>
         ${notice ? html`<p class="notice ${notice.ok ? 'ok' : 'bad'}" role="status">${notice.text}</p>` : ''}
         <main>${renderMain(s, v)}</main>
-        <script>
-          ${new Html(SCRIPT)};
-        </script>
+        ${SCRIPT_TAG}
       </body>
     </html> `.text;
 }

@@ -117,7 +117,7 @@ describe('the status page over HTTP', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
-    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('referrer-policy')).toBe('same-origin');
     const body = await res.text();
     expect(body).toContain('signed in as web:alice');
     expect(body).toMatch(/data-container="local\/db" data-status="ok"/);

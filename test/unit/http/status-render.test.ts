@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CSP } from '../../../src/http/status/assets.js';
 import { escapeHtml, html, Html } from '../../../src/http/status/html.js';
@@ -150,6 +151,16 @@ describe('the status page', () => {
       /<section id="backups"[^>]*>\s*<h2>Backups<\/h2>\s*<p class="empty">Unavailable/,
     );
     expect(main).not.toContain('id="pending"');
+  });
+
+  it('allows exactly the style and script the page holds, by their hashes', () => {
+    const page = renderPage(hostile(), {});
+    const hashOf = (tag: string) => {
+      const body = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(page)![1]!;
+      return `'sha256-${createHash('sha256').update(body).digest('base64')}'`;
+    };
+    expect(CSP).toContain(`style-src ${hashOf('style')};`);
+    expect(CSP).toContain(`script-src ${hashOf('script')};`);
   });
 
   it('allows only its own style and script, and no framing', () => {

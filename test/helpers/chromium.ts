@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's Chromium (`apt-get install chromium`): playwright-core downloads no browser. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Flags for a quiet headless Chromium as root in a container: no sandbox (root), no GPU,
+ * and nothing that reaches the network on its own (updates, sync, QUIC probes).
+ */
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A real headless Chromium. Each launch gets a fresh profile (a user-data-dir of its
+ * own, removed on close), so no cookie or cache carries over between tests.
+ */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (see .ci/run)`);
+  }
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 120_000 });
+}
