@@ -31,7 +31,7 @@ it('takes the status page', async () => {
   const mosquitto = await actions.run('mosquitto');
   const [mqttPort, httpPort] = await getFreePorts(2);
   agent = await spawnAgent(
-    (dir) => `node: { id: edge, name: Edge site }
+    (dir) => `node: { id: edge }
 data_dir: ${dir}/data
 broker:
   listen: "127.0.0.1:${mqttPort}"
@@ -39,10 +39,6 @@ broker:
 hosts:
   - id: local
     engine: { socket: ${engine!.socketPath} }
-watchdog:
-  checks:
-    - { name: broker, tcp: "127.0.0.1:${mqttPort}" }
-disks: {}
 http:
   enabled: true
   listen: "127.0.0.1:${httpPort}"
