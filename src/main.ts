@@ -33,7 +33,8 @@ import { StateFile } from './core/state-file.js';
 import { ONLINE, topics } from './core/topics.js';
 import { VERSION } from './core/version.js';
 import { SshPool } from './hosts/ssh-pool.js';
-import { HealthApi } from './http/health-api.js';
+import { HealthApi, type HealthReport, type HttpRoute } from './http/health-api.js';
+import { StatusPage } from './http/status/status-page.js';
 import { aclRules } from './mqtt/acl.js';
 import { MqttLink } from './mqtt/client.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
@@ -182,7 +183,12 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
   if (config.http.enabled) {
     const reports = capabilities.flatMap((c) => (c.health ? [c.health] : []));
     const agent = () => ({ ok: link.connected });
-    const routes = capabilities.flatMap((c) => c.http ?? []);
+    const routes: HttpRoute[] = capabilities.flatMap((c) => c.http ?? []);
+    if (config.http.status_page) {
+      const page = statusPage(config, { reports, link, bus, remediation, incidents, store, log });
+      await lifecycle.start(page);
+      routes.push(page);
+    }
     await lifecycle.start(
       new HealthApi({ listen: config.http.listen, log, reports, agent, routes }),
     );
@@ -413,3 +419,38 @@ function component(name: string, start: () => Promise<void>, stop: () => Promise
 }
 
 const noop = (): Promise<void> => Promise.resolve();
+
+/**
+ * The local status page (`http.status_page`, docs/status-page.md): it reads what the
+ * agent exposes, and its approve / reject buttons are the bus's `decision`, as the Home
+ * Assistant bridge's are, decided by remediation's policy as `web:<user>`.
+ */
+function statusPage(
+  config: Config,
+  d: {
+    reports: readonly HealthReport[];
+    link: MqttLink;
+    bus: AgentBus;
+    remediation: Remediation;
+    incidents: Incidents;
+    store: EventStore | undefined;
+    log: Logger;
+  },
+): StatusPage {
+  return new StatusPage({
+    users: config.http.users,
+    sources: {
+      node: config.node.name,
+      hosts: config.hosts.map((h) => ({ id: h.id, local: !h.ssh && !h.engine })),
+      reports: d.reports,
+      mqttConnected: () => d.link.connected,
+      pending: () => d.remediation.api.pending(),
+      incidents: () => d.incidents.list(),
+      ...(d.store ? { store: d.store } : {}),
+    },
+    decide: (actionId, verdict, by) =>
+      new Promise((answer) => d.bus.emit('decision', { actionId, verdict, by, answer })),
+    clock: systemClock,
+    log: d.log.child({ component: 'status-page' }),
+  });
+}

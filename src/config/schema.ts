@@ -10,6 +10,7 @@ import { backupsConfig } from '../capabilities/backups/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
+import { checkStatusPage, statusPageFields } from './http-users.js';
 import {
   duration,
   id,
@@ -436,10 +437,13 @@ const remediation = z.strictObject({
     .prefault({}),
 });
 
-const http = z.strictObject({
-  enabled: z.boolean({ error: 'expected true or false' }).default(false),
-  listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
-});
+const http = z
+  .strictObject({
+    enabled: z.boolean({ error: 'expected true or false' }).default(false),
+    listen: listen('127.0.0.1:8099').prefault('127.0.0.1:8099'),
+    ...statusPageFields,
+  })
+  .superRefine(checkStatusPage);
 
 export const configSchema = z
   .strictObject({

@@ -36,7 +36,10 @@ export interface AgentEvents {
   decision: {
     readonly actionId: string;
     readonly verdict: 'approve' | 'reject';
-    /** `telegram:<user id>` or `ha:<user id>`: from the channel, never from a payload. */
+    /**
+     * `telegram:<user id>`, `ha:<user id>` or `web:<user>` (the status page's token): from
+     * the channel, never from a payload.
+     */
     readonly by: string;
     answer(result: DecisionAnswer): void;
   };

@@ -46,18 +46,6 @@ const UPSTREAM_GITHUB_OWNERS = new Set([
   'nodejs',
 ]);
 
-/**
- * Files other branches add (the status page, the dashboard and their screenshots): a link
- * to one may be dangling until they are merged; once the file is there it is checked like
- * any other. Empty this list when they are all in.
- */
-const ARRIVING = new Set([
-  'docs/img/status-page.png',
-  'docs/img/dashboard.png',
-  'docs/status-page.md',
-  'docs/dashboard.md',
-]);
-
 function upstream(url: URL): boolean {
   if (url.protocol !== 'https:') return false;
   if (url.hostname === 'github.com') {
@@ -82,7 +70,7 @@ function problem(file: string, target: string): string | undefined {
   const path = pathPart === '' ? file : inRepo(file, decodeURI(pathPart));
   if (path === undefined) return 'expected a path inside the repository';
   if (!existsSync(join(ROOT, path))) {
-    return ARRIVING.has(path) ? undefined : `expected ${path} to exist`;
+    return `expected ${path} to exist`;
   }
   if (anchor === undefined || anchor === '') return undefined;
   if (!path.endsWith('.md') || statSync(join(ROOT, path)).isDirectory()) return undefined;
