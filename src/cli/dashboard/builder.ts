@@ -47,7 +47,14 @@ export function buildDashboard(input: DashboardInput): Dashboard {
   if (agentCards.length > 0) sections.push(section(agentCards));
   for (const host of hosts) sections.push(section(hostSection(host, input)));
   for (const [domain, title, icon] of BRIDGES) {
-    const mine = agent.filter((e) => e.local.startsWith(`${domain}_`));
+    // On the service's own device (`outpost_<node>_service_<domain>`); an older agent kept
+    // them on its own device.
+    const service = `${serviceScope(input)}${domain}`;
+    const mine = input.entities.filter(
+      (e) =>
+        e.device.id === service ||
+        (e.device.id === input.agentId && e.local.startsWith(`${domain}_`)),
+    );
     if (mine.length > 0) sections.push(section(bridgeSection(mine, title, icon)));
   }
   const view = {
@@ -71,11 +78,17 @@ interface Host {
   readonly entities: readonly LiveEntity[];
 }
 
+/** The identifier prefix of this node's service devices (discovery/ids.ts). */
+function serviceScope(input: DashboardInput): string {
+  return `${input.agentId}_service_`;
+}
+
 /** Every host device of this node (`outpost_<node>_<host>`), by name (case aside) then id. */
 function groupHosts(input: DashboardInput): Host[] {
   const byId = new Map<string, LiveEntity[]>();
   for (const e of input.entities) {
     if (!e.device.id.startsWith(`${input.agentId}_`)) continue;
+    if (e.device.id.startsWith(serviceScope(input))) continue;
     if (input.hosts && !input.hosts.has(e.device.id)) continue;
     const list = byId.get(e.device.id) ?? [];
     list.push(e);
@@ -246,6 +259,8 @@ function backupCards(list: readonly LiveEntity[]): Card[] {
 function bridgeSection(list: readonly LiveEntity[], title: string, icon: string): Card[] {
   return [
     heading(title, icon),
-    ...[...list].sort((a, b) => compare(a.local, b.local)).map((e) => tile(e.entityId, e.name)),
+    ...[...list]
+      .sort((a, b) => compare(a.uniqueId, b.uniqueId))
+      .map((e) => tile(e.entityId, e.name)),
   ];
 }
