@@ -32,7 +32,7 @@ export function influxClient(section: InfluxdbConfig): InfluxDB {
  */
 export function lineWriter(
   section: InfluxdbConfig,
-): (body: string, options: IWriteOptions) => Promise<void> {
+): (body: Buffer, options: IWriteOptions) => Promise<void> {
   const url = new URL(section.url);
   const pool = new Pool({ maxRetries: 0, requestTimeout: section.request_timeout });
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
@@ -43,7 +43,8 @@ export function lineWriter(
     pool.discard({
       method: 'POST',
       path: '/write',
-      body,
+      // Bytes: its types say string, but it takes any body `Buffer.from` and `req.write` do.
+      body: body as unknown as string,
       query: {
         db: options.database ?? section.database,
         precision: options.precision ?? 'n',

@@ -135,7 +135,7 @@ export class InfluxSink implements Component {
     return this.#batcher.add(lines);
   }
 
-  async #write(body: string, options: IWriteOptions): Promise<void> {
+  async #write(body: Buffer, options: IWriteOptions): Promise<void> {
     try {
       await this.#o.write(body, options);
       this.#lastError = null;

@@ -1,13 +1,14 @@
 import type { IWriteOptions } from 'influx';
 import { errorMessage } from '../../src/core/errors.js';
 import type { Logger } from '../../src/core/logger.js';
+import { BodyWriter } from './body.js';
 import { parseLine } from './line-protocol.js';
 
 /**
  * What the writer needs of an InfluxDB client: one `POST /write` of a body of line
  * protocol, through the `influx` package's request pool (client.ts, `lineWriter`).
  */
-export type WriteBody = (body: string, options: IWriteOptions) => Promise<void>;
+export type WriteBody = (body: Buffer, options: IWriteOptions) => Promise<void>;
 
 /** A point InfluxDB refused, kept for the health API (newest last). */
 export interface SetAside {
@@ -44,6 +45,7 @@ export class PointWriter {
   readonly #setAside: SetAside[] = [];
   /** Keys of refused points already logged: a retried delivery logs none twice. */
   readonly #logged = new Set<string>();
+  readonly #body = new BodyWriter();
   #written = 0;
   #refused = 0;
 
@@ -81,7 +83,7 @@ export class PointWriter {
 
   async #writeOrSplit(lines: readonly string[], before?: Promise<unknown>): Promise<void> {
     try {
-      await this.#o.write(lines.join('\n'), this.#o.options);
+      await this.#o.write(this.#body.body(lines), this.#o.options);
       this.#written += lines.length;
       return;
     } catch (err) {
