@@ -4,7 +4,6 @@ import { errorMessage } from '../../src/core/errors.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { Logger } from '../../src/core/logger.js';
 import { topics } from '../../src/core/topics.js';
-import type { AgentEvents } from '../../src/state/bus-events.js';
 import { Approvals } from './approvals.js';
 import type { HomeAssistantConfig } from './config.js';
 import type { Finding, HaCheck } from './health-events.js';
@@ -13,6 +12,7 @@ import { hostAnswers } from './host-probe.js';
 import { HaLink, type LinkState } from './link.js';
 import { Notifier } from './notify/notifier.js';
 import { NOTIFY_JOURNAL_FILE, SentJournal } from './notify/sent-journal.js';
+import { listenForContainerRestarts } from './restart-signals.js';
 import { RestartWindow } from './restart-window.js';
 import type { HaBridgeState } from './state.js';
 
@@ -118,26 +118,13 @@ export class HomeAssistantBridge {
     this.link.subscribe('core_config_updated', () => this.#restart.reloading(now()));
     const target = this.#cfg.container;
     if (!target) return;
-    let last: { startedAt: string | null; restarts: number; running: boolean } | undefined;
-    this.#ctx.bus.on('home-assistant', 'container', (c: AgentEvents['container']) => {
-      const o = c.view?.observation;
-      if (!o || (`${c.host}/${o.name}` !== target && `${c.host}/${c.key}` !== target)) return;
-      const running = o.state === 'running';
-      const seen = { startedAt: o.startedAt, restarts: o.restartCount, running };
-      // Started again without the engine counting a crash restart, or stopped cleanly:
-      // someone restarted it on purpose (docker restart, compose up, an outpost action).
-      const restarted =
-        last !== undefined &&
-        running &&
-        o.startedAt !== last.startedAt &&
-        o.restartCount === last.restarts;
-      const stopped = last?.running === true && !running && o.exitCode === 0;
-      if (restarted || stopped) {
-        this.#log.info({ container: target }, 'Home Assistant container restarted on purpose');
-        this.#restart.stopping(now());
-        if (restarted) this.#restart.started(now());
-      }
-      last = seen;
+    listenForContainerRestarts({
+      bus: this.#ctx.bus,
+      target,
+      window: this.#restart,
+      now,
+      log: this.#log,
+      changed: () => this.#publish(),
     });
   }
 

@@ -3,6 +3,7 @@ import { errorMessage } from '../../src/core/errors.js';
 import type { NewEvent } from '../../src/core/events.js';
 import type { Component } from '../../src/core/lifecycle.js';
 import type { Logger } from '../../src/core/logger.js';
+import { spokenDuration } from '../../src/core/spoken-duration.js';
 import { incidentRef, type Incidents } from '../../src/state/incidents.js';
 import {
   failedIntegrations,
@@ -56,6 +57,8 @@ export class HealthWatch implements Component {
   readonly #o: HealthWatchOptions;
   #timer: TimerHandle | undefined;
   #downSince: number | undefined;
+  /** The outage (its `#downSince`) already logged as held back by a planned restart. */
+  #heldBack: number | undefined;
   #running = false;
   #busy = false;
 
@@ -122,7 +125,18 @@ export class HealthWatch implements Component {
     const status = this.#o.link.state.status;
     if (since === undefined || status === 'auth_failed' || status === 'stopped') return;
     const downFor = now - since;
-    if (downFor < this.#o.config.dead_after || this.#o.restart.active(now)) return;
+    if (downFor < this.#o.config.dead_after) return;
+    if (this.#o.restart.active(now)) {
+      // Said once per outage: why nobody was told, for whoever reads the log afterwards.
+      if (this.#heldBack !== since) {
+        this.#heldBack = since;
+        this.#o.log.info(
+          { down_ms: downFor },
+          `Home Assistant has not answered for ${spokenDuration(downFor)}, but it is restarting on purpose: no alert`,
+        );
+      }
+      return;
+    }
     if (!(await this.#o.hostAnswers())) return;
     // Connected again while the host was probed: nothing to say any more.
     if (this.#downSince !== since) return;

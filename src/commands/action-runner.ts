@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { NewEvent } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ActionStep } from '../state/bus-events.js';
 import { withDeadline } from '../hosts/deadline.js';
 import type { ActionStore } from './action-store.js';
 import {
@@ -44,6 +45,8 @@ export interface ActionRunnerDeps {
   settings: RunnerSettings;
   decide(req: PolicyRequest): Decision;
   record(event: NewEvent): void;
+  /** Tells the agent's bus an action started running or ended (`action`). */
+  announce?(step: ActionStep): void;
 }
 
 const CONTAINER_ACTIONS = new Set(['restart_container', 'start_container', 'stop_container']);
@@ -223,9 +226,12 @@ export class ActionRunner {
       if (container)
         this.#d.suppressions.quiet(rec.target, now + busyFor + settings.quietAfterRestartMs);
       if (rec.action === 'restart_container') this.#d.budgets.recordAttempt(rec.target, now);
-      const result = await this.#run(rec, busyFor + 5_000);
+      const deadlineMs = busyFor + 5_000;
+      this.#announce(running, 'running', now + deadlineMs);
+      const result = await this.#run(rec, deadlineMs);
       if (container)
         this.#d.suppressions.quiet(rec.target, clock.now() + settings.quietAfterRestartMs);
+      this.#announce(running, result.ok ? 'completed' : 'failed');
       return await this.#recordResult(running, result);
     } catch (err) {
       // The store refused a step: nothing more runs; say so where it can still be said.
@@ -309,6 +315,11 @@ export class ActionRunner {
   #publish(rec: ActionRecord): void {
     this.#d.publisher.action(rec);
     this.#d.publisher.pending(this.#d.store.list());
+  }
+
+  #announce(rec: ActionRecord, status: ActionStep['status'], until?: number): void {
+    const { id, action, target, origin } = rec;
+    this.#d.announce?.({ id, action, target, status, origin, ...(until ? { until } : {}) });
   }
 
   #event(type: RemediationEventType, rec: ActionRecord, notify: boolean): void {

@@ -140,6 +140,7 @@ export class Remediation implements Component {
       ...{ store, executors: this.#executors, audit: this.#audit, publisher, clock, log },
       ...{ budgets: ps.budgets, suppressions: ps.suppressions, decide: ps.decide },
       record: (e) => deps.record(this.#withIncident(e)),
+      announce: (step) => deps.bus?.emit('action', step),
       settings: runnerSettings(config.remediation),
     });
     const newId = ulidGenerator();

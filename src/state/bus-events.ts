@@ -43,6 +43,24 @@ export interface AgentEvents {
     readonly by: string;
     answer(result: DecisionAnswer): void;
   };
+  /**
+   * An action of remediation started running or ended, after its decision was recorded:
+   * the Home Assistant bridge hears a planned restart of HA's own container here.
+   */
+  action: ActionStep;
+}
+
+/** One step of an action on the bus (`action`). */
+export interface ActionStep {
+  readonly id: string;
+  /** `restart_container`, `stop_container`, … */
+  readonly action: string;
+  readonly target: string;
+  readonly status: 'running' | 'completed' | 'failed';
+  /** Where it was asked from: `mqtt`, `api`, or `self_heal` (self-healing's own). */
+  readonly origin: string;
+  /** While running: the latest it can still be running (its deadline, epoch ms). */
+  readonly until?: number;
 }
 
 /** Remediation's answer to a `decision`: `code` is the command error code when refused. */

@@ -25,6 +25,7 @@ import type {
 import { readAudit } from '../../helpers/audit-file.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import type { Incidents } from '../../../src/state/incidents.js';
+import type { AgentBus } from '../../../src/state/bus-events.js';
 
 export const ROOT: TopicRoot = { base: 'outpost', node: 'n1' };
 
@@ -119,6 +120,8 @@ export async function build(opts: {
   wire?: Wire;
   executors?: Executor[];
   incidents?: Incidents;
+  /** The agent's bus, for a test that listens on it. */
+  bus?: AgentBus;
 }): Promise<Built> {
   const config = configWith(opts.dir, opts.config);
   const wire = opts.wire ?? new Wire();
@@ -136,6 +139,7 @@ export async function build(opts: {
     store,
     random: () => 0.5,
     ...(opts.incidents ? { incidents: opts.incidents } : {}),
+    ...(opts.bus ? { bus: opts.bus } : {}),
   });
   return { rem, wire, events, exec, store, config };
 }
