@@ -26,7 +26,12 @@ describe('container configuration', () => {
       poll_every: 30_000,
       timeout: 15_000,
     });
-    expect(config.http).toEqual({ enabled: false, listen: { host: '127.0.0.1', port: 8099 } });
+    expect(config.http).toEqual({
+      enabled: false,
+      status_page: false,
+      users: [],
+      listen: { host: '127.0.0.1', port: 8099 },
+    });
     expect(parseConfig('{}', { env: {} }).config.hosts[0]!.critical).toEqual([]);
   });
 
@@ -78,7 +83,7 @@ containers: { cooldown: soon }
   it('names unknown keys of the new sections', () => {
     expect(problems('containers: { downafter: 5m }\nhttp: { port: 1 }')).toEqual([
       'containers.downafter: unknown key; expected one of: down_after, cooldown, stable_after, removed_grace, reconcile_every, poll_every, timeout',
-      'http.port: unknown key; expected one of: enabled, listen',
+      'http.port: unknown key; expected one of: enabled, listen, status_page, users',
     ]);
   });
 });
