@@ -9,7 +9,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
 import { getFreePorts } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { backupEvents, jobState, notRunning, script } from './helpers.js';
+import { backupEvents, hangScript, jobState, notRunning, script } from './helpers.js';
 
 const TOKEN = 'a-ping-token-of-32-characters-00';
 
@@ -39,11 +39,7 @@ describe('backups through the agent', () => {
       '[ -e "$1" ] && { echo fine; exit 0; }\necho "pg_dump: connection refused" >&2\nexit 3',
     );
     // The leader and a child of its own: a timeout must kill the whole group.
-    const hang = await script(
-      tmp,
-      'hang.sh',
-      'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait',
-    );
+    const hang = await hangScript(tmp);
     const tick = await script(tmp, 'tick.sh', 'date +%s >> "$1"');
     const [mqttPort, httpPort] = await getFreePorts(2);
     url = `mqtt://127.0.0.1:${mqttPort}`;

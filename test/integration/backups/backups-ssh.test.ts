@@ -10,7 +10,7 @@ import { observer } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { backupEvents, jobState, notRunning, script } from './helpers.js';
+import { backupEvents, hangScript, jobState, notRunning } from './helpers.js';
 
 /**
  * Issue #17 over SSH, through the agent and the real sshd: a real rsync whose --stats
@@ -38,11 +38,7 @@ describe('backups on an SSH host', () => {
       await mkdir(join(tmp, d));
       await chmod(join(tmp, d), 0o777);
     }
-    const hang = await script(
-      tmp,
-      'hang.sh',
-      'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait',
-    );
+    const hang = await hangScript(tmp);
     const port = await getFreePort();
     url = `mqtt://127.0.0.1:${port}`;
     agent = await spawnAgent(

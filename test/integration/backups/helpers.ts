@@ -32,6 +32,14 @@ export async function script(dir: string, name: string, body: string): Promise<s
 }
 
 /**
+ * A script that never ends, with a child of its own: `<script> <dir>` writes its pid to
+ * `<dir>/leader` and its child's to `<dir>/child`. A timeout must kill both.
+ */
+export function hangScript(dir: string): Promise<string> {
+  return script(dir, 'hang.sh', 'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait');
+}
+
+/**
  * A killed process no longer runs: gone from /proc, or a zombie whose parent (here PID 1
  * of the sandbox, which may never reap) has not collected it yet.
  */

@@ -13,7 +13,7 @@ import { retained } from '../../helpers/mqtt.js';
 import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
-import { notRunning, script } from '../backups/helpers.js';
+import { hangScript, notRunning } from '../backups/helpers.js';
 import { CommandClient } from '../commands/client.js';
 import { diskState, diskTopics } from './helpers.js';
 
@@ -75,11 +75,7 @@ describe.skipIf(noMount)('disk cleanup through the remediation policy', () => {
     pids = join(tmp, 'pids');
     await mkdir(pids);
     await chmod(pids, 0o777);
-    const hang = await script(
-      tmp,
-      'hang.sh',
-      'echo $$ > "$1/leader"\nsleep 1000 &\necho $! > "$1/child"\nwait',
-    );
+    const hang = await hangScript(tmp);
     const port = await getFreePort();
     url = `mqtt://127.0.0.1:${port}`;
     agent = await spawnAgent(
