@@ -22,13 +22,14 @@ export class SmartMonitoring {
   constructor(ctx: CapabilityContext, section: DisksConfig, hosts: readonly HostConfig[]) {
     this.#ctx = ctx;
     const smart = section.smart;
+    const log = ctx.log.child({ component: 'smart' });
     this.tracker = new SmartTracker({
       incidents: ctx.incidents,
       stableAfterMs: smart.stable_after,
-      baselines: new SmartBaselines(ctx.config.data_dir, ctx.log.child({ component: 'smart' })),
+      // smart.json is read only where SMART is polled.
+      ...(smart.enabled ? { baselines: new SmartBaselines(ctx.config.data_dir, log) } : {}),
       onEvent: (e) => ctx.bus.emit('event', e),
     });
-    const log = ctx.log.child({ component: 'smart' });
     this.pollers = smart.enabled
       ? hosts.map((h) => {
           const common = {
