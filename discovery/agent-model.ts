@@ -104,16 +104,17 @@ export function silenceEntityFamily(config: Config): EntityFamily {
 }
 
 /**
- * The agent's page for Home Assistant's device view: the health endpoint, when it listens
- * where Home Assistant can reach it (not on loopback only).
+ * The agent's page for Home Assistant's device view: the status page, when it listens
+ * where Home Assistant can reach it (not on loopback only). Not the health API: off
+ * loopback it needs a bearer token, which a browser following the link does not send.
  */
 export function configurationUrl(config: Config): string | undefined {
-  if (!config.http.enabled) return undefined;
+  if (!config.http.enabled || !config.http.status_page) return undefined;
   const { host, port } = config.http.listen;
   if (host === '127.0.0.1' || host === '::1' || host === 'localhost') return undefined;
   const name = host === '0.0.0.0' || host === '::' ? hostname() : host;
   const shown = name.includes(':') ? `[${name}]` : name;
-  return `http://${shown}:${port}/api/health/services`;
+  return `http://${shown}:${port}/status/`;
 }
 
 /** Every discovery config the agent publishes for this config and these entities. */

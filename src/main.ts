@@ -184,13 +184,14 @@ export async function startAgent(loaded: LoadedConfig, log: Logger): Promise<Run
     const reports = capabilities.flatMap((c) => (c.health ? [c.health] : []));
     const agent = () => ({ ok: link.connected });
     const routes: HttpRoute[] = capabilities.flatMap((c) => c.http ?? []);
+    const users = config.http.users; // their tokens open the reports off loopback
     if (config.http.status_page) {
       const page = statusPage(config, { reports, link, bus, remediation, incidents, store, log });
       await lifecycle.start(page);
       routes.push(page);
     }
     await lifecycle.start(
-      new HealthApi({ listen: config.http.listen, log, reports, agent, routes }),
+      new HealthApi({ listen: config.http.listen, log, reports, agent, routes, users }),
     );
   }
   for (const c of capabilities) await startCapability(c, lifecycle);

@@ -11,9 +11,10 @@ function get(
   port: number,
   path: string,
   method = 'GET',
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () =>
@@ -158,5 +159,70 @@ describe('health API', () => {
     );
     await api.stop();
     await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  describe('bound off loopback', () => {
+    const TOKEN = 'alice-token-0123456789';
+    // The same HealthApi as on 0.0.0.0, told its listener is not loopback (`open: false`):
+    // the test itself stays on 127.0.0.1.
+    async function guarded(users = [{ name: 'alice', token: TOKEN }]) {
+      const api = new HealthApi({
+        listen: { host: '127.0.0.1', port: 0 },
+        log: silentLogger(),
+        reports: [{ path: 'services', report: () => ({ services: [{ name: 'secret-db' }] }) }],
+        agent: () => ({ ok: true, mqtt: 'connected', broker: 'nas.lan' }),
+        open: false,
+        users,
+      });
+      apis.push(api);
+      await api.start();
+      return api.address()!.port;
+    }
+
+    it('refuses the reports without a user token, and names nothing it serves', async () => {
+      const port = await guarded();
+      for (const path of ['/api/health/services', '/api/health/nope']) {
+        const res = await get(port, path);
+        expect(res.status).toBe(401);
+        expect(res.body).toContain('Authorization: Bearer <token>');
+        expect(res.body).not.toContain('secret-db');
+      }
+      const wrong = await get(port, '/api/health/services', 'GET', {
+        authorization: 'Bearer not-the-token-at-all',
+      });
+      expect([wrong.status, JSON.parse(wrong.body)]).toEqual([
+        401,
+        { error: 'wrong token; expected "Authorization: Bearer <token>" of a user in http.users' },
+      ]);
+      const basic = await get(port, '/api/health/services', 'GET', { authorization: TOKEN });
+      expect(basic.status).toBe(401);
+    });
+
+    it("serves the reports to a user's bearer token", async () => {
+      const port = await guarded();
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      const res = await get(port, '/api/health/services', 'GET', auth);
+      expect([res.status, JSON.parse(res.body)]).toEqual([
+        200,
+        { services: [{ name: 'secret-db' }] },
+      ]);
+      expect((await get(port, '/api/health/nope', 'GET', auth)).status).toBe(404);
+    });
+
+    it('keeps /healthz open for liveness, with no detail for an anonymous caller', async () => {
+      const port = await guarded();
+      const anon = await get(port, '/healthz');
+      expect([anon.status, JSON.parse(anon.body)]).toEqual([200, { ok: true }]);
+      const user = await get(port, '/healthz', 'GET', { authorization: `Bearer ${TOKEN}` });
+      expect(JSON.parse(user.body)).toMatchObject({ ok: true, broker: 'nas.lan', uptime_s: 0 });
+    });
+
+    it('with no users at all, refuses every report', async () => {
+      const port = await guarded([]);
+      const res = await get(port, '/api/health/services', 'GET', {
+        authorization: `Bearer ${TOKEN}`,
+      });
+      expect(res.status).toBe(401);
+    });
   });
 });

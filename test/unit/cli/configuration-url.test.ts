@@ -14,22 +14,26 @@ const desiredDiscovery = (c: Config) => desiredDiscoveryFor(c, configuredEntitie
 const config = (http: string) => parseConfig(`node: { id: n }\n${http}`, { env: {} }).config;
 
 describe('the agent device’s configuration_url', () => {
-  it('points at the health endpoint when Home Assistant can reach it', () => {
-    expect(configurationUrl(config('http: { enabled: true, listen: "0.0.0.0:8099" }'))).toBe(
-      `http://${hostname()}:8099/api/health/services`,
-    );
-    expect(configurationUrl(config('http: { enabled: true, listen: "192.0.2.7:80" }'))).toBe(
-      'http://192.0.2.7:80/api/health/services',
-    );
-    const agent = desiredDiscovery(config('http: { enabled: true, listen: "192.0.2.7:80" }'))[0]!;
+  const users = 'users: [{ name: alice, token: alice-token-0123456789 }]';
+  const page = (listen: string) =>
+    config(`http: { enabled: true, listen: "${listen}", status_page: true, ${users} }`);
+
+  it('points at the status page when Home Assistant can reach it', () => {
+    expect(configurationUrl(page('0.0.0.0:8099'))).toBe(`http://${hostname()}:8099/status/`);
+    expect(configurationUrl(page('192.0.2.7:80'))).toBe('http://192.0.2.7:80/status/');
+    const agent = desiredDiscovery(page('192.0.2.7:80'))[0]!;
     expect(agent.payload.device).toMatchObject({
-      configuration_url: 'http://192.0.2.7:80/api/health/services',
+      configuration_url: 'http://192.0.2.7:80/status/',
     });
   });
 
-  it('is absent when the endpoint is off or on loopback only', () => {
+  it('is absent when the page is off or on loopback only', () => {
     expect(configurationUrl(config(''))).toBeUndefined();
     expect(configurationUrl(config('http: { enabled: true }'))).toBeUndefined();
+    expect(configurationUrl(page('127.0.0.1:8099'))).toBeUndefined();
+    // Off loopback the health API needs a bearer token: a link to it would only say 401.
+    const api = config('http: { enabled: true, listen: "192.0.2.7:80" }');
+    expect(configurationUrl(api)).toBeUndefined();
     const agent = desiredDiscovery(config(''))[0]!;
     expect(agent.payload.device).not.toHaveProperty('configuration_url');
   });
