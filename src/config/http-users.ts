@@ -72,3 +72,30 @@ export function checkStatusPage(h: HttpSection, ctx: z.RefinementCtx): void {
     tokens.add(u.token);
   });
 }
+
+/**
+ * A `web:<name>` approver is a user of the status page: one no `http.users` entry defines,
+ * or one on an agent without the page, could never approve, and a typo there would only
+ * show when an approval is refused. Refused at load, naming the approver. Telegram and
+ * Home Assistant users are not listed in the config, so only their form is checked.
+ */
+export function checkWebApprovers(
+  c: {
+    readonly http: HttpSection;
+    readonly remediation: { readonly approvers: readonly string[] };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const names = new Set(c.http.users.map((u) => u.name));
+  c.remediation.approvers.forEach((who, i) => {
+    if (!who.startsWith('web:')) return;
+    const name = who.slice('web:'.length);
+    const message = !names.has(name)
+      ? `expected web:<name> of a user in http.users (${[...names].join(', ') || 'none'}): no user ${name} could approve from the status page`
+      : !c.http.status_page || !c.http.enabled
+        ? `expected http.enabled and http.status_page true: ${who} approves from the status page, which is off`
+        : undefined;
+    if (message)
+      ctx.addIssue({ code: 'custom', path: ['remediation', 'approvers', i], message, input: who });
+  });
+}

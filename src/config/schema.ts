@@ -10,7 +10,7 @@ import { backupsConfig } from '../capabilities/backups/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
-import { checkStatusPage, statusPageFields } from './http-users.js';
+import { checkStatusPage, checkWebApprovers, statusPageFields } from './http-users.js';
 import {
   duration,
   id,
@@ -73,9 +73,11 @@ const brokerUser = z.strictObject({
   username: z
     .string({ error: 'expected a user name' })
     .min(1, { error: 'expected a non-empty user name' })
-    // Approvers from Home Assistant are `telegram:<id>` / `ha:<user id>`: no login may pose as one.
-    .refine((u) => !/^(telegram|ha):/.test(u), {
-      error: 'expected a user name not starting with telegram: or ha: (kept for Home Assistant)',
+    // Approvers from Home Assistant are `telegram:<id>` / `ha:<user id>`, from the status
+    // page `web:<name>`: no login may pose as one.
+    .refine((u) => !/^(telegram|ha|web):/.test(u), {
+      error:
+        'expected a user name not starting with telegram:, ha: or web: (kept for Home Assistant and the status page)',
     }),
   password: z.string({ error: 'expected a password (use ${VAR} to read it from the environment)' }),
   /** Topic filters this user may publish to inside the agent's own topics. */
@@ -470,6 +472,7 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' });
     for (const cap of CAPABILITIES) if ('check' in cap) cap.check(c, ctx);
+    checkWebApprovers(c, ctx);
     if (c.remediation.approvers.length > 0) return;
     // A rule that holds actions for approval needs someone who may give it.
     c.policy.forEach((r, i) => {

@@ -42,6 +42,7 @@ describe('the status page over HTTP', () => {
     const config = configWith(dir, {
       policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
       remediation: { approvers: ['web:alice', 'ops'] },
+      http: { enabled: true, status_page: true, users: [{ name: 'alice', token: TOKEN }] },
     });
     exec = new RecordingExecutor();
     rem = await Remediation.create({

@@ -69,7 +69,7 @@ describe('the home_assistant section (issue 18)', () => {
       problems('broker: { users: [{ username: "telegram:4242", password: secret123 }] }'),
     ).toEqual([
       expect.stringMatching(
-        /^broker\.users\[0\]\.username: expected a user name not starting with telegram: or ha:/,
+        /^broker\.users\[0\]\.username: expected a user name not starting with telegram:, ha: or web:/,
       ),
     ]);
   });

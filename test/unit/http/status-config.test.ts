@@ -77,4 +77,46 @@ describe('http.status_page and http.users', () => {
       'http.users[2].name: expected a unique user name: bob is listed twice, got "bob"',
     ]);
   });
+
+  describe('web: approvers', () => {
+    const alice = { name: 'alice', token: TOKEN };
+    const page = { enabled: true, status_page: true, users: [alice] };
+    const approvers = (http: Record<string, unknown>, names: string[]): string[] => {
+      try {
+        const text = JSON.stringify({ node: { id: 'n' }, http, remediation: { approvers: names } });
+        parseConfig(text, { env: {} });
+        return [];
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.problems.map((p) => `${p.path}: ${p.message}`);
+      }
+    };
+
+    it('takes a web: approver that http.users defines, beside other channels', () => {
+      expect(approvers(page, ['ops', 'web:alice', 'telegram:42', 'ha:9f0c'])).toEqual([]);
+    });
+
+    it('refuses one that no user defines, naming the field, the value and the users', () => {
+      expect(approvers(page, ['ops', 'web:mallory'])).toEqual([
+        'remediation.approvers[1]: expected web:<name> of a user in http.users (alice): no user mallory could approve from the status page, got "web:mallory"',
+      ]);
+      expect(approvers({}, ['web:alice'])).toEqual([
+        'remediation.approvers[0]: expected web:<name> of a user in http.users (none): no user alice could approve from the status page, got "web:alice"',
+      ]);
+    });
+
+    it('refuses one when the status page is off: nobody could approve through it', () => {
+      expect(approvers({ ...page, status_page: false }, ['web:alice'])).toEqual([
+        'remediation.approvers[0]: expected http.enabled and http.status_page true: web:alice approves from the status page, which is off, got "web:alice"',
+      ]);
+    });
+
+    it('refuses a broker login that would pose as a status page user', () => {
+      const broker = { users: [{ username: 'web:alice', password: 'secret123' }] };
+      const text = JSON.stringify({ node: { id: 'n' }, broker });
+      expect(() => parseConfig(text, { env: {} })).toThrow(
+        /broker\.users\[0\]\.username: expected a user name not starting with telegram:, ha: or web:/,
+      );
+    });
+  });
 });
