@@ -19,7 +19,7 @@ export function hostScope(node: string, host: string): string {
 
 /**
  * `outpost_<node>_service_<id>`: the device of a service the agent watches (Home Assistant,
- * Zigbee2MQTT). A host named `service_<id>` would share it; config refuses none today.
+ * Zigbee2MQTT). A host named `service_<id>` would share it: config refuses such host ids.
  */
 export function serviceScope(node: string, service: string): string {
   return `${agentScope(node)}_service_${slugify(service)}`;

@@ -228,6 +228,11 @@ const host = z
   })
   .superRefine((h, ctx) => {
     for (const c of CAPABILITIES) if ('hostCheck' in c) c.hostCheck(h, ctx);
+    if (h.id.startsWith('service_')) {
+      // Its device would be `outpost_<node>_service_<x>`: a watched service's (discovery/ids.ts).
+      const message = `expected a host id not starting with "service_": the device outpost_<node>_${h.id} is kept for a service the agent watches (Home Assistant, Zigbee2MQTT)`;
+      ctx.addIssue({ code: 'custom', path: ['id'], message, input: h.id });
+    }
     if (h.ssh && !h.ssh.host_key && !h.ssh.known_hosts) {
       ctx.addIssue({
         code: 'custom',

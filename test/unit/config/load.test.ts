@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { hostScope, serviceScope } from '../../../discovery/ids.js';
 import { ConfigError, parseConfig } from '../../../src/config/load.js';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
@@ -111,6 +112,17 @@ mqtt: { base_topic: "a/b" }
       'hosts[1].id: expected a unique host id, got "a"',
     ]);
     expect(problems('broker: {')[0]).toMatch(/^line \d+, column \d+: YAML syntax/);
+  });
+
+  it("refuses a host id that would share a watched service's device identifier", () => {
+    // outpost_<node>_<host> for a host, outpost_<node>_service_<id> for Home Assistant's device.
+    expect(hostScope('n', 'service_home_assistant')).toBe(serviceScope('n', 'home_assistant'));
+    expect(problems('hosts: [{ id: local }, { id: service_home_assistant }]')).toEqual([
+      'hosts[1].id: expected a host id not starting with "service_": the device outpost_<node>_service_home_assistant is kept for a service the agent watches (Home Assistant, Zigbee2MQTT), got "service_home_assistant"',
+    ]);
+    expect(problems('hosts: [{ id: services }, { id: my_service_x }, { id: Service_x }]')).toEqual(
+      [],
+    );
   });
 
   it('parses durations, listen addresses and LOG_LEVEL', () => {
