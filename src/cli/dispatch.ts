@@ -95,13 +95,28 @@ options:
   --version          print the version
   --help, -h         this help; COMMAND --help for a command's own`;
 
+/**
+ * Where the command's name is: the first word that is neither an option nor the value of
+ * `--config` / `-c`, so `outpost --config FILE print-discovery` prints and does not start
+ * the agent; -1 when there is none (`run`). Any other option before the name takes no
+ * value here, so `outpost --since 1h events` names "1h": an unknown command, refused.
+ */
+function commandAt(argv: readonly string[]): number {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--config' || a === '-c') i++;
+    else if (!a.startsWith('-')) return i;
+  }
+  return -1;
+}
+
 /** Dispatches argv to a command; returns the exit code. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const [first, ...rest] = argv;
+  const [first] = argv;
   if (first === '--version' || first === '-v') return (io.out(VERSION), 0);
   if (first === '--help' || first === '-h' || first === 'help') return (io.out(usage), 0);
-  const named = first !== undefined && !first.startsWith('-');
-  const name = named ? first : 'run';
+  const at = commandAt(argv);
+  const name = at < 0 ? 'run' : argv[at]!;
   const command = COMMANDS[name];
   if (!command) {
     io.err(`outpost: unknown command "${name}"\n\n${usage}`);
@@ -109,7 +124,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
   const loaded = await command.load();
   try {
-    return await loaded.run(named ? rest : argv, io);
+    return await loaded.run(at < 0 ? argv : argv.filter((_, i) => i !== at), io);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const p of err.problems) io.err(`${p.path}: ${p.message}`);

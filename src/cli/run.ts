@@ -3,7 +3,7 @@ import { releaseYamlParser } from '../config/yaml-parser.js';
 import { errorMessage } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import { startAgent } from '../main.js';
-import { configOption, parse } from './args.js';
+import { configOption, parse, UsageError } from './args.js';
 import type { Io } from './io.js';
 import { systemdNotifier } from './sd-notify.js';
 
@@ -19,8 +19,10 @@ loop and sends STOPPING=1 on the way out.`;
 const STOP_DEADLINE_MS = 4500;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, configOption);
+  const { values, positionals } = parse(argv, configOption);
   if (values.help) return (io.out(help), 0);
+  // A word the agent would ignore is a mistyped command: never start the agent for it.
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const file = configPath(values.config as string | undefined, io.env);
   let loaded;
   try {

@@ -43,6 +43,35 @@ describe('outpost CLI', () => {
     expect(c.out[0]).toBe(`${f}: OK (node edge, broker embedded, 1 host(s))`);
   });
 
+  it('finds the command after --config: print-discovery prints, it does not start the agent', async () => {
+    const f = file('node: { id: edge }\n');
+    for (const argv of [
+      ['--config', f, 'print-discovery'],
+      ['-c', f, 'print-discovery'],
+      [`--config=${f}`, 'print-discovery'],
+      ['print-discovery', '--config', f],
+    ]) {
+      const c = io();
+      expect(await main(argv, c.io), argv.join(' ')).toBe(0);
+      expect(c.err).toEqual([]);
+      const first = JSON.parse(c.out[0]!) as { topic: string };
+      expect(first.topic).toMatch(/^homeassistant\/.+\/outpost_edge\//);
+    }
+    const c = io();
+    expect(await main(['--config', f, 'check-config'], c.io)).toBe(0);
+    expect(c.out[0]).toBe(`${f}: OK (node edge, broker embedded, 1 host(s))`);
+  }, 60_000); // the first print-discovery loads the agent's modules: slow on a busy machine
+
+  it('refuses a stray word instead of starting the agent', async () => {
+    const f = file('node: { id: edge }\n');
+    const c = io();
+    expect(await main(['--config', f, 'print-discovry'], c.io)).toBe(2);
+    expect(c.err[0]).toMatch(/^outpost: unknown command "print-discovry"/);
+    const r = io();
+    expect(await main(['run', '--config', f, 'print-discovery'], r.io)).toBe(2);
+    expect(r.err[0]).toBe('outpost run: unexpected argument "print-discovery"');
+  });
+
   it('check-config reports a missing file', async () => {
     const c = io();
     expect(await main(['check-config', '/nonexistent/outpost.yaml'], c.io)).toBe(2);
