@@ -54,4 +54,79 @@ describe('orderPublishes', () => {
     expect(stalled).toEqual(['stuck']);
     expect(delivered.map(([t]) => t)).toEqual(['a', 'b']);
   });
+
+  it('past maxQueued, a waiting retained state gives way to its newer value; events all wait', async () => {
+    // The broker is slow (a store write per message): 200 state updates over 5 topics and
+    // 20 events arrive while the first is still being handed over.
+    const seen: Array<{ topic: string; payload: string }> = [];
+    let gate: (() => void) | undefined;
+    const broker = {
+      publish(packet: { topic: string; payload: string }, _c: unknown, done?: Done) {
+        seen.push({ topic: packet.topic, payload: packet.payload });
+        if (seen.length === 1) gate = () => done?.(null);
+        else setImmediate(() => done?.(null));
+      },
+    } as unknown as Aedes;
+    const coalescedTopics = new Set<string>();
+    const order = orderPublishes(broker, {
+      maxQueued: 10,
+      onCoalesce: (t) => coalescedTopics.add(t),
+    });
+    const send = (topic: string, payload: string, retain: boolean) =>
+      new Promise<Error | null | undefined>((resolve) =>
+        (broker as unknown as { publish: (p: object, d: Done) => void }).publish(
+          { topic, payload, retain },
+          resolve,
+        ),
+      );
+    const answers: Array<Promise<unknown>> = [send('first', '0', true)];
+    let most = 0;
+    for (let i = 1; i <= 200; i++) {
+      answers.push(send(`state/${i % 5}`, String(i), true));
+      if (i % 10 === 0) answers.push(send('events', `e${i / 10}`, false));
+      most = Math.max(most, order.state().queued);
+    }
+    // Bounded while the broker is stuck: at most the bound, plus the events that wait.
+    expect(most).toBeLessThanOrEqual(10 + 20);
+    gate!();
+    expect(await Promise.all(answers)).toEqual(answers.map(() => null)); // every one answered
+    order();
+    const events = seen.filter((m) => m.topic === 'events').map((m) => m.payload);
+    expect(events).toEqual(Array.from({ length: 20 }, (_, i) => `e${i + 1}`));
+    // Each topic's last value is the newest one sent, and a topic never goes back in time.
+    for (let t = 0; t < 5; t++) {
+      const values = seen.filter((m) => m.topic === `state/${t}`).map((m) => Number(m.payload));
+      expect(values.at(-1)).toBe(t === 0 ? 200 : 195 + t);
+      expect([...values].sort((a, b) => a - b)).toEqual(values);
+    }
+    expect(order.state().coalesced).toBeGreaterThan(150);
+    expect(seen.length).toBe(1 + 200 + 20 - order.state().coalesced);
+    expect([...coalescedTopics].sort()).toEqual([
+      'state/0',
+      'state/1',
+      'state/2',
+      'state/3',
+      'state/4',
+    ]);
+    expect(order.state().queued).toBe(0);
+  });
+
+  it('under maxQueued, every retained update is handed over', async () => {
+    const { broker, delivered } = fakeBroker(() => 1);
+    const order = orderPublishes(broker, { maxQueued: 100 });
+    const sends = Array.from(
+      { length: 50 },
+      (_, i) =>
+        new Promise((resolve) =>
+          (broker as unknown as { publish: (p: object, d: Done) => void }).publish(
+            { topic: 'state/x', payload: String(i), retain: true },
+            resolve,
+          ),
+        ),
+    );
+    await Promise.all(sends);
+    order();
+    expect(delivered.length).toBe(50);
+    expect(order.state().coalesced).toBe(0);
+  });
 });
