@@ -18,6 +18,7 @@ import {
 import { ContainerIncidents } from './container-incidents.js';
 import { verdictOf } from './container-verdict.js';
 import { sharing } from './observation-sharing.js';
+import type { DownClocks } from './down-clocks.js';
 import { containerSubject, type ContainerEvent } from './events.js';
 import { HysteresisTable, type AlertTrack, type Transition } from './hysteresis.js';
 import { Incidents } from './incidents.js';
@@ -38,6 +39,8 @@ export interface ContainerTrackerOptions {
    * a book of its own, in memory.
    */
   incidents?: Incidents;
+  /** Down clocks of alerts still waiting, kept across restarts (down-clocks.ts). */
+  downClocks?: DownClocks;
   /** Every transition, in order. */
   onEvent(event: ContainerEvent): void;
   /**
@@ -213,6 +216,7 @@ export class ContainerTracker {
     }
     for (const o of list) this.#upsert(host, rec, o, true);
     if (!rec.listed) this.#parkRestored(host, rec, present);
+    if (!rec.listed) this.#opts.downClocks?.prune(host, present);
     rec.listed = true;
   }
 
@@ -252,12 +256,16 @@ export class ContainerTracker {
   ): void {
     const now = this.#opts.clock.now();
     const track = rec.alerts.get(o.key);
-    const verdict = verdictOf(o, prev, track?.observed, now, this.#stableAfterMs);
+    // A kept down clock says it was down before a restart of the agent: a run since then
+    // counts only once it lasts stable_after.
+    const was = track?.observed ?? this.#opts.downClocks?.was(host, o.key);
+    const verdict = verdictOf(o, prev, was, now, this.#stableAfterMs);
     if (verdict === 'hold') return;
     if (verdict === undefined) return this.#notCritical(host, rec, o.key, now);
     if (verdict.settleAt === undefined) rec.settles.delete(o.key);
     else rec.settles.set(o.key, verdict.settleAt);
-    const { condition, since } = verdict;
+    const { condition } = verdict;
+    let since = verdict.since;
     let transitions: readonly Transition[];
     if (track) {
       if (condition !== 'ok' && track.observed === 'ok' && track.alerted === 'ok') {
@@ -267,12 +275,16 @@ export class ContainerTracker {
     } else {
       const kept = this.#resumable(host, rec, o.key);
       if (!kept && condition !== 'ok') rec.restartsAt.set(o.key, o.restartCount);
+      const clocks = this.#opts.downClocks;
+      if (!kept && condition === 'down' && clocks)
+        since = clocks.resumed(host, o, since, this.#stableAfterMs);
       transitions = kept
         ? rec.alerts.resume(o.key, kept, condition, now, since)
         : rec.alerts.observe(o.key, condition, now, since);
     }
     for (const t of transitions) this.#emitTransition(rec, o, t);
     const after = rec.alerts.get(o.key);
+    this.#opts.downClocks?.note(host, o.key, after);
     if (after?.observed === 'ok' && after.alerted === 'ok') rec.restartsAt.delete(o.key);
   }
 
@@ -316,6 +328,7 @@ export class ContainerTracker {
     rec.containers.delete(key);
     rec.settles.delete(key);
     const track = rec.alerts.forget(key);
+    this.#opts.downClocks?.note(host, key, undefined);
     const now = this.#opts.clock.now();
     if (removed && track && track.alerted !== 'ok') {
       rec.gone.set(key, { track, removedAt: now, until: now + this.#removedGraceMs });
@@ -426,6 +439,7 @@ export class ContainerTracker {
         const o = rec.containers.get(key);
         if (!o) continue;
         this.#emitTransition(rec, o, t);
+        this.#opts.downClocks?.note(host, key, rec.alerts.get(key));
         this.#publishContainer(host, rec, key);
       }
       for (const [key, g] of [...rec.gone]) {

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { ContainerDescription } from '../../../discovery/entities/containers.js';
 import { createContainerCollectors } from '../../collectors/containers/index.js';
 import { RemoteContainerCollector } from '../../collectors/containers/remote-collector.js';
 import type { ContainerCollectorOutput } from '../../collectors/containers/types.js';
 import { offersRestart } from '../../commands/policy/index.js';
 import type { Component } from '../../core/lifecycle.js';
+import { StateFile } from '../../core/state-file.js';
 import { topics } from '../../core/topics.js';
 import type { CommandRunner } from '../../hosts/ssh-connection.js';
 import { statePayload } from '../../mqtt/state-publisher.js';
@@ -13,6 +15,7 @@ import {
   hostAvailability,
   hostStatePayload,
 } from '../../state/container-view.js';
+import { DOWN_CLOCKS_FILE, DownClocks, downClocksFileSchema } from '../../state/down-clocks.js';
 import type { CapabilityContext } from '../capability.js';
 
 /**
@@ -30,6 +33,8 @@ export class ContainerMonitoring {
   constructor(ctx: CapabilityContext) {
     const { config, root, states, bus } = ctx;
     this.#ctx = ctx;
+    const file = join(config.data_dir, DOWN_CLOCKS_FILE);
+    const downClocks = new DownClocks(new StateFile(file, downClocksFileSchema, ctx.log));
     this.tracker = new ContainerTracker({
       clock: ctx.clock,
       log: ctx.log.child({ component: 'containers' }),
@@ -38,6 +43,7 @@ export class ContainerMonitoring {
       stableAfterMs: config.containers.stable_after,
       removedGraceMs: config.containers.removed_grace,
       incidents: ctx.incidents,
+      downClocks,
       onEvent: (e) => bus.emit('event', e),
       // The tracker publishes only changes and keeps every view: the states are its own,
       // not copied into the StatePublisher (one JSON string per container otherwise).
