@@ -176,7 +176,14 @@ export class DiscoveryPublisher implements Component {
         seen.add(device.id);
         const state = this.#state(device.id);
         const unchanged = device.fingerprint !== undefined && device.fingerprint === state.settled;
-        if (unchanged && state.prune.absences.size === 0) continue;
+        if (unchanged && state.prune.absences.size === 0) {
+          // Equal fingerprints, equal configs: rebuilding from this round's device gives
+          // what the older one would. Each device's last build holds the whole model it
+          // came from (every host's containers), so devices last built in different rounds
+          // would each keep an older model alive; this way only the latest one is held.
+          state.last = device;
+          continue;
+        }
         addTo(total, await this.#syncDevice(device, state, ok, seen, clears));
       }
       // Devices no longer in the model (a host taken out of config) go at once; entries

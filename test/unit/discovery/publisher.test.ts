@@ -398,6 +398,23 @@ describe('DiscoveryPublisher with fingerprinted snapshots', () => {
     expect(components).toEqual(expect.arrayContaining(['nas_container_radarr_running']));
     expect(components).toEqual(expect.arrayContaining(['nas_container_sonarr_running']));
   });
+
+  it('keeps only the latest round for rebuilding: a device left unchanged drops older models', async () => {
+    // Each device's last build holds the whole model it came from (every host's
+    // containers): devices built in different rounds would otherwise keep one each.
+    const { publisher, builds, setModel } = fromModels({ deviceBased: true });
+    await publisher.sync();
+    const same: DiscoveryModel = { ...withSonarr };
+    setModel(same);
+    const before = builds.length;
+    await publisher.sync();
+    expect(builds).toHaveLength(before);
+    setModel(sonarrOnly);
+    await publisher.sync();
+    const rebuilt = builds.slice(before).filter((b) => b.model !== sonarrOnly);
+    expect(rebuilt.map((b) => b.device)).toContain('outpost_chelsty-infra_nas');
+    expect(rebuilt.every((b) => b.model === same)).toBe(true);
+  });
 });
 
 describe('DiscoveryPublisher streaming', () => {
