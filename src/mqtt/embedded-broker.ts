@@ -193,7 +193,7 @@ export class EmbeddedBroker implements Component {
   }
 
   /**
-   * Versions before 0.2 kept the persistent sessions in LevelDB (`<data_dir>/broker/`);
+   * Earlier versions kept the persistent sessions in LevelDB (`<data_dir>/broker/`);
    * they are not read any more. Said once, at the first start that finds the session
    * tables empty beside that directory: clients with persistent sessions subscribe again.
    */

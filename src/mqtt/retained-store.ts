@@ -31,10 +31,10 @@ const PAGE = 32;
 /**
  * The broker's retained messages in SQLite, one row per topic.
  *
- * Why not in LevelDB with the sessions: LevelDB maps its table files into memory, so a
- * subscriber reading every retained message (Home Assistant on `homeassistant/#`, 25,000
- * configs at 5,000 containers) left ~7 MiB of them resident; SQLite reads them with
- * pread into a small page cache. Its writes are synchronous, so a retained message is
+ * Why not in LevelDB, where the sessions were then: LevelDB maps its table files into
+ * memory, so a subscriber reading every retained message (Home Assistant on
+ * `homeassistant/#`, 25,000 configs at 5,000 containers) left ~7 MiB of them resident;
+ * SQLite reads them with pread into a small page cache. Its writes are synchronous, so a retained message is
  * stored before the broker hands it on, in the order the messages came.
  *
  * A write the disk refuses (full, read-only) does not fail the publish: the message is held
