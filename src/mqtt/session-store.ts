@@ -160,7 +160,12 @@ export class SessionStore extends MemoryPersistence {
       this.#write('outgoingUpdate', () => {
         const brokerId = text(packet.brokerId);
         const found = this.#s.byCounter.get(client.id, brokerId, num(packet.brokerCounter));
-        if (found) return this.#s.setMessageId.run(num(packet.messageId), found.seq);
+        if (found) {
+          // A message id names one queued message: one an earlier connection left on
+          // another row (sent, never acknowledged) must not take this one's PUBACK.
+          this.#s.forgetMessageId.run(client.id, num(packet.messageId), found.seq);
+          return this.#s.setMessageId.run(num(packet.messageId), found.seq);
+        }
         const same = this.#s.byOtherBroker.get(client.id, brokerId, num(packet.messageId));
         if (!same) throw new Error('no such packet');
         return this.#s.replace.run(
@@ -256,6 +261,10 @@ function statements(db: Database.Database) {
     byOtherBroker: p<[string, string | null, number | null], { seq: number }>(
       'SELECT seq FROM session_outgoing WHERE client = ? AND broker_id IS NOT ? ' +
         'AND message_id IS ? ORDER BY seq LIMIT 1',
+    ),
+    forgetMessageId: p<[string, number | null, number]>(
+      'UPDATE session_outgoing SET message_id = NULL WHERE client = ? AND message_id = ? ' +
+        'AND seq != ?',
     ),
     setMessageId: p<[number | null, number]>(
       'UPDATE session_outgoing SET message_id = ? WHERE seq = ?',
