@@ -1,12 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
-import aedesPersistenceLevel from 'aedes-persistence-level';
-import { Level } from 'level';
 import type { BrokerConfig } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import { OutpostError, errorMessage } from '../core/errors.js';
@@ -20,6 +17,7 @@ import { ClientQueues, type DroppedClient } from './client-queues.js';
 import { orderPublishes } from './ordered-publish.js';
 import { PersistenceGuard } from './persistence-guard.js';
 import { RetainedStore } from './retained-store.js';
+import { SessionStore } from './session-store.js';
 import type { MessageSource } from './types.js';
 
 /** The user name the agent's own client logs in with; its password is made at each start. */
@@ -56,7 +54,7 @@ export interface LocalEndpoint {
 
 /**
  * The embedded MQTT broker (aedes) for sites without one. It speaks MQTT 3.1.1 only;
- * retained messages and persistent sessions live in LevelDB in the data dir, so Home
+ * retained messages and persistent sessions live in SQLite in the data dir, so Home
  * Assistant and Zigbee2MQTT lose nothing when the agent restarts.
  */
 export class EmbeddedBroker implements Component {
@@ -66,7 +64,6 @@ export class EmbeddedBroker implements Component {
   readonly #identities = new WeakMap<Client, ClientIdentity>();
   readonly #agentPassword = randomBytes(24).toString('base64url');
   #broker: Aedes | undefined;
-  #db: Level | undefined;
   #retained: RetainedStore | undefined;
   #guard: PersistenceGuard | undefined;
   #unorder: (() => void) | undefined;
@@ -82,7 +79,7 @@ export class EmbeddedBroker implements Component {
 
   async start(): Promise<void> {
     const cfg = this.#opts.config;
-    const persistence = cfg.persistence ? await this.#persistence() : undefined;
+    const persistence = cfg.persistence ? this.#persistence() : undefined;
     const broker = await Aedes.createBroker({
       id: 'outpost',
       persistence,
@@ -159,42 +156,36 @@ export class EmbeddedBroker implements Component {
   }
 
   /**
-   * Sessions in LevelDB and retained messages in SQLite, in the data dir, guarded against a
-   * full or read-only disk (persistence-guard.ts). When the disk refuses even to open them
+   * Retained messages and sessions in SQLite, in the data dir, guarded against a full or
+   * read-only disk (persistence-guard.ts). When the disk refuses even to open the file
    * (full when the agent starts), undefined: aedes keeps everything in memory, so the agent
    * runs, and the log says that none of it outlives the process.
    */
-  async #persistence(): Promise<unknown> {
-    const dir = join(this.#opts.dataDir, 'broker');
+  #persistence(): SessionStore | undefined {
+    const file = join(this.#opts.dataDir, 'broker-retained.db');
     try {
-      mkdirSync(dir, { recursive: true });
-      // Small caches: the retained set of one site is small, and RSS matters on edge boxes.
-      this.#db = new Level(dir, { cacheSize: 1024 * 1024, writeBufferSize: 1024 * 1024 });
-      await this.#db.open();
-      const level = aedesPersistenceLevel(this.#db) as unknown as LevelPersistence;
-      this.#retained = RetainedStore.open(join(this.#opts.dataDir, 'broker-retained.db'));
+      mkdirSync(this.#opts.dataDir, { recursive: true });
+      this.#retained = RetainedStore.open(file);
       if (this.#retained.upgraded > 0) {
         this.#log.info(
           { moved: this.#retained.upgraded },
           'retained store moved to its new layout',
         );
       }
-      await this.#migrateRetained(level, this.#retained);
       this.#guard = new PersistenceGuard({
-        ...{ db: this.#db, dir: this.#opts.dataDir, retained: this.#retained },
+        ...{ dir: this.#opts.dataDir, retained: this.#retained },
         ...{ clock: systemClock, log: this.#log },
       });
-      return this.#guard.wrap(withRetained(level, this.#retained));
+      const sessions = new SessionStore(this.#retained.database, this.#retained, this.#guard.write);
+      this.#leftInLevel(sessions);
+      return this.#guard.wrap(sessions);
     } catch (err) {
       if (storageFailure(err) === undefined) throw err;
       this.#retained?.close();
       this.#retained = undefined;
-      await this.#db?.close().catch(() => undefined);
-      this.#db = undefined;
-      // level's "Database failed to open" says why only in its cause.
-      const cause = err instanceof Error && err.cause ? `: ${errorMessage(err.cause)}` : '';
+      this.#guard = undefined;
       this.#log.error(
-        { dir, err: `${errorMessage(err)}${cause}` },
+        { file, err: errorMessage(err) },
         'broker store cannot be opened: sessions and retained messages kept in memory only',
       );
       return undefined;
@@ -202,23 +193,19 @@ export class EmbeddedBroker implements Component {
   }
 
   /**
-   * Moves retained messages an older version kept in LevelDB into the retained store,
-   * once, and clears them there: configs the discovery registry counts as published must
-   * still be on the broker after an upgrade.
+   * Earlier versions kept the persistent sessions in LevelDB (`<data_dir>/broker/`);
+   * they are not read any more. Said once, at the first start that finds the session
+   * tables empty beside that directory: clients with persistent sessions subscribe again.
    */
-  async #migrateRetained(level: LevelPersistence, store: RetainedStore): Promise<void> {
-    if (store.migrated) return;
-    const old: Array<{ topic: string; payload: Buffer; qos: number }> = [];
-    for await (const p of level.createRetainedStreamCombi(['#'])) {
-      const packet = p as { topic: string; payload: Buffer | string; qos?: number };
-      const payload = Buffer.isBuffer(packet.payload)
-        ? packet.payload
-        : Buffer.from(packet.payload);
-      old.push({ topic: packet.topic, payload, qos: packet.qos ?? 0 });
-    }
-    const moved = store.migrate(old);
-    for (const m of old) await level.storeRetained({ topic: m.topic, payload: Buffer.alloc(0) });
-    if (moved > 0) this.#log.info({ moved }, 'retained messages moved from LevelDB to SQLite');
+  #leftInLevel(sessions: SessionStore): void {
+    const dir = join(this.#opts.dataDir, 'broker');
+    if (!existsSync(dir) || !sessions.empty || this.#retained!.levelNoted) return;
+    this.#retained!.noteLevel();
+    this.#log.warn(
+      { dir },
+      'persistent sessions an older version kept in LevelDB are not read: their clients ' +
+        'subscribe again; the directory can be deleted',
+    );
   }
 
   async stop(): Promise<void> {
@@ -237,14 +224,6 @@ export class EmbeddedBroker implements Component {
     this.#guard = undefined;
     this.#retained?.close();
     this.#retained = undefined;
-    if (this.#db) {
-      await this.#db
-        .close()
-        .catch((err: unknown) =>
-          this.#log.warn({ err: errorMessage(err) }, 'closing the broker store failed'),
-        );
-      this.#db = undefined;
-    }
   }
 
   /** Where the agent's own client connects: loopback, with a per-start password. */
@@ -410,32 +389,4 @@ function safeEqual(given: Readonly<Buffer>, expected: string): boolean {
 
 function authError(code: 2 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code });
-}
-
-/** The parts of aedes-persistence-level's object the retained store takes over. */
-interface LevelPersistence {
-  storeRetained(packet: { topic: string; payload: Buffer }): Promise<void>;
-  createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown>;
-}
-
-/**
- * aedes-persistence-level with retained messages in `store` (see RetainedStore): sessions,
- * subscriptions and offline queues stay in LevelDB.
- */
-function withRetained(level: LevelPersistence, store: RetainedStore): LevelPersistence {
-  const p = level as LevelPersistence & {
-    createRetainedStream(pattern: string): Readable;
-    createRetainedStreamCombi(patterns: string[]): Readable;
-  };
-  p.storeRetained = (packet) => {
-    try {
-      store.store(packet);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-    }
-  };
-  p.createRetainedStream = (pattern) => store.stream([pattern]);
-  p.createRetainedStreamCombi = (patterns) => store.stream(patterns);
-  return p;
 }

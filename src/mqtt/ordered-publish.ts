@@ -40,9 +40,9 @@ export interface OrderedPublishState {
  * aedes numbers every message (`brokerCounter`) and forwards one to a client only if its
  * number is above the last one that client got (lib/client.js `dedupe`, meant for
  * overlapping subscriptions). A message's steps before delivery are asynchronous where
- * persistence is (storing a retained message in LevelDB, queueing for offline sessions),
- * so a later message overtakes an earlier one, which is then dropped as a "duplicate":
- * with aedes-persistence-level, every retained state published beside a non-retained event
+ * persistence is (storing a retained message, queueing for offline sessions), so a later
+ * message overtakes an earlier one, which is then dropped as a "duplicate": with
+ * aedes-persistence-level (LevelDB), every retained state published beside a non-retained event
  * was lost to a live subscriber (moscajs/aedes#955, #994; the test in
  * test/integration/mqtt/embedded-broker.test.ts). Here publishes run one at a time: the
  * next is numbered only once the previous one has been handed to its subscribers, that is

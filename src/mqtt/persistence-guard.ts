@@ -4,41 +4,15 @@ import type { Logger } from '../core/logger.js';
 import { probeDir, storageFailure } from '../core/storage-failure.js';
 import type { RetainedStore } from './retained-store.js';
 
-/**
- * aedes-persistence-level's methods that write to LevelDB (sessions, subscriptions,
- * offline queues, wills, inbound QoS 2 state). Retained messages go to the RetainedStore.
- */
-const LEVEL_WRITES = [
-  'addSubscriptions',
-  'removeSubscriptions',
-  'cleanSubscriptions',
-  'outgoingEnqueue',
-  'outgoingEnqueueCombi',
-  'outgoingUpdate',
-  'outgoingClearMessageId',
-  'incomingStorePacket',
-  'incomingDelPacket',
-  'cleanIncoming',
-  'putWill',
-  'delWill',
-] as const;
-
-/** The LevelDB handle, to reopen it once the disk takes writes again. */
-export interface ReopenableDb {
-  close(): Promise<void>;
-  open(): Promise<void>;
-}
-
 export interface PersistenceGuardOptions {
-  db: ReopenableDb;
-  /** The directory both stores live in: what is probed for space. */
+  /** The directory the store lives in: what is probed for space. */
   dir: string;
   retained: RetainedStore;
   clock: Clock;
   log: Logger;
   /** How often the disk is looked at while a store is refused; default 2 s. */
   probeMs?: number;
-  /** Free bytes needed before LevelDB is reopened; default 1 MiB (its write buffer). */
+  /** Free bytes needed before the session tables are written again; default 1 MiB. */
   minFreeBytes?: number;
 }
 
@@ -52,21 +26,19 @@ export interface PersistenceGuardOptions {
  * process with an unhandled LEVEL_IO_ERROR.
  *
  * Contained here instead: a retained message the disk refuses is held in memory by the
- * RetainedStore; a LevelDB write the disk refuses resolves as if written, and LevelDB is
- * not written again — sessions, subscriptions and offline queues live in aedes' memory
- * only — until the disk has room, when it is reopened. The reopen matters: after a failed
- * append LevelDB's log ends in a torn record, and records appended behind it are lost when
- * the log is next replayed (tried: every write after the failure was gone after a reopen),
- * so the next writes go to a fresh log instead. Errors that are not the disk's pass through
- * to aedes as before.
+ * RetainedStore; a session write the disk refuses (SessionStore: subscriptions, offline
+ * queues, wills, inbound QoS 2 state) is skipped and the session tables are not written
+ * again — sessions live in aedes' memory only, and messages queued for an offline client
+ * meanwhile are lost to it — until the disk has room. SQLite rolls a refused write back
+ * whole, so nothing needs reopening. Errors that are not the disk's pass through to aedes
+ * as before.
  */
 export class PersistenceGuard {
   readonly #o: PersistenceGuardOptions;
-  /** LevelDB refused a write and has not been reopened since. */
-  #levelDown: string | undefined;
+  /** A session write was refused and the tables have not been written since. */
+  #sessionsDown: string | undefined;
   #retainedDown = false;
   #timer: TimerHandle | undefined;
-  #reopening = false;
   #stopped = false;
 
   constructor(opts: PersistenceGuardOptions) {
@@ -75,19 +47,31 @@ export class PersistenceGuard {
 
   /** True while either store is refused and its state is held in memory. */
   get degraded(): boolean {
-    return this.#levelDown !== undefined || this.#retainedDown;
+    return this.#sessionsDown !== undefined || this.#retainedDown;
   }
 
-  /** Wraps the persistence's write methods in place and returns it. */
-  wrap<P extends object>(persistence: P): P {
-    const p = persistence as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    for (const name of LEVEL_WRITES) {
-      const write = p[name]?.bind(p);
-      if (!write) continue;
-      p[name] = (...args) => this.#levelWrite(name, () => write(...args));
+  /** Runs one session write (SessionStore's SessionWrite): skipped while the disk refuses. */
+  readonly write = <T>(name: string, write: () => T): T | undefined => {
+    if (this.#sessionsDown !== undefined) return undefined;
+    try {
+      return write();
+    } catch (err) {
+      const failure = storageFailure(err);
+      if (failure === undefined) throw err;
+      this.#sessionsDown = `${name}: ${errorMessage(err)}`;
+      this.#o.log.error(
+        { dir: this.#o.dir, failure, err: errorMessage(err) },
+        'broker session store cannot write: sessions and offline queues kept in memory until it can',
+      );
+      this.#arm();
+      return undefined;
     }
-    const storeRetained = p.storeRetained!.bind(p);
-    p.storeRetained = async (...args) => {
+  };
+
+  /** Wraps the persistence's storeRetained in place and returns it. */
+  wrap<P extends { storeRetained(...args: never[]): Promise<void> }>(persistence: P): P {
+    const storeRetained = persistence.storeRetained.bind(persistence);
+    persistence.storeRetained = async (...args) => {
       await storeRetained(...args);
       if (this.#o.retained.held > 0) this.#retainedRefused();
     };
@@ -100,24 +84,6 @@ export class PersistenceGuard {
     if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#retainedDown) this.#flushRetained();
-  }
-
-  async #levelWrite(name: string, write: () => Promise<unknown>): Promise<unknown> {
-    // Nothing goes behind a torn log record (see the class comment).
-    if (this.#levelDown !== undefined || this.#reopening) return undefined;
-    try {
-      return await write();
-    } catch (err) {
-      const failure = storageFailure(err);
-      if (failure === undefined) throw err;
-      this.#levelDown = `${name}: ${errorMessage(err)}`;
-      this.#o.log.error(
-        { dir: this.#o.dir, failure, err: errorMessage(err) },
-        'broker session store cannot write: sessions and offline queues kept in memory until it can',
-      );
-      this.#arm();
-      return undefined;
-    }
   }
 
   #retainedRefused(): void {
@@ -134,16 +100,20 @@ export class PersistenceGuard {
     if (this.#timer || this.#stopped) return;
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
-      void this.#probe();
+      this.#probe();
     }, this.#o.probeMs ?? 2_000);
   }
 
-  async #probe(): Promise<void> {
+  #probe(): void {
     const space = probeDir(this.#o.dir);
     if (space.writable && space.freeBytes > 0 && this.#retainedDown) this.#flushRetained();
     const room = this.#o.minFreeBytes ?? 1024 * 1024;
-    if (space.writable && space.freeBytes >= room && this.#levelDown !== undefined) {
-      await this.#reopen();
+    if (space.writable && space.freeBytes >= room && this.#sessionsDown !== undefined) {
+      this.#o.log.info(
+        { dir: this.#o.dir, failed: this.#sessionsDown },
+        'broker session store writable again',
+      );
+      this.#sessionsDown = undefined;
     }
     if (this.degraded) this.#arm();
   }
@@ -155,24 +125,6 @@ export class PersistenceGuard {
       this.#o.log.info({ dir: this.#o.dir }, 'broker retained store writable again');
     } catch (err) {
       this.#o.log.error({ err: errorMessage(err) }, 'broker retained store flush failed');
-    }
-  }
-
-  async #reopen(): Promise<void> {
-    this.#reopening = true;
-    try {
-      await this.#o.db.close();
-      await this.#o.db.open();
-      this.#o.log.info(
-        { dir: this.#o.dir, failed: this.#levelDown },
-        'broker session store writable again (reopened on a fresh log)',
-      );
-      this.#levelDown = undefined;
-    } catch (err) {
-      // Still refused (filled up again): tried again at the next probe.
-      this.#o.log.warn({ err: errorMessage(err) }, 'broker session store not reopened yet');
-    } finally {
-      this.#reopening = false;
     }
   }
 }

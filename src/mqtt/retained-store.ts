@@ -13,7 +13,7 @@ export interface RetainedMessage {
   readonly retain: true;
 }
 
-// The same matching aedes and aedes-persistence-level use.
+// The same matching aedes uses.
 const MATCHING = {
   separator: '/',
   wildcard_one: '+',
@@ -31,10 +31,10 @@ const PAGE = 32;
 /**
  * The broker's retained messages in SQLite, one row per topic.
  *
- * Why not in LevelDB with the sessions: LevelDB maps its table files into memory, so a
- * subscriber reading every retained message (Home Assistant on `homeassistant/#`, 25,000
- * configs at 5,000 containers) left ~7 MiB of them resident; SQLite reads them with
- * pread into a small page cache. Its writes are synchronous, so a retained message is
+ * Why not in LevelDB, where the sessions were then: LevelDB maps its table files into
+ * memory, so a subscriber reading every retained message (Home Assistant on
+ * `homeassistant/#`, 25,000 configs at 5,000 containers) left ~7 MiB of them resident;
+ * SQLite reads them with pread into a small page cache. Its writes are synchronous, so a retained message is
  * stored before the broker hands it on, in the order the messages came.
  *
  * A write the disk refuses (full, read-only) does not fail the publish: the message is held
@@ -93,22 +93,21 @@ export class RetainedStore {
     return this.#upgraded;
   }
 
-  /** Whether older retained messages were moved in (PRAGMA user_version 1). */
-  get migrated(): boolean {
-    return this.#db.pragma('user_version', { simple: true }) === 1;
+  /**
+   * Whether the LevelDB an older version left was already reported (PRAGMA user_version 2;
+   * 1 was "its retained messages were moved in", by the versions that still read it).
+   */
+  get levelNoted(): boolean {
+    return (this.#db.pragma('user_version', { simple: true }) as number) >= 2;
   }
 
-  /** Stores several messages at once and marks the store as migrated. */
-  migrate(messages: Iterable<{ topic: string; payload: Buffer; qos: number }>): number {
-    let n = 0;
-    this.#db.transaction(() => {
-      for (const m of messages) {
-        this.store(m);
-        n++;
-      }
-      this.#db.pragma('user_version = 1');
-    })();
-    return n;
+  noteLevel(): void {
+    this.#db.pragma('user_version = 2');
+  }
+
+  /** The SQLite connection, for the broker's session tables beside this one (SessionStore). */
+  get database(): Database.Database {
+    return this.#db;
   }
 
   /**

@@ -9,8 +9,8 @@ import { Collector, observer, retained } from '../../helpers/mqtt.js';
 import { removeTempDir } from '../../helpers/tmp.js';
 
 /**
- * The embedded broker with its data dir on a real full disk (a small tmpfs): LevelDB (the
- * sessions) and SQLite (the retained messages) both refuse writes. Needs root; skipped,
+ * The embedded broker with its data dir on a real full disk (a small tmpfs): its SQLite
+ * file (the sessions and the retained messages) refuses writes. Needs root; skipped,
  * and says why, without, except in CI, where it fails instead.
  */
 
@@ -44,7 +44,7 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
   it('keeps its clients connected, and what it writes after the disk recovers survives a restart', async () => {
     dir = await makeTmpfsDir('broker-full', '3m');
     const first = await start(dir);
-    // A persistent session at QoS 1: its subscriptions and offline queue are LevelDB writes.
+    // A persistent session at QoS 1: its subscriptions and offline queue are session writes.
     const persistent = await connect(first.url, { clientId: 'persist', clean: false });
     const got = await new Collector(persistent).subscribe('site/a');
     const publisher = await connect(first.url, { clientId: 'pub' });
@@ -73,10 +73,10 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
 
     rmSync(filler);
     await eventually(() => {
-      expect(msgs()).toContain('broker session store writable again (reopened on a fresh log)');
+      expect(msgs()).toContain('broker session store writable again');
       expect(msgs()).toContain('broker retained store writable again');
     });
-    // Written after the recovery: LevelDB must not have put it behind the torn record.
+    // Written after the recovery: the session tables take writes again.
     await persistent.subscribeAsync('site/b', { qos: 1 });
     await persistent.endAsync();
     await publisher.endAsync();

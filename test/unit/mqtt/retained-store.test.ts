@@ -111,7 +111,7 @@ describe('RetainedStore: the file', () => {
     const s = RetainedStore.open(path);
     opened.push(s);
     expect(s.upgraded).toBe(2001);
-    expect(s.migrated).toBe(true); // the LevelDB move is not done again
+    expect(s.levelNoted).toBe(false); // user_version 1: only the retained messages were moved
     const all = [...s.match(['#'])];
     expect(all).toHaveLength(2001);
     expect(all[0]).toMatchObject({ topic: 'homeassistant/sensor/c0/config', qos: 1 });
