@@ -899,7 +899,8 @@ export const containerStateLatency: Benchmark = {
     `receiving the changed retained state \`outpost/bench/hosts/local/containers/bench\` ` +
     `from the built agent: \`bin/outpost run\` (its launcher) as a child process, embedded ` +
     `broker on 127.0.0.1, the engine's unix socket as its local host (event stream → ` +
-    `inspect → tracker → StatePublisher → broker → subscriber). The agent reaches the ` +
+    `the state read off the event, then inspect → tracker → StatePublisher → broker → ` +
+    `subscriber). The agent reaches the ` +
     `engine through a byte-for-byte tap on its socket that notes when each event line ` +
     `reached the agent's own /events stream, which splits the time into the engine's ` +
     `delivery (event → on the agent's stream) and the agent's share (the transition's own ` +
@@ -909,8 +910,12 @@ export const containerStateLatency: Benchmark = {
     `fresh agent and ${STATE_CYCLES} start/kill cycles of one busybox container, on dockerd ` +
     `20.10 and on podman 4.3; per-run p99 and median, the median over the runs with min ` +
     `and max. Target p99 < ${STATE_P99_TARGET_MS} ms over both kinds of event, judged ` +
-    `whole and for the agent's share: podman delivers its events by tailing a file, ` +
-    `~100-250 ms late, which no agent can take back.`,
+    `whole and for the agent's share. podman runs here with \`events_logger = "file"\`, ` +
+    `which it reads back by polling every 250 ms (libpod/events/logfile.go, \`Poll: true\`): ` +
+    `its delivery alone is ~100-250 ms, which no agent can take back; its default, ` +
+    `journald, waits on the journal instead, not measured here (no journald on this ` +
+    `machine). The agent publishes the state an event line says at once, before any ` +
+    `inspect (docs/containers.md).`,
   async run(ctx) {
     const figures: Figure[] = [];
     for (const [kind, start] of [
