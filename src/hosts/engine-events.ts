@@ -14,7 +14,18 @@ export interface EngineEvent {
   readonly timeNano: number;
   /** Clock time (ms) at which the line was read off the stream. */
   readonly receivedAt: number;
+  /** `die`: the exit code the event carries (`Actor.Attributes.exitCode`, both engines). */
+  readonly exitCode?: number;
+  /**
+   * `health_status`: the result it announces (Docker: the `health_status: healthy` suffix;
+   * podman: its own `HealthStatus` field).
+   */
+  readonly health?: EventHealth;
 }
+
+/** The health results an event can announce. */
+export type EventHealth = 'healthy' | 'unhealthy' | 'starting';
+const HEALTH: ReadonlySet<string> = new Set(['healthy', 'unhealthy', 'starting']);
 
 export interface EngineEventStreamOptions {
   api: EngineApi;
@@ -161,9 +172,10 @@ export function parseEvent(
     Action?: unknown;
     status?: unknown;
     id?: unknown;
-    Actor?: { ID?: unknown };
+    Actor?: { ID?: unknown; Attributes?: Record<string, unknown> };
     time?: unknown;
     timeNano?: unknown;
+    HealthStatus?: unknown;
   };
   if (e.Type !== undefined && e.Type !== 'container') return undefined;
   const action = typeof e.Action === 'string' ? e.Action : e.status;
@@ -177,5 +189,21 @@ export function parseEvent(
       : typeof e.time === 'number'
         ? e.time * 1e9
         : Date.now() * 1e6;
-  return { id, action: action.split(':')[0]!.trim(), timeNano, receivedAt };
+  const [word, suffix] = action.split(':', 2).map((w) => w.trim());
+  // podman's own API says `died`; its Docker-compatible one already says `die`.
+  const name = word === 'died' ? 'die' : word!;
+  const event: { -readonly [K in keyof EngineEvent]: EngineEvent[K] } = {
+    id,
+    action: name,
+    timeNano,
+    receivedAt,
+  };
+  if (name === 'die') {
+    const code = e.Actor?.Attributes?.exitCode;
+    if (typeof code === 'string' && /^\d{1,3}$/.test(code)) event.exitCode = Number(code);
+  } else if (name === 'health_status') {
+    const health = suffix ?? e.HealthStatus;
+    if (typeof health === 'string' && HEALTH.has(health)) event.health = health as EventHealth;
+  }
+  return event;
 }

@@ -5,6 +5,7 @@ import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { REMOVAL_ACTIONS, STATE_ACTIONS, type EngineApi } from '../../hosts/engine-api.js';
 import { EngineEventStream, type EngineEvent } from '../../hosts/engine-events.js';
+import { inspectSupersedes, stateFromEvent, type EventMark } from './event-state.js';
 import { dedupeByKey, observe } from './normalize.js';
 import type { ContainerSelector } from './selection.js';
 import { emitSafely, HostStatusReporter, reachOf } from './status.js';
@@ -28,11 +29,14 @@ interface IdQueue {
   dirty: boolean;
   cause: EngineEventCause;
   removed?: EngineEventCause;
+  /** The last event whose state was published from the event itself. */
+  derived?: EventMark;
 }
 
 /**
- * Watches one engine through its API: every state-changing event is inspected and
- * emitted at once; a full reconcile runs on a timer and after every (re)connect of the
+ * Watches one engine through its API: every state-changing event is emitted at once with
+ * the state it says (event-state.ts), then inspected and emitted again with the details; a
+ * full reconcile runs on a timer and after every (re)connect of the
  * event stream, so a change the stream missed is still seen.
  */
 export class LocalContainerCollector implements Component {
@@ -43,6 +47,8 @@ export class LocalContainerCollector implements Component {
   readonly #queues = new Map<string, IdQueue>();
   /** Event-driven results by id, with the sequence number of the inspect that made them. */
   readonly #latest = new Map<string, { seq: number; obs: ContainerObservation | null }>();
+  /** The last observation emitted of each monitored container: what its events change. */
+  #known = new Map<string, ContainerObservation>();
   #seq = 0;
   #timer: TimerHandle | undefined;
   #reconciling: Promise<void> | undefined;
@@ -138,6 +144,7 @@ export class LocalContainerCollector implements Component {
       else if (latest.obs) byId.set(id, latest.obs);
       else byId.delete(id);
     }
+    this.#known = byId;
     const containers = dedupeByKey([...byId.values()]);
     emitSafely(this.#opts, { kind: 'snapshot', host, containers, at: now });
     if (this.#stream.connected) this.#status.report('ok', undefined, this.#engine);
@@ -157,6 +164,7 @@ export class LocalContainerCollector implements Component {
   #onEvent(e: EngineEvent): void {
     const removal = REMOVAL_ACTIONS.has(e.action);
     if (!removal && !STATE_ACTIONS.has(e.action)) return;
+    const seq = ++this.#seq;
     const cause = { action: e.action, timeNano: e.timeNano, receivedAt: e.receivedAt };
     let q = this.#queues.get(e.id);
     if (!q) {
@@ -165,8 +173,20 @@ export class LocalContainerCollector implements Component {
     }
     q.cause = cause;
     if (removal) q.removed = cause;
+    else if (!q.removed) this.#derive(e, seq, q, cause);
     q.dirty = true;
     if (!q.busy) void this.#drain(e.id, q);
+  }
+
+  /** Emits the state the event says, if it says one, without waiting for the inspect. */
+  #derive(e: EngineEvent, seq: number, q: IdQueue, cause: EngineEventCause): void {
+    const prev = this.#known.get(e.id);
+    if (!prev || this.#stopped) return;
+    const obs = stateFromEvent(prev, e, this.#opts.clock.now());
+    if (!obs) return;
+    q.derived = { seq, timeNano: e.timeNano };
+    this.#keep(seq, obs);
+    emitSafely(this.#opts, { kind: 'container', host: this.#opts.host, container: obs, cause });
   }
 
   async #drain(id: string, q: IdQueue): Promise<void> {
@@ -189,7 +209,10 @@ export class LocalContainerCollector implements Component {
         }
         const obs = observe(host, record, selector, clock.now());
         if (!obs) break;
-        this.#latest.set(id, { seq, obs });
+        // An event read while this inspect was out may be newer than its answer: the
+        // event's state stands, and the inspect it queued (q.dirty) fills the details.
+        if (q.derived && !inspectSupersedes(obs, seq, q.derived)) continue;
+        this.#keep(seq, obs);
         emitSafely(this.#opts, { kind: 'container', host, container: obs, cause });
       }
     } catch (err) {
@@ -203,7 +226,13 @@ export class LocalContainerCollector implements Component {
     }
   }
 
+  #keep(seq: number, obs: ContainerObservation): void {
+    this.#latest.set(obs.id, { seq, obs });
+    this.#known.set(obs.id, obs);
+  }
+
   #removed(id: string, cause: EngineEventCause): void {
+    this.#known.delete(id);
     this.#latest.set(id, { seq: ++this.#seq, obs: null });
     emitSafely(this.#opts, { kind: 'removed', host: this.#opts.host, id, cause });
   }

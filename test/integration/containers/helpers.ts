@@ -81,6 +81,13 @@ export class EngineActions {
     });
   }
 
+  /** The engine's own inspect record (the fields a test compares). */
+  inspect(
+    id: string,
+  ): Promise<{ State: { Status: string; StartedAt: string; FinishedAt: string } }> {
+    return unixHttpJson(this.#socket, `/containers/${id}/json`);
+  }
+
   async remove(id: string): Promise<void> {
     await unixHttp(this.#socket, `/containers/${id}?force=true`, { method: 'DELETE' });
   }
