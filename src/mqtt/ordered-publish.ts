@@ -14,6 +14,11 @@ export interface OrderedPublishOptions {
   /** A publish whose steps have not called back after this long is given up on. */
   readonly stallMs?: number;
   onStall?(topic: string | undefined): void;
+  /**
+   * Calls back once what the broker stored so far is on disk (the retained store commits
+   * a turn's messages at once): a publish is acknowledged (PUBACK) only then.
+   */
+  durable?(done: () => void): void;
 }
 
 /**
@@ -53,12 +58,13 @@ export function orderPublishes(broker: Aedes, opts: OrderedPublishOptions = {}):
     publish(item.packet, item.client, (err) => {
       if (run.finished) return; // given up on as stalled; the queue has moved on
       run.finished = true;
-      try {
-        item.done?.(err);
-      } finally {
-        // Not from inside aedes' callback stack: a long queue would nest calls.
-        queueMicrotask(runNext);
-      }
+      // Not from inside aedes' callback stack: a long queue would nest calls.
+      queueMicrotask(runNext);
+      const done = item.done;
+      if (!done) return;
+      // The next publish need not wait for this one's commit: they commit together.
+      if (opts.durable) opts.durable(() => done(err));
+      else done(err);
     });
   };
 

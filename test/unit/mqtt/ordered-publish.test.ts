@@ -54,4 +54,19 @@ describe('orderPublishes', () => {
     expect(stalled).toEqual(['stuck']);
     expect(delivered.map(([t]) => t)).toEqual(['a', 'b']);
   });
+
+  it('acknowledges a publish only once the store says it is durable, without holding up the next', async () => {
+    const { broker, delivered } = fakeBroker(() => 0);
+    const waiting: Array<() => void> = [];
+    const dispose = orderPublishes(broker, { durable: (done) => waiting.push(done) });
+    const acked: string[] = [];
+    const all = ['a', 'b', 'c'].map((t) => publish(broker, t).then(() => acked.push(t)));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(delivered.map(([t]) => t)).toEqual(['a', 'b', 'c']); // each handed on in turn
+    expect(acked).toEqual([]); // none acknowledged before its commit
+    for (const done of waiting.splice(0)) done();
+    await Promise.all(all);
+    dispose();
+    expect(acked).toEqual(['a', 'b', 'c']);
+  });
 });
