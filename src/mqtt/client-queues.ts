@@ -69,7 +69,7 @@ export class ClientQueues {
 
   /** Whether a message still waits in some client's queue. */
   pending(): boolean {
-    for (const q of this.#open) if (q.queuedBytes > 0) return true;
+    for (const q of this.#open) if (q.queuedBytes > 0 || q.inFlight > 0) return true;
     return false;
   }
 

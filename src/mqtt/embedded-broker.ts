@@ -118,6 +118,7 @@ export class EmbeddedBroker implements Component {
     const handle = queues.handle(broker);
     this.#unorder = orderPublishes(broker, {
       onStall: (topic) => this.#log.warn({ topic }, 'a publish stalled in the broker; moving on'),
+      durable: (done) => (this.#retained ? this.#retained.durable(done) : done()),
     });
     broker.on('clientError', (client, err) =>
       this.#log.debug({ clientId: client.id, err: err.message }, 'client error'),

@@ -9,8 +9,10 @@ interface Queued {
   readonly client: unknown;
   readonly done: Done | undefined;
   next: Queued | undefined;
-  /** A newer retained message for its topic took its place: skipped, already answered. */
+  /** A newer retained message for its topic took its place: skipped, answered with it. */
   superseded?: boolean;
+  /** The answers of the messages this one replaced, given when this one's is. */
+  replaced?: Done[];
 }
 
 export interface OrderedPublishOptions {
@@ -24,6 +26,11 @@ export interface OrderedPublishOptions {
   readonly maxQueued?: number;
   /** A waiting retained message was replaced by a newer one for `topic`. */
   onCoalesce?(topic: string): void;
+  /**
+   * Calls back once what the broker stored so far is on disk (the retained store commits
+   * a turn's messages at once): a publish is acknowledged (PUBACK) only then.
+   */
+  durable?(done: () => void): void;
 }
 
 /** What is waiting, for tests and the log. */
@@ -52,8 +59,9 @@ export interface OrderedPublishState {
  * reads it again only once every one of them was handed over (lib/client.js `nextBatch`),
  * so a client waiting here sends nothing more: TCP holds the rest. What can pile up is one
  * batch per client plus the broker's own publishes. Past `maxQueued` waiting, a retained
- * message replaces the one still waiting for its topic (it is answered as done: a retained
- * topic means its latest value, which the newer one carries, in its place in the order).
+ * message replaces the one still waiting for its topic (it is answered when the newer one
+ * is: a retained topic means its latest value, which the newer one carries, in its place
+ * in the order).
  * Nothing else is dropped here: an event's QoS 1 PUBACK is sent before it is handed over,
  * so a drop would be a loss no publisher could see, and events wait on their sender's
  * socket instead (the agent's event sink re-reads its own from the event store).
@@ -101,12 +109,19 @@ export function orderPublishes(
     publish(item.packet, item.client, (err) => {
       if (run.finished) return; // given up on as stalled; the queue has moved on
       run.finished = true;
-      try {
-        item.done?.(err);
-      } finally {
-        // Not from inside aedes' callback stack: a long queue would nest calls.
-        queueMicrotask(runNext);
-      }
+      // Not from inside aedes' callback stack: a long queue would nest calls.
+      queueMicrotask(runNext);
+      const replaced = item.replaced;
+      const done: Done | undefined = replaced
+        ? (e) => {
+            for (const d of replaced) d(e);
+            item.done?.(e);
+          }
+        : item.done;
+      if (!done) return;
+      // The next publish need not wait for this one's commit: they commit together.
+      if (opts.durable) opts.durable(() => done(err));
+      else done(err);
     });
   };
 
@@ -124,7 +139,10 @@ export function orderPublishes(
         queued--;
         coalesced++;
         opts.onCoalesce?.(topic);
-        prior.done?.(null);
+        // Answered once the newer value is stored in its place, not before.
+        const replaced = prior.replaced ?? [];
+        if (prior.done) replaced.push(prior.done);
+        if (replaced.length > 0) item.replaced = replaced;
       }
       latest.set(topic, item);
     }
@@ -141,7 +159,9 @@ export function orderPublishes(
       if (!run || run.finished || Date.now() - run.since < stallMs) return;
       run.finished = true;
       opts.onStall?.(run.item.packet.topic);
-      run.item.done?.(new Error('publish stalled'));
+      const stalled = new Error('publish stalled');
+      for (const d of run.item.replaced ?? []) d(stalled);
+      run.item.done?.(stalled);
       runNext();
     },
     Math.max(10, stallMs / 2),

@@ -4,6 +4,8 @@ import { Buffer } from 'node:buffer';
 export interface HeldRetained {
   readonly qos: number;
   readonly payload: Buffer;
+  /** For a message not committed yet: the store's write count when it was stored. */
+  readonly at?: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { agentIdleRss, agentStartup } from './agent-startup.js';
 import { agentScale20000, containerAgentSsh } from './agent-scale.js';
+import { brokerRetainedRead } from './broker-retained.js';
 import {
   containerEventLatency,
   containerSshPollCost,
@@ -23,6 +24,7 @@ export const benchmarks: readonly Benchmark[] = [
   containerSshPollCost,
   containerAgentSsh,
   diskSshPollCost,
+  brokerRetainedRead,
   agentScale20000,
   uplinkReplay,
   influxdbWrite,

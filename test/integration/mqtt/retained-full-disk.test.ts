@@ -30,11 +30,13 @@ describe.skipIf(noMount)('RetainedStore on a full disk', () => {
     const path = join(dir, 'retained.db');
     store = RetainedStore.open(path);
     for (const t of ['a/1', 'a/3', 'a/5']) store.store({ topic: t, payload: `${t} v1` });
+    store.commit(); // writes are committed a turn at a time; these before the disk fills
     const filler = fillDisk(dir);
 
     // Bigger than any free page the file still has: the write must reach the full disk.
     const pad = 'x'.repeat(64 * 1024);
     store.store({ topic: 'a/0', payload: `a/0 v2 ${pad}` });
+    store.commit(); // the refusal comes with the commit
     expect(store.held).toBe(1);
     store.store({ topic: 'a/3', payload: 'a/3 v2' }); // held behind the first, replaces the row
     store.store({ topic: 'a/5', payload: '' }); // a clearing, held too

@@ -56,3 +56,29 @@ describe('ClientQueue: a new subscription’s retained messages', () => {
     expect(asked).toBe(false);
   });
 });
+
+describe('ClientQueue: a window of QoS 0 messages, not one per turn', () => {
+  it('takes a retained stream’s messages back to back up to its window, in order', async () => {
+    const { c, written } = client();
+    new ClientQueue(c, hooks);
+    const topics = Array.from({ length: 300 }, (_, i) => `r/${i}`);
+    let next = 0;
+    let askedInFirstTurn = 0;
+    let firstTurn = true;
+    const all = new Promise<void>((resolve) => {
+      // As aedes' retained stream: the next message once the last one's callback ran.
+      const send = (): void => {
+        if (next === topics.length) return resolve();
+        if (firstTurn) askedInFirstTurn++;
+        c.deliver0(retained(topics[next++]!), send);
+      };
+      send();
+    });
+    firstTurn = false;
+    // More than one a turn, and bounded: the rest waits for writes to call back.
+    expect(askedInFirstTurn).toBeGreaterThan(1);
+    expect(askedInFirstTurn).toBeLessThan(topics.length);
+    await all;
+    expect(written).toEqual(topics);
+  });
+});

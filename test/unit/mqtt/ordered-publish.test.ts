@@ -1,5 +1,5 @@
 import type { Aedes } from 'aedes';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { orderPublishes } from '../../../src/mqtt/ordered-publish.js';
 
 type Done = (err?: Error | null) => void;
@@ -128,5 +128,45 @@ describe('orderPublishes', () => {
     order();
     expect(delivered.length).toBe(50);
     expect(order.state().coalesced).toBe(0);
+  });
+
+  it('acknowledges a publish only once the store says it is durable, without holding up the next', async () => {
+    const { broker, delivered } = fakeBroker(() => 0);
+    const waiting: Array<() => void> = [];
+    const dispose = orderPublishes(broker, { durable: (done) => waiting.push(done) });
+    const acked: string[] = [];
+    const all = ['a', 'b', 'c'].map((t) => publish(broker, t).then(() => acked.push(t)));
+    // Each is handed on in turn though none was acknowledged.
+    await vi.waitFor(() => expect(delivered.map(([t]) => t)).toEqual(['a', 'b', 'c']));
+    expect(acked).toEqual([]); // none acknowledged before its commit
+    for (const done of waiting.splice(0)) done();
+    await Promise.all(all);
+    dispose();
+    expect(acked).toEqual(['a', 'b', 'c']);
+  });
+  it('answers a replaced retained message only once the message that replaced it is durable', async () => {
+    const { broker, delivered } = fakeBroker((t) => (t === 'slow' ? 20 : 0));
+    const waiting: Array<() => void> = [];
+    const order = orderPublishes(broker, {
+      maxQueued: 1,
+      durable: (done) => waiting.push(done),
+    });
+    const answered: string[] = [];
+    const send = (topic: string, payload: string) =>
+      new Promise((resolve) =>
+        (broker as unknown as { publish: (p: object, d: Done) => void }).publish(
+          { topic, payload, retain: true },
+          resolve,
+        ),
+      ).then(() => answered.push(payload));
+    // 'slow' is being handed over; '1' waits; '2' replaces it past maxQueued.
+    const all = [send('slow', 's'), send('state/x', '1'), send('state/x', '2')];
+    expect(order.state().coalesced).toBe(1);
+    await vi.waitFor(() => expect(delivered.map(([t]) => t)).toEqual(['slow', 'state/x']));
+    expect(answered).toEqual([]); // nothing is durable yet, so not '1' either
+    for (const done of waiting.splice(0)) done();
+    await Promise.all(all);
+    order();
+    expect(answered.sort()).toEqual(['1', '2', 's']);
   });
 });

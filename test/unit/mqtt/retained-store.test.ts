@@ -134,3 +134,70 @@ describe('RetainedStore: the file', () => {
     expect([...again.match(['outpost/#'])].map((m) => m.payload.toString())).toEqual(['offline']);
   });
 });
+
+describe('RetainedStore: writes committed a turn at a time', () => {
+  function onDisk() {
+    const dir = mkdtempSync(join(tmpdir(), 'retained-batch-'));
+    const s = RetainedStore.open(join(dir, 'r.db'));
+    const other = new Database(join(dir, 'r.db'), { readonly: true });
+    const rows = () => other.prepare('SELECT count(*) AS n FROM retained').get() as { n: number };
+    return {
+      s,
+      rows: () => rows().n,
+      done: () => {
+        s.close();
+        other.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  it('commits a turn’s messages together, and says so only then', async () => {
+    const d = onDisk();
+    try {
+      for (let i = 0; i < 10; i++) d.s.store({ topic: `t/${i}`, payload: `v${i}`, qos: 1 });
+      // Served from memory before the commit: a subscriber of this turn gets them.
+      expect([...d.s.match(['t/#'])].map((m) => m.payload.toString())).toHaveLength(10);
+      let durable = false;
+      d.s.durable(() => (durable = true));
+      expect(durable).toBe(false);
+      expect(d.rows()).toBe(0); // another connection sees only what was committed
+      await new Promise((r) => setImmediate(r));
+      expect(durable).toBe(true);
+      expect(d.rows()).toBe(10);
+      let again = false;
+      d.s.durable(() => (again = true)); // nothing pending: at once
+      expect(again).toBe(true);
+    } finally {
+      d.done();
+    }
+  });
+
+  it('commits a full batch at once, without waiting for the turn to end', () => {
+    const d = onDisk();
+    try {
+      for (let i = 0; i < 600; i++) d.s.store({ topic: `t/${i}`, payload: 'v', qos: 0 });
+      expect(d.rows()).toBeGreaterThanOrEqual(512);
+      d.s.commit();
+      expect(d.rows()).toBe(600);
+    } finally {
+      d.done();
+    }
+  });
+
+  it('keeps the last message of a topic stored twice in one turn, and a clearing', () => {
+    const s = store();
+    s.store({ topic: 'a', payload: 'old', qos: 1 });
+    s.store({ topic: 'b', payload: 'kept', qos: 1 });
+    s.commit();
+    s.store({ topic: 'a', payload: 'mid', qos: 1 });
+    s.store({ topic: 'a', payload: 'new', qos: 0 });
+    s.store({ topic: 'b', payload: '' });
+    const now = [...s.match(['#'])].map((m) => [m.topic, m.payload.toString(), m.qos]);
+    expect(now).toEqual([['a', 'new', 0]]);
+    s.commit();
+    expect([...s.match(['#'])].map((m) => [m.topic, m.payload.toString(), m.qos])).toEqual([
+      ['a', 'new', 0],
+    ]);
+  });
+});
