@@ -17,10 +17,12 @@ import type { ContainerObservation } from './types.js';
  * inspect: such a late line can show for as long as its burst lasts, until the next line.)
  *
  * The words are the same on dockerd and on podman's Docker-compatible API (TESTING.md
- * "The two engines' events differ"): podman has no `kill` state change and no `stop`
- * event, docker sends `stop` after `die`. `kill` is only a signal (the container may live
- * on), `restart`, `create`, `init`, `cleanup`, `rename` and `update` say nothing certain
- * about the state: those are left to the inspect.
+ * "The two engines' events differ"). `stop` is left to the `die` beside it: docker sends
+ * it after its `die`, podman may send it before its `died`, and it carries no exit code,
+ * so an exited state read off it would lack one (a `die` without its code is left to the
+ * inspect for the same reason). `kill` is only a signal (the container may live on);
+ * `restart`, `create`, `init`, `cleanup`, `rename` and `update` say nothing certain about
+ * the state: those are left to the inspect too.
  */
 export function stateFromEvent(
   prev: ContainerObservation,
@@ -46,17 +48,9 @@ export function stateFromEvent(
       };
       break;
     case 'die':
-      next = {
-        ...prev,
-        state: 'exited',
-        exitCode: e.exitCode ?? prev.exitCode,
-        finishedAt: at,
-        uptimeMs: null,
-      };
-      break;
-    case 'stop':
-      // Docker's `stop` follows its `die`, which already said exited.
-      next = { ...prev, state: 'exited', finishedAt: at, uptimeMs: null };
+      // Without its exit code the state would say less than the inspect will: left to it.
+      if (e.exitCode === undefined) return undefined;
+      next = { ...prev, state: 'exited', exitCode: e.exitCode, finishedAt: at, uptimeMs: null };
       break;
     case 'pause':
       next = { ...prev, state: 'paused' };
