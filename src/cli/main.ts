@@ -1,6 +1,6 @@
 // The agent's entry point. Users, npm start, the Docker image and the tests run it through
 // bin/outpost, which sets its node flags and malloc environment (and says why each is
-// there); `node dist/src/cli/main.js` runs it under node's defaults.
+// there); `node dist/agent/main.js` (this file bundled) runs it under node's defaults.
 import { main } from './dispatch.js';
 
 main(process.argv.slice(2)).then(

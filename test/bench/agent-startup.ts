@@ -133,10 +133,10 @@ export const agentIdleRss: Benchmark = {
     `online, before V8's memory reducer has collected the start-up garbage); 3 runs each, ` +
     `medians with min and max. Target ≤ ${RSS_TARGET_MIB} MiB idle. RssAnon leaves out the ` +
     'mapped node binary (file-backed, shared between node processes). The agent runs as it ' +
-    'ships, `bin/outpost run` (V8: a 1 MiB young generation, one worker thread, optimize ' +
-    'for size, optimising compilers on, no forced GC; glibc malloc: 4 arenas, trim above ' +
-    '64 KiB); side by side in the same run: the agent under node defaults (`node ' +
-    'dist/src/cli/main.js run`, no flags, no malloc environment), and a bare `node -e` ' +
+    'ships, `bin/outpost run` (the bundled agent; V8: a 1 MiB young generation, one worker ' +
+    'thread, an old generation growing by 20 %, optimising compilers on, no forced GC; glibc ' +
+    'malloc: 4 arenas, trim above 64 KiB); side by side in the same run: the agent under ' +
+    'node defaults (`node dist/agent/main.js run`, no flags, no malloc environment), and a bare `node -e` ' +
     'with one TCP listener, idle as long.',
   async run(ctx) {
     const runs = 3;

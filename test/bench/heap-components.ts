@@ -139,7 +139,13 @@ export function analyseHeapSnapshot(file: string, components: readonly Component
   const out: HeapBreakdown['components'] = [];
   for (const c of components) {
     const blocked = new Uint8Array(g.count);
-    const names = new Set(c.classes.map((n) => g.strings.indexOf(n)).filter((n) => n >= 0));
+    // The bundle (scripts/bundle.mjs) may name a class `_Name` (a class with private fields
+    // becomes `Name = class _Name`) or `Name2` (two modules' `Name`s in one scope).
+    const wanted = new Set(c.classes);
+    const names = new Set<number>();
+    g.strings.forEach((s, n) => {
+      if (wanted.has(s.replace(/^_/, '').replace(/\d+$/, ''))) names.add(n);
+    });
     let objects = 0;
     for (let i = 0; i < g.count; i++) {
       if (!names.has(g.name[i]!) || g.type[i] !== object) continue;

@@ -12,9 +12,9 @@ export function launcherPath(root: string): string {
   return join(root, 'bin', 'outpost');
 }
 
-/** The built agent the launcher runs, at `root`. */
+/** The built agent the launcher runs, at `root`: the bundle (scripts/bundle.mjs). */
 export function agentEntryPath(root: string): string {
-  return join(root, 'dist', 'src', 'cli', 'main.js');
+  return join(root, 'dist', 'agent', 'main.js');
 }
 
 /** How the launcher runs node: its environment (defaults) and its node flags, in order. */

@@ -82,7 +82,7 @@ describe('the npm package', () => {
     const [packed] = JSON.parse(out) as { files: { path: string; mode: number }[] }[];
     const files = new Map(packed!.files.map((f) => [f.path, f.mode]));
     expect(files.get('bin/outpost')! & 0o111).toBe(0o111);
-    expect(files.has('dist/src/cli/main.js'), 'dist/src/cli/main.js (npm run build)').toBe(true);
+    expect(files.has('dist/agent/main.js'), 'dist/agent/main.js (npm run build)').toBe(true);
   });
 });
 

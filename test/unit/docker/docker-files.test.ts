@@ -265,7 +265,7 @@ describe('docker/Dockerfile', () => {
     const launcher = copies.find((c) => inImage(c.dest) === '/app/bin/outpost');
     expect(launcher?.sources).toEqual(['bin/outpost']);
     expect(launcher!.flags.get('chmod')).toBe('755');
-    // The launcher runs ../dist/src/cli/main.js from where it is.
+    // The launcher runs ../dist/agent/main.js from where it is.
     const dist = copies.find((c) => inImage(c.dest) === '/app/dist');
     expect(dist?.sources).toEqual(['/app/dist']);
     expect(dist!.flags.get('from')).toBe('build');
@@ -318,6 +318,7 @@ describe('docker/Dockerfile.dockerignore', () => {
       'bridges/uplink/bridge.ts',
       'docker/healthcheck.js',
       'bin/outpost',
+      'scripts/bundle.mjs',
     ]) {
       expect(isIgnored(ignore, p), p).toBe(false);
     }
