@@ -7,18 +7,37 @@
 // idle agent's live heap went from 16.6 to 14.3 MiB. Names are kept (stack traces, class
 // names in logs); dynamic imports stay lazy as chunks of their own (--splitting).
 //
-// Left to node_modules at run time: native addons (better-sqlite3; ssh2, whose crypto
-// binding and WebAssembly are found next to its files), and what the agent loads through
-// createRequire on purpose, to load late or to release (yaml, node-cron, pino-pretty,
-// aedes-persistence's class).
+// Left to node_modules at run time: every package that builds a native addon (a
+// binding.gyp: better-sqlite3, ssh2, unix-dgram, cpu-features; each finds its .node file
+// next to its own files), and what the agent loads through createRequire on purpose, to
+// load late or to release (yaml, node-cron, pino-pretty, aedes-persistence's class).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'agent');
 rmSync(outdir, { recursive: true, force: true });
+
+/** The installed packages (scoped ones too) that build a native addon, anywhere inside. */
+function nativePackages() {
+  const modules = join(root, 'node_modules');
+  const names = readdirSync(modules, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .flatMap((e) =>
+      e.name.startsWith('@')
+        ? readdirSync(join(modules, e.name)).map((m) => `${e.name}/${m}`)
+        : [e.name],
+    );
+  const hasAddon = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).some((e) =>
+      e.isDirectory()
+        ? e.name !== 'node_modules' && hasAddon(join(dir, e.name))
+        : e.name === 'binding.gyp',
+    );
+  return names.filter((n) => hasAddon(join(modules, n)));
+}
 
 await build({
   absWorkingDir: root,
@@ -34,15 +53,7 @@ await build({
   minifySyntax: true,
   legalComments: 'external',
   sourcemap: 'linked',
-  external: [
-    'better-sqlite3',
-    'ssh2',
-    'cpu-features',
-    'yaml',
-    'node-cron',
-    'pino-pretty',
-    'aedes-persistence',
-  ],
+  external: [...nativePackages(), 'yaml', 'node-cron', 'pino-pretty', 'aedes-persistence'],
   // The CommonJS libraries in the bundle require node's own modules; an ES module has no
   // `require` of its own.
   banner: {

@@ -32,6 +32,7 @@ const UPSTREAM_HOSTS = new Set([
   'www.smartmontools.org',
   'grafana.com',
   'core.telegram.org',
+  'esbuild.github.io',
 ]);
 const UPSTREAM_GITHUB_OWNERS = new Set([
   'home-assistant',
