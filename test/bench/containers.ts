@@ -651,6 +651,11 @@ interface StateLatency {
    * share to take; their whole path is counted.
    */
   ahead: number;
+  /**
+   * The whole path of the states that waited for their own line: what an event alone, with
+   * no earlier line of the container still on its way, costs.
+   */
+  own: number[];
   load: number;
 }
 
@@ -786,6 +791,7 @@ async function measureStateLatency(
       delivery: [],
       agent: [],
       ahead: 0,
+      own: [],
       load: 0,
     };
     const step = async (action: 'start' | 'kill', state: string, event: string, into: number[]) => {
@@ -805,7 +811,10 @@ async function measureStateLatency(
       // Until 2026-12-07 the share began at the last line before the state, which could be
       // a line of another transition (podman's `cleanup`) whose inspect waited on the engine.
       if (t.read > at) sample.ahead += 1;
-      else sample.agent.push(at - t.read);
+      else {
+        sample.agent.push(at - t.read);
+        sample.own.push(at - t.at);
+      }
       into.push(at - t.at);
       sample.delivery.push(t.read - t.at);
     };
@@ -852,12 +861,24 @@ function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figur
   const delivery = perRun(runs, (r) => median(r.delivery));
   const deliveryP99 = perRun(runs, (r) => percentile(r.delivery, 99));
   const agentMed = perRun(runs, (r) => median(r.agent));
+  const own = runs.flatMap((r) => r.own);
   out.push(
     {
       label: `${kind}: event → retained state (p99)`,
       value: p99.median,
       unit: 'ms',
       note: `${spread(p99)}, ${events}; all runs pooled: p99 ${percentile(pooled, 99).toFixed(1)}, max ${Math.max(...pooled).toFixed(1)}`,
+      load,
+    },
+    {
+      label: `${kind}: event → retained state, the states that waited for their own line (median)`,
+      value: own.length > 0 ? median(own) : 'none',
+      unit: own.length > 0 ? 'ms' : '',
+      note:
+        `all runs pooled: ${own.length} states` +
+        (own.length > 0 ? `, p99 ${percentile(own, 99).toFixed(1)}` : '') +
+        `; the others came off an inspect that an earlier line started (here transitions ` +
+        `follow each other closely)`,
       load,
     },
     {
