@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureServers, requireBinary } from './apt.js';
 import { buildBusyboxRootfs } from './busybox-rootfs.js';
+import { ensureJournald, type Journald } from './journald.js';
 import { startProcess, killProcessesUsing, type ServerProcess } from './process.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 import { unixHttp, unixHttpJson } from './unix-http.js';
@@ -64,9 +65,25 @@ export async function startDockerd(): Promise<ContainerEngine> {
   );
 }
 
+/** Where podman writes its events and reads them back for its /events stream. */
+export type PodmanEventsLogger = 'file' | 'journald';
+
+export interface PodmanOptions {
+  /**
+   * `file` (default): a file in the temp dir, read back by polling every 250 ms. `journald`:
+   * the machine's journal, through the live systemd-journald or one started for it (root;
+   * stopped with the engine). The journal is shared by the whole machine, so `journald` is
+   * for the bench, which runs alone, not for tests running in parallel.
+   */
+  eventsLogger?: PodmanEventsLogger;
+}
+
 /** Starts `podman system service` (podman 4.3) with its own config and storage in a temp dir. */
-export async function startPodman(): Promise<ContainerEngine> {
+export async function startPodman(opts: PodmanOptions = {}): Promise<ContainerEngine> {
+  const eventsLogger = opts.eventsLogger ?? 'file';
   await ensureServers(['podman']);
+  const journald: Journald | undefined =
+    eventsLogger === 'journald' ? await ensureJournald() : undefined;
   const dir = await makeTempDir('podman');
   const socketPath = join(dir, 'podman.sock');
   const cliEnv = {
@@ -74,18 +91,43 @@ export async function startPodman(): Promise<ContainerEngine> {
     CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'),
   };
   const imageRef = 'localhost/busybox:test';
-  return startEngine({ kind: 'podman', dir, socketPath, imageRef, cliEnv }, async () => {
-    await writePodmanConfig(dir, cliEnv);
-    return startProcess({
-      name: 'podman',
-      command: await requireBinary('podman'),
-      args: ['system', 'service', '--time=0', `unix://${socketPath}`],
-      dir,
-      env: cliEnv,
-      ready: { kind: 'unix-http', socketPath },
-      timeoutMs: PODMAN_READY_MS,
-    });
-  });
+  try {
+    const engine = await startEngine(
+      { kind: 'podman', dir, socketPath, imageRef, cliEnv },
+      async () => {
+        await writePodmanConfig(dir, cliEnv, eventsLogger);
+        return startProcess({
+          name: 'podman',
+          command: await requireBinary('podman'),
+          args: ['system', 'service', '--time=0', `unix://${socketPath}`],
+          dir,
+          env: cliEnv,
+          ready: { kind: 'unix-http', socketPath },
+          timeoutMs: PODMAN_READY_MS,
+        });
+      },
+    );
+    if (!journald) return engine;
+    return {
+      ...engine,
+      stop: async () => {
+        await engine.stop();
+        await journald.stop();
+      },
+    };
+  } catch (err) {
+    await journald?.stop();
+    throw err;
+  }
+}
+
+/** The events backend a running podman service reports it uses (`podman info`). */
+export async function podmanEventsLogger(engine: ContainerEngine): Promise<string> {
+  const info = await unixHttpJson<{ host: { eventLogger: string } }>(
+    engine.socketPath,
+    '/v4.0.0/libpod/info',
+  );
+  return info.host.eventLogger;
 }
 
 type EngineSetup = Pick<ContainerEngine, 'kind' | 'dir' | 'socketPath' | 'imageRef' | 'cliEnv'>;
@@ -145,6 +187,7 @@ async function removeAllContainers(socketPath: string): Promise<void> {
 async function writePodmanConfig(
   dir: string,
   files: { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string },
+  eventsLogger: PodmanEventsLogger,
 ): Promise<void> {
   const networks = join(dir, 'networks');
   await mkdir(networks);
@@ -159,8 +202,8 @@ netns = "none"
 
 [engine]
 cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "${join(dir, 'events.log')}"
+events_logger = "${eventsLogger}"
+${eventsLogger === 'file' ? `events_logfile_path = "${join(dir, 'events.log')}"` : ''}
 # crun 1.8 fails here ("cgroups in hybrid mode not supported"); runc works.
 runtime = "runc"
 tmp_dir = "${join(dir, 'tmp')}"
