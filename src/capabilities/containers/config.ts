@@ -7,6 +7,9 @@ import { argv, duration } from '../../config/units.js';
  * polling) and, on each host, how its engine is reached and which containers matter.
  */
 
+const EVENTS_FILE =
+  'expected the absolute path of podman\'s events file such as "/run/libpod/events/events.log"';
+
 /** How the agent reaches a host's container engine (issue 5). */
 const engine = z.strictObject({
   socket: z
@@ -20,6 +23,13 @@ const engine = z.strictObject({
     })
     .optional(),
   command: argv('the engine command', '[sudo, /usr/local/bin/docker]').optional(),
+  // podman's events file on this machine, read as it grows (issue #15, docs/containers.md).
+  events_file: z
+    .string({ error: EVENTS_FILE })
+    .refine((p) => p.startsWith('/') && !p.endsWith('/') && !p.includes('\0'), {
+      error: EVENTS_FILE,
+    })
+    .optional(),
 });
 
 const containerPattern = z
@@ -56,11 +66,14 @@ function engineProblems(h: Record<string, unknown>, ctx: z.core.$RefinementCtx<u
   const e = h.engine as z.output<typeof engine> | undefined;
   if (!e) return;
   const viaSsh = h.ssh !== undefined;
-  const issue = (key: 'socket' | 'url' | 'command', message: string) =>
+  const issue = (key: 'socket' | 'url' | 'command' | 'events_file', message: string) =>
     ctx.addIssue({ code: 'custom', path: ['engine', key], message, input: e[key] });
   if (e.socket && e.url) issue('url', 'expected either socket or url, not both');
   if (viaSsh && e.socket) issue('socket', 'expected no socket on an SSH host (use command)');
   if (viaSsh && e.url) issue('url', 'expected no url on an SSH host (use command)');
+  if (viaSsh && e.events_file) {
+    issue('events_file', 'expected no events_file on an SSH host (a file on this machine)');
+  }
   if (!viaSsh && e.command) {
     issue('command', 'expected no command on a host without ssh (use socket or url)');
   }

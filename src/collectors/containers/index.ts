@@ -72,6 +72,7 @@ export function createHostCollector(
       ...common,
       api,
       reconcileEveryMs: containers.reconcile_every,
+      ...(host.engine.events_file ? { eventsFile: host.engine.events_file } : {}),
       ...(deps.backoff ? { backoff: deps.backoff() } : {}),
     });
   }

@@ -5,9 +5,11 @@ import type { Component } from '../../core/lifecycle.js';
 import type { Logger } from '../../core/logger.js';
 import { REMOVAL_ACTIONS, STATE_ACTIONS, type EngineApi } from '../../hosts/engine-api.js';
 import { EngineEventStream, type EngineEvent } from '../../hosts/engine-events.js';
+import { PodmanEventsFile } from '../../hosts/podman-events-file.js';
 import { inspectSupersedes, stateFromEvent, type EventMark } from './event-state.js';
 import { dedupeByKey, observe } from './normalize.js';
 import type { ContainerSelector } from './selection.js';
+import { SeenEvents, type EventSource } from './seen-events.js';
 import { emitSafely, HostStatusReporter, reachOf } from './status.js';
 import type { ContainerObservation, ContainerSink, EngineEventCause } from './types.js';
 
@@ -21,6 +23,11 @@ export interface LocalCollectorOptions {
   /** Full list besides the event stream (`containers.reconcile_every`). */
   reconcileEveryMs: number;
   backoff?: Backoff;
+  /**
+   * podman's events file on this machine (`engine.events_file`), read as it grows: its
+   * events come at once instead of with the API stream's ~250 ms polling (issue #15).
+   */
+  eventsFile?: string;
 }
 
 /** Per container id: events are handled one at a time, repeats coalesced. */
@@ -43,6 +50,8 @@ export class LocalContainerCollector implements Component {
   readonly name: string;
   readonly #opts: LocalCollectorOptions;
   readonly #stream: EngineEventStream;
+  /** podman's events file and the copies of its events the stream brings again. */
+  readonly #file: { tail: PodmanEventsFile; seen: SeenEvents } | undefined;
   readonly #status: HostStatusReporter;
   readonly #queues = new Map<string, IdQueue>();
   /** Event-driven results by id, with the sequence number of the inspect that made them. */
@@ -67,17 +76,27 @@ export class LocalContainerCollector implements Component {
       clock: opts.clock,
       log: opts.log.child({ host: opts.host }),
       backoff: opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 }),
-      onEvent: (e) => this.#onEvent(e),
+      onEvent: (e) => this.#onEvent(e, 'stream'),
       onConnected: () => {
         this.#connected = this.#afterConnect();
       },
       onDisconnected: (err) => this.#status.report(reachOf(err), err.message),
     });
+    if (opts.eventsFile) {
+      const tail = new PodmanEventsFile({
+        path: opts.eventsFile,
+        clock: opts.clock,
+        log: opts.log.child({ host: opts.host }),
+        onEvent: (e) => this.#onEvent(e, 'file'),
+      });
+      this.#file = { tail, seen: new SeenEvents() };
+    }
   }
 
   /** Resolves once the first connection attempt and its reconcile are done; never throws. */
   async start(): Promise<void> {
     this.#stopped = false;
+    await this.#file?.tail.start();
     await this.#stream.start();
     await this.#connected;
   }
@@ -85,6 +104,7 @@ export class LocalContainerCollector implements Component {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#stream.stop();
+    this.#file?.tail.stop();
     if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#connected?.catch(() => undefined);
@@ -161,9 +181,11 @@ export class LocalContainerCollector implements Component {
     this.#timer = clock.setTimeout(() => void this.reconcile(), reconcileEveryMs);
   }
 
-  #onEvent(e: EngineEvent): void {
+  #onEvent(e: EngineEvent, source: EventSource): void {
     const removal = REMOVAL_ACTIONS.has(e.action);
     if (!removal && !STATE_ACTIONS.has(e.action)) return;
+    // The file's event and the stream's copy of it are one event: acted on once.
+    if (this.#file && !this.#file.seen.first(e, source)) return;
     const seq = ++this.#seq;
     const cause = { action: e.action, timeNano: e.timeNano, receivedAt: e.receivedAt };
     let q = this.#queues.get(e.id);

@@ -80,6 +80,26 @@ containers: { cooldown: soon }
     ]);
   });
 
+  it("takes podman's events file as an absolute path on a host without ssh only", () => {
+    const { config } = parseConfig(
+      'hosts: [{ id: local, engine: { socket: /run/podman/podman.sock, events_file: /run/libpod/events/events.log } }]',
+      { env: {} },
+    );
+    expect(config.hosts[0]!.engine!.events_file).toBe('/run/libpod/events/events.log');
+    expect(
+      problems(`
+hosts:
+  - { id: a, engine: { events_file: run/libpod/events/events.log } }
+  - { id: b, engine: { events_file: 42 } }
+  - { id: c, ssh: { host: h, user: u, host_key: "${KEY}" }, engine: { events_file: /x.log } }
+`),
+    ).toEqual([
+      'hosts[0].engine.events_file: expected the absolute path of podman\'s events file such as "/run/libpod/events/events.log", got "run/libpod/events/events.log"',
+      'hosts[1].engine.events_file: expected the absolute path of podman\'s events file such as "/run/libpod/events/events.log", got 42',
+      'hosts[2].engine.events_file: expected no events_file on an SSH host (a file on this machine), got "/x.log"',
+    ]);
+  });
+
   it('names unknown keys of the new sections', () => {
     expect(problems('containers: { downafter: 5m }\nhttp: { port: 1 }')).toEqual([
       'containers.downafter: unknown key; expected one of: down_after, cooldown, stable_after, removed_grace, reconcile_every, poll_every, timeout',
