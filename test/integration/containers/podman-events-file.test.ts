@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../../src/core/events.js';
+import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
+import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { startPodman, type ContainerEngine } from '../../helpers/container-engines.js';
+import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
+import { getFreePort } from '../../helpers/ports.js';
+import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
+import { EngineActions } from './helpers.js';
+
+interface State {
+  state: string;
+  exit_code: number | null;
+  started_at: string | null;
+}
+
+/**
+ * A unix socket in front of the engine's that passes everything but the bodies of its
+ * /events streams: the agent connects its stream (the headers pass) and never hears an
+ * event on it, so whatever it learns of a change between reconciles comes from podman's
+ * events file.
+ */
+async function eventsMuted(engineSocket: string, path: string): Promise<Server> {
+  const server = createServer((agentSide: Socket) => {
+    const engineSide = connect(engineSocket);
+    let events: boolean | undefined;
+    let head = '';
+    let headDone = false;
+    agentSide.on('data', (chunk: Buffer) => {
+      events ??= /^GET \S*\/events[?\s]/.test(chunk.toString('latin1', 0, 200));
+      engineSide.write(chunk);
+    });
+    engineSide.on('data', (chunk: Buffer) => {
+      if (!events) return void agentSide.write(chunk);
+      if (headDone) return;
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headDone = true;
+      agentSide.write(Buffer.from(head.slice(0, end + 4), 'latin1'));
+    });
+    const close = () => {
+      agentSide.destroy();
+      engineSide.destroy();
+    };
+    for (const s of [agentSide, engineSide]) s.on('close', close).on('error', close);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, resolve);
+  });
+  return server;
+}
+
+/**
+ * Issue #15: the agent as it ships, on a real podman 4.3 with `events_logger = "file"`,
+ * reading podman's events file itself (`engine.events_file`). Two hosts on the same
+ * engine: `muted`, whose /events stream carries nothing (the file is all it hears), and
+ * `both`, which hears every event twice, from the file and from the stream. A critical
+ * container is started, killed and started again: on both hosts the retained states follow
+ * in order and end with the engine's own details, no state is published twice in a row,
+ * and the outage is one alert and one recovery. The reconcile that would repair anything
+ * is an hour away.
+ */
+describe('podman’s events file read by the agent', () => {
+  let engine: ContainerEngine;
+  let agent: AgentProcess;
+  let muted: Server;
+  let mutedDir: string;
+  let url: string;
+  let client: MqttClient | undefined;
+  const topic = (host: string) => `outpost/edge/hosts/${host}/containers/flip`;
+
+  beforeAll(async () => {
+    engine = await startPodman({ eventsLogger: 'file' });
+    mutedDir = await makeTempDir('podman-muted');
+    muted = await eventsMuted(engine.socketPath, join(mutedDir, 'engine.sock'));
+    const port = await getFreePort();
+    url = `mqtt://127.0.0.1:${port}`;
+    const eventsFile = join(engine.dir, 'events.log');
+    agent = await spawnAgent(
+      (dir) => `node: { id: edge }
+data_dir: ${dir}/data
+broker: { listen: "127.0.0.1:${port}" }
+hosts:
+  - id: muted
+    engine: { socket: ${join(mutedDir, 'engine.sock')}, events_file: ${eventsFile} }
+    critical: [flip]
+  - id: both
+    engine: { socket: ${engine.socketPath}, events_file: ${eventsFile} }
+    critical: [flip]
+containers: { reconcile_every: 1h, down_after: 2s, stable_after: 2s }
+`,
+    );
+    await agent.running(60_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await client?.endAsync(true);
+    await agent?.cleanup();
+    if (muted) await new Promise((r) => muted.close(r));
+    await engine?.stop();
+    if (mutedDir) await removeTempDir(mutedDir);
+  });
+
+  async function eventsOf(subject: string): Promise<StoredEvent[]> {
+    const store = SqliteEventStore.open({
+      dataDir: `${agent.dir}/data`,
+      node: 'edge',
+      readonly: true,
+    });
+    try {
+      return (await store.query({ limit: 1000 })).filter((e) => e.subject === subject);
+    } finally {
+      await store.close();
+    }
+  }
+  const typesOf = async (host: string) => (await eventsOf(`${host}/flip`)).map((e) => e.type);
+
+  it('follows start → kill → start from the file alone, once per change', async () => {
+    const act = new EngineActions(engine.socketPath, engine.imageRef);
+    const id = await act.run('flip', { start: false });
+    const hosts = ['muted', 'both'];
+    // The container is created before the agent heard of it: the reconcile after the
+    // stream's connect listed nothing, so even `created` comes off the file's `create`.
+    await pollUntil(
+      () => retained(url, 'outpost/edge/hosts/+/containers/flip'),
+      (m) => hosts.every((h) => (JSON.parse(m.get(topic(h)) ?? '{}') as State).state === 'created'),
+      'both hosts to show flip created',
+      60_000,
+    );
+    client = await observer(url);
+    const seen = await new Collector(client).subscribe('outpost/edge/hosts/+/containers/flip');
+    const stateOf = (h: string) => (JSON.parse(seen.last(topic(h)) ?? '{}') as State).state;
+    const all = (state: string) => () => hosts.every((h) => stateOf(h) === state);
+
+    await act.post(id, 'start');
+    await seen.waitFor(all('running'), 'running on both hosts', 60_000);
+    await act.post(id, 'kill');
+    await seen.waitFor(all('exited'), 'exited on both hosts', 60_000);
+    for (const h of hosts) {
+      await pollUntil(
+        () => typesOf(h),
+        (t) => t.includes('container_down'),
+        `${h}: alert`,
+      );
+    }
+    await act.post(id, 'start');
+    const { State: truth } = await act.inspect(id);
+    for (const h of hosts) {
+      await pollUntil(
+        () => typesOf(h),
+        (t) => t.includes('container_recovered'),
+        `${h}: recovery`,
+        60_000,
+      );
+      await seen.waitFor(
+        () => (JSON.parse(seen.last(topic(h)) ?? '{}') as State).started_at === truth.StartedAt,
+        `${h}: the second run's start time`,
+        60_000,
+      );
+    }
+
+    for (const h of hosts) {
+      const payloads = seen.messages.filter((m) => m.topic === topic(h)).map((m) => m.payload);
+      const states = payloads.map((p) => JSON.parse(p) as State);
+      const order = states.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]);
+      expect(order, h).toEqual(['created', 'running', 'exited', 'running']);
+      for (const s of states.filter((s) => s.state === 'exited')) expect(s.exit_code).toBe(137);
+      // Heard twice (file and stream) or once: never published twice alike.
+      payloads.forEach((p, i) => expect(p === payloads[i - 1], `${h}: ${p}`).toBe(false));
+      expect(states.at(-1)).toMatchObject({ state: 'running', started_at: truth.StartedAt });
+      // One outage: one alert, one recovery.
+      const types = await typesOf(h);
+      expect(
+        types.filter((t) => t === 'container_down'),
+        h,
+      ).toHaveLength(1);
+      expect(
+        types.filter((t) => t === 'container_recovered'),
+        h,
+      ).toHaveLength(1);
+    }
+  }, 240_000);
+});
