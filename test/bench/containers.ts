@@ -5,14 +5,16 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
+  watch,
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { connect as connectUnix, createServer as createUnixServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +34,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { topics } from '../../src/core/topics.js';
 import { EngineApi } from '../../src/hosts/engine-api.js';
+import { nanosOf } from '../../src/hosts/podman-events-file.js';
 import { ContainerTracker } from '../../src/state/container-tracker.js';
 import {
   podmanEventsLogger,
@@ -740,10 +743,58 @@ async function eventTap(
   };
 }
 
+/**
+ * The bench's own reader of podman's events file (plain fs.watch on its directory, then
+ * the appended bytes): notes when each line of container `id` could first be read there,
+ * as the agent reads it with `engine.events_file`. The split is then event → in the file
+ * (podman's share) and in the file → at the subscriber (the agent's).
+ */
+function eventsFileTap(
+  path: string,
+  id: string,
+  clock: () => number,
+  onEvent: (e: TappedEvent) => void,
+): () => void {
+  let offset = statSync(path).size;
+  let buf = '';
+  const read = () => {
+    const at = clock();
+    const fd = openSync(path, 'r');
+    try {
+      const chunk = Buffer.alloc(64 * 1024);
+      let n: number;
+      while ((n = readSync(fd, chunk, 0, chunk.length, offset)) > 0) {
+        offset += n;
+        buf += chunk.toString('utf8', 0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!line.includes(id)) continue;
+      const status = /"Status":"([^"]+)"/.exec(line)?.[1];
+      const time = /"Time":"([^"]+)"/.exec(line)?.[1];
+      const ns = time === undefined ? undefined : nanosOf(time);
+      if (status && ns !== undefined) {
+        onEvent({ action: status === 'died' ? 'die' : status, at: ns / 1e6, read: at });
+      }
+    }
+  };
+  const watcher = watch(dirname(path), (_t, file) => {
+    if (file === null || file === basename(path)) read();
+  });
+  return () => watcher.close();
+}
+
 async function measureStateLatency(
   root: string,
   engine: ContainerEngine,
   cycles: number,
+  /** podman's events file: the agent reads it (`engine.events_file`), and so does the bench. */
+  eventsFile?: string,
 ): Promise<StateLatency> {
   const { socketPath, imageRef } = engine;
   const name = 'bench';
@@ -759,12 +810,21 @@ async function measureStateLatency(
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-tap-'));
   /** The lines of this container that reached the agent, in order. */
   const tapped: TappedEvent[] = [];
-  const tap = await eventTap(socketPath, dir, id, clock, (e) => tapped.push(e));
+  // With the events file, the agent's news comes from the file: that is what is tapped.
+  const tap = await eventTap(socketPath, dir, id, clock, (e) => {
+    if (eventsFile === undefined) tapped.push(e);
+  });
+  const untapFile = eventsFile && eventsFileTap(eventsFile, id, clock, (e) => tapped.push(e));
   let agent: AgentProc | undefined;
   let sub: MqttClient | undefined;
   try {
     agent = await spawnAgent(root, {
-      hosts: [{ id: 'local', engine: { socket: tap.socketPath } }],
+      hosts: [
+        {
+          id: 'local',
+          engine: { socket: tap.socketPath, ...(eventsFile ? { events_file: eventsFile } : {}) },
+        },
+      ],
     });
     // A busy machine can take seconds to answer a CONNECT; that is not what is measured.
     sub = await mqttClient(agent.port, 30_000);
@@ -827,6 +887,7 @@ async function measureStateLatency(
   } finally {
     await sub?.endAsync(true).catch(() => undefined);
     await agent?.stop();
+    if (untapFile) untapFile();
     await tap.close();
     rmSync(dir, { recursive: true, force: true });
     await unixHttpJson(socketPath, `/containers/${id}?force=true`, { method: 'DELETE' });
@@ -837,7 +898,13 @@ async function measureStateLatency(
 const perRun = (runs: readonly StateLatency[], f: (r: StateLatency) => number) =>
   summarize(runs.map(f));
 
-function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figure[] {
+function stateLatencyFigures(
+  kind: string,
+  runs: readonly StateLatency[],
+  via: 'stream' | 'file' = 'stream',
+): Figure[] {
+  const where = via === 'file' ? 'in its events file' : "on the agent's stream";
+  const from = via === 'file' ? 'in the file' : 'on its stream';
   const load = median(runs.map((r) => r.load));
   const all = (r: StateLatency) => [...r.start, ...r.die];
   const pooled = runs.flatMap(all);
@@ -882,20 +949,20 @@ function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figur
       load,
     },
     {
-      label: `${kind}: of which the engine, event → on the agent's stream (p99)`,
+      label: `${kind}: of which the engine, event → ${where} (p99)`,
       value: deliveryP99.median,
       unit: 'ms',
       note: `${spread(deliveryP99)}; median ${delivery.median.toFixed(1)}`,
       load,
     },
     {
-      label: `${kind}: of which the agent + broker, on its stream → at the subscriber (p99)`,
+      label: `${kind}: of which the agent + broker, ${from} → at the subscriber (p99)`,
       value: agentP99.median,
       unit: 'ms',
       note:
         `${spread(agentP99)}; median ${agentMed.median.toFixed(1)}; ` +
         `${runs.reduce((n, r) => n + r.ahead, 0)} states reached the subscriber before ` +
-        `their own line reached the agent (an inspect ran ahead of the stream), left out`,
+        `their own line reached the agent (an inspect ran ahead of the ${via}), left out`,
       load,
     },
     {
@@ -911,7 +978,7 @@ function stateLatencyFigures(kind: string, runs: readonly StateLatency[]): Figur
       label: `${kind}: target p99 < ${STATE_P99_TARGET_MS} ms, the agent's own share`,
       value: agentP99.median < STATE_P99_TARGET_MS ? 'pass' : 'FAIL',
       unit: '',
-      note: `p99 ${agentP99.median.toFixed(1)} ms, on its stream → at the subscriber`,
+      note: `p99 ${agentP99.median.toFixed(1)} ms, ${from} → at the subscriber`,
       load,
     },
   );
@@ -944,14 +1011,29 @@ export const containerStateLatency: Benchmark = {
     `podman waits on with sd_journal_wait, woken only when journald announces its appends: ` +
     `journald coalesces those announcements on a 250 ms timer (journald-server.c, ` +
     `POST_CHANGE_TIMER_INTERVAL_USEC) with sd-event's default 250 ms timer accuracy. ` +
-    `Either way podman's delivery is its own and no agent can take it back. The agent ` +
-    `publishes the state an event line says at once, before any inspect (docs/containers.md).`,
+    `Through podman's API, either way podman's delivery is its own and no agent can take ` +
+    `it back. ` +
+    `\`podman (file, tailed by the agent)\`: the same podman with \`file\`, the agent ` +
+    `configured with \`engine.events_file\` so it reads podman's events file itself (inotify, ` +
+    `the appended bytes) and drops the stream's later copy of each event; there the split is ` +
+    `taken at the file: the bench reads the file the same way (fs.watch on its directory) ` +
+    `and notes when each line could first be read (event → in its events file: podman's ` +
+    `share; in the file → at the subscriber: the agent's). ` +
+    `The agent publishes the state an event line says at once, before any inspect ` +
+    `(docs/containers.md).`,
+
   async run(ctx) {
     const figures: Figure[] = [];
-    for (const [kind, start, backend] of [
-      ['dockerd', startDockerd, undefined],
-      ['podman', () => startPodman({ eventsLogger: 'file' }), 'file'],
-      ['podman (journald)', () => startPodman({ eventsLogger: 'journald' }), 'journald'],
+    for (const [kind, start, backend, tail] of [
+      ['dockerd', startDockerd, undefined, false],
+      ['podman', () => startPodman({ eventsLogger: 'file' }), 'file', false],
+      [
+        'podman (file, tailed by the agent)',
+        () => startPodman({ eventsLogger: 'file' }),
+        'file',
+        true,
+      ],
+      ['podman (journald)', () => startPodman({ eventsLogger: 'journald' }), 'journald', false],
     ] as const) {
       ctx.log(`  ${kind}: starting`);
       const engine = await start();
@@ -962,7 +1044,8 @@ export const containerStateLatency: Benchmark = {
           if (used !== backend) throw new Error(`${kind}: podman uses events_logger ${used}`);
         }
         const runs = await repeat(STATE_RUNS, async (i) => {
-          const r = await measureStateLatency(ctx.root, engine, STATE_CYCLES);
+          const eventsFile = tail ? join(engine.dir, 'events.log') : undefined;
+          const r = await measureStateLatency(ctx.root, engine, STATE_CYCLES, eventsFile);
           ctx.log(
             `  ${kind}: run ${i + 1}/${STATE_RUNS}: p99 ` +
               `${percentile([...r.start, ...r.die], 99).toFixed(1)} ms, agent's share p99 ` +
@@ -970,7 +1053,7 @@ export const containerStateLatency: Benchmark = {
           );
           return r;
         });
-        figures.push(...stateLatencyFigures(kind, runs));
+        figures.push(...stateLatencyFigures(kind, runs, tail ? 'file' : 'stream'));
       } finally {
         await engine.stop();
       }

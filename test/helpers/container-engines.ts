@@ -76,6 +76,11 @@ export interface PodmanOptions {
    * for the bench, which runs alone, not for tests running in parallel.
    */
   eventsLogger?: PodmanEventsLogger;
+  /**
+   * `file` only: `events_logfile_max_size`, past which podman rotates its events file
+   * (default podman's own, 1m); e.g. "4k" to see it rotate within a test.
+   */
+  eventsMaxSize?: string;
 }
 
 /** Starts `podman system service` (podman 4.3) with its own config and storage in a temp dir. */
@@ -95,7 +100,7 @@ export async function startPodman(opts: PodmanOptions = {}): Promise<ContainerEn
     const engine = await startEngine(
       { kind: 'podman', dir, socketPath, imageRef, cliEnv },
       async () => {
-        await writePodmanConfig(dir, cliEnv, eventsLogger);
+        await writePodmanConfig(dir, cliEnv, eventsLogger, opts.eventsMaxSize);
         return startProcess({
           name: 'podman',
           command: await requireBinary('podman'),
@@ -188,6 +193,7 @@ async function writePodmanConfig(
   dir: string,
   files: { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string },
   eventsLogger: PodmanEventsLogger,
+  eventsMaxSize?: string,
 ): Promise<void> {
   const networks = join(dir, 'networks');
   await mkdir(networks);
@@ -204,6 +210,7 @@ netns = "none"
 cgroup_manager = "cgroupfs"
 events_logger = "${eventsLogger}"
 ${eventsLogger === 'file' ? `events_logfile_path = "${join(dir, 'events.log')}"` : ''}
+${eventsLogger === 'file' && eventsMaxSize ? `events_logfile_max_size = "${eventsMaxSize}"` : ''}
 # crun 1.8 fails here ("cgroups in hybrid mode not supported"); runc works.
 runtime = "runc"
 tmp_dir = "${join(dir, 'tmp')}"
