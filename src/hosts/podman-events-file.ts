@@ -1,12 +1,12 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { EngineEvent } from './engine-events.js';
-import { CONTAINER_ID } from './inspect-schema.js';
+import { parsePodmanEventLine, timeOfLine } from './podman-event-line.js';
 
 /**
  * podman's events file (`events_logger = "file"`), read by the agent itself (issue #15).
@@ -17,10 +17,11 @@ import { CONTAINER_ID } from './inspect-schema.js';
  * the backstop: its later copy of each event is dropped by the collector (SeenEvents).
  *
  * Only what was appended since the last read is read, in chunks, and a partial last line
- * waits for its newline. The file at start, and a file rotated under the agent (podman
- * rewrites it to its newer half when it passes `events_logfile_max_size`: a new inode) or
- * truncated, is read from its end: what it held is history, already in the engine's
- * state, not news. A file that appears where there was none is read from its start.
+ * waits for its newline. The file at start, or truncated, is read on from its end: what it
+ * held is history, already in the engine's state, not news. A file rotated under the agent
+ * (podman rewrites it to its newer half when it passes `events_logfile_max_size`: a new
+ * inode) is read on from after podman's own rotation line, else from its end. A file that
+ * appears where there was none is read from its start.
  */
 
 export interface PodmanEventsFileOptions {
@@ -32,6 +33,9 @@ export interface PodmanEventsFileOptions {
   /** How often to look again for a directory that does not exist yet (default 5 s). */
   retryMs?: number;
 }
+
+/** podman's own line in a rotated file, after the copied half (`"Status":"log-rotation"`). */
+const ROTATION = Buffer.from('"Status":"log-rotation"');
 
 /** A line longer than this without a newline is not an event: it is skipped. */
 const MAX_LINE = 1 << 20;
@@ -52,10 +56,13 @@ export class PodmanEventsFile {
   #reading: Promise<void> | undefined;
   #again = false;
   #waitingLogged = false;
+  /** The engine time (ns) of the newest line read, or of the start: older is not news. */
+  #newest: number;
 
   constructor(opts: PodmanEventsFileOptions) {
     this.#opts = opts;
     this.#name = basename(opts.path);
+    this.#newest = opts.clock.now() * 1e6;
   }
 
   /** Resolves once the file's end is known (or its absence) and its directory watched. */
@@ -163,14 +170,15 @@ export class PodmanEventsFile {
       const st = await fh.stat();
       const at = this.#at;
       if (at && (st.ino !== at.ino || st.size < at.offset)) {
-        // Rotated or truncated: what the new file holds is the old one's newer half.
+        // Rotated or truncated: what the new file holds up to here is not news.
+        const rotated = st.ino !== at.ino;
+        const offset = rotated ? await this.#afterRotation(fh, st.size) : st.size;
         this.#opts.log.info(
-          { path: this.#opts.path, size: st.size },
-          'podman events file rotated or truncated; reading on from its end',
+          { path: this.#opts.path, size: st.size, offset },
+          `podman events file ${rotated ? 'rotated' : 'truncated'}; reading on from ${offset === st.size ? 'its end' : 'after its rotation line'}`,
         );
         this.#forget();
-        this.#at = { ino: st.ino, offset: st.size };
-        return;
+        this.#at = { ino: st.ino, offset };
       }
       this.#at ??= { ino: st.ino, offset: 0 };
       const buf = Buffer.allocUnsafe(CHUNK);
@@ -216,8 +224,36 @@ export class PodmanEventsFile {
     );
   }
 
+  /**
+   * Where the news starts in a file podman has just rotated. podman 4 copies the old file's
+   * newer half into a new file, renames it over the old one, then appends a `log-rotation`
+   * line and the event whose write made it rotate: the news starts after that line, the
+   * last one in the file's last 64 KiB that is newer than every line read before (the
+   * copied half can hold an older one). Without it (podman has not appended it yet, or
+   * someone else rotated the file) the news starts at the end.
+   */
+  async #afterRotation(fh: FileHandle, size: number): Promise<number> {
+    const from = Math.max(0, size - CHUNK);
+    const buf = Buffer.alloc(size - from);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    const text = buf.subarray(0, bytesRead);
+    for (let at = text.lastIndexOf(ROTATION); at >= 0; at = text.lastIndexOf(ROTATION, at - 1)) {
+      const start = text.lastIndexOf(0x0a, at) + 1;
+      const end = text.indexOf(0x0a, at);
+      // Still being written: the file's last line, so the newest rotation; read it whole.
+      if (end < 0) return from + start;
+      const t = timeOfLine(text.toString('utf8', start, end));
+      if (t === undefined) continue;
+      if (t > this.#newest) return from + end + 1;
+      break; // older than what was read: the copied half, and so is all before it
+    }
+    return size;
+  }
+
   #line(line: string): void {
     if (line.trim() === '') return;
+    const t = timeOfLine(line);
+    if (t !== undefined && t > this.#newest) this.#newest = t;
     const event = parsePodmanEventLine(line, this.#opts.clock.now());
     if (typeof event === 'string') {
       this.#opts.log.error(
@@ -228,77 +264,4 @@ export class PodmanEventsFile {
     }
     if (event) this.#opts.onEvent(event);
   }
-}
-
-/**
- * One line of podman's events file (libpod's Event as JSON) → the event the API stream
- * would carry for it (what `parseEvent` makes of podman's Docker-compatible /events line):
- * `died` → `die` with its exit code (`ContainerExitCode`, left out by podman when 0), the
- * `health_status` field as the health result. Undefined for what is not a container's
- * event; a string saying what is wrong with a line that is not an event at all.
- */
-export function parsePodmanEventLine(
-  line: string,
-  receivedAt: number,
-): EngineEvent | undefined | string {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch {
-    return 'not JSON';
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return 'expected a JSON object (one podman event)';
-  }
-  const e = raw as Record<string, unknown>;
-  if (e.Type !== 'container') {
-    return typeof e.Type === 'string' ? undefined : `Type ${show(e.Type)}: expected a string`;
-  }
-  if (typeof e.ID !== 'string' || !CONTAINER_ID.test(e.ID)) {
-    return `ID ${show(e.ID)}: expected a container id (64 hex digits)`;
-  }
-  if (typeof e.Status !== 'string' || e.Status === '') {
-    return `Status ${show(e.Status)}: expected an event name such as "start" or "died"`;
-  }
-  const timeNano = typeof e.Time === 'string' ? nanosOf(e.Time) : undefined;
-  if (timeNano === undefined) {
-    return `Time ${show(e.Time)}: expected an RFC 3339 time such as "2026-12-07T09:44:53.549985963Z"`;
-  }
-  const action = e.Status === 'died' ? 'die' : e.Status;
-  const event: { -readonly [K in keyof EngineEvent]: EngineEvent[K] } = {
-    id: e.ID,
-    action,
-    timeNano,
-    receivedAt,
-  };
-  if (action === 'die') {
-    const code = e.ContainerExitCode ?? 0;
-    if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 255) {
-      return `ContainerExitCode ${show(code)}: expected an exit code 0–255`;
-    }
-    event.exitCode = code;
-  } else if (action === 'health_status') {
-    const h = e.health_status;
-    if (h === 'healthy' || h === 'unhealthy' || h === 'starting') event.health = h;
-  }
-  return event;
-}
-
-const RFC3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
-
-/**
- * An RFC 3339 time with up to 9 fractional digits → ns since the epoch, as the same double
- * that JSON.parse makes of podman's `timeNano` for the same event (so the API stream's copy
- * compares equal): the integer is built as a decimal string first, then converted once.
- */
-export function nanosOf(time: string): number | undefined {
-  const m = RFC3339.exec(time);
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}${m[3]}`);
-  if (Number.isNaN(ms) || ms < 0) return undefined;
-  return Number(`${ms / 1000}${(m[2] ?? '').padEnd(9, '0')}`);
-}
-
-function show(v: unknown): string {
-  return v === undefined ? 'missing' : JSON.stringify(v).slice(0, 80);
 }

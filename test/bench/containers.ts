@@ -34,7 +34,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { topics } from '../../src/core/topics.js';
 import { EngineApi } from '../../src/hosts/engine-api.js';
-import { nanosOf } from '../../src/hosts/podman-events-file.js';
+import { nanosOf } from '../../src/hosts/podman-event-line.js';
 import { ContainerTracker } from '../../src/state/container-tracker.js';
 import {
   podmanEventsLogger,

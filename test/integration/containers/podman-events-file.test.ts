@@ -186,3 +186,75 @@ containers: { reconcile_every: 1h, down_after: 2s, stable_after: 2s }
     }
   }, 240_000);
 });
+
+/**
+ * podman rotating its events file under the agent (`events_logfile_max_size`, here 4 KiB:
+ * every ~20 lines), with the stream muted again: every state still comes off the file,
+ * the event whose write made podman rotate included (the agent reads on after podman's
+ * rotation line), and nothing of the copied half comes back.
+ */
+describe('podman’s events file read by the agent while podman rotates it', () => {
+  let engine: ContainerEngine;
+  let agent: AgentProcess;
+  let muted: Server;
+  let mutedDir: string;
+  let url: string;
+  let client: MqttClient | undefined;
+  const topic = 'outpost/edge/hosts/muted/containers/spin';
+
+  beforeAll(async () => {
+    engine = await startPodman({ eventsLogger: 'file', eventsMaxSize: '4k' });
+    mutedDir = await makeTempDir('podman-muted');
+    muted = await eventsMuted(engine.socketPath, join(mutedDir, 'engine.sock'));
+    const port = await getFreePort();
+    url = `mqtt://127.0.0.1:${port}`;
+    agent = await spawnAgent(
+      (dir) => `node: { id: edge }
+data_dir: ${dir}/data
+broker: { listen: "127.0.0.1:${port}" }
+hosts:
+  - id: muted
+    engine: { socket: ${join(mutedDir, 'engine.sock')}, events_file: ${join(engine.dir, 'events.log')} }
+containers: { reconcile_every: 1h }
+`,
+    );
+    await agent.running(60_000);
+  }, 180_000);
+
+  afterAll(async () => {
+    await client?.endAsync(true);
+    await agent?.cleanup();
+    if (muted) await new Promise((r) => muted.close(r));
+    await engine?.stop();
+    if (mutedDir) await removeTempDir(mutedDir);
+  });
+
+  it('follows every kill and start across rotations', async () => {
+    const act = new EngineActions(engine.socketPath, engine.imageRef);
+    client = await observer(url);
+    const seen = await new Collector(client).subscribe(topic);
+    const id = await act.run('spin');
+    const state = () => (JSON.parse(seen.last(topic) ?? '{}') as State).state;
+    await seen.waitFor(() => state() === 'running', 'spin running', 60_000);
+    const cycles = 10;
+    for (let i = 0; i < cycles; i++) {
+      await act.post(id, 'kill');
+      await seen.waitFor(() => state() === 'exited', `cycle ${i + 1}: exited`, 60_000);
+      await act.post(id, 'start');
+      await seen.waitFor(() => state() === 'running', `cycle ${i + 1}: running`, 60_000);
+    }
+    const rotations = agent.output().match(/podman events file rotated/g) ?? [];
+    expect(rotations.length).toBeGreaterThanOrEqual(2);
+    expect(agent.output()).toContain('reading on from after its rotation line');
+    // In order, each change once: no line of a copied half came back as news.
+    const states = seen.messages.map((m) => (JSON.parse(m.payload) as State).state);
+    const order = states.filter((s, i) => s !== states[i - 1]);
+    expect(order).toEqual([
+      ...(order[0] === 'created' ? ['created'] : []),
+      'running',
+      ...Array.from({ length: cycles }, () => ['exited', 'running']).flat(),
+    ]);
+    const { State: truth } = await act.inspect(id);
+    expect(JSON.parse(seen.last(topic)!)).toMatchObject({ started_at: truth.StartedAt });
+  }, 240_000);
+});

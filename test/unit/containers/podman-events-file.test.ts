@@ -4,11 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SeenEvents } from '../../../src/collectors/containers/seen-events.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { parseEvent, type EngineEvent } from '../../../src/hosts/engine-events.js';
-import {
-  nanosOf,
-  parsePodmanEventLine,
-  PodmanEventsFile,
-} from '../../../src/hosts/podman-events-file.js';
+import { nanosOf, parsePodmanEventLine } from '../../../src/hosts/podman-event-line.js';
+import { PodmanEventsFile } from '../../../src/hosts/podman-events-file.js';
 import { eventually } from '../../helpers/eventually.js';
 import { memoryLogger, type LogLine } from '../../helpers/memory-logger.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
@@ -161,7 +158,9 @@ describe('tailing podman’s events file', () => {
       true,
     );
     await mkdir(join(dir, 'libpod', 'events'), { recursive: true });
-    await eventually(() => expect(lines.some((l) => l.msg === 'podman events file watched')));
+    await eventually(() =>
+      expect(lines.some((l) => l.msg === 'podman events file watched')).toBe(true),
+    );
     await writeFile(path, `${FILE.create}\n${FILE.start}\n`);
     await eventually(() => expect(actions()).toEqual(['create', 'start']));
   });
@@ -174,19 +173,50 @@ describe('tailing podman’s events file', () => {
     // Truncated in place (by hand: shorter than what was read), then written again.
     await truncate(path, 0);
     await eventually(() =>
-      expect(lines.some((l) => String(l.msg).includes('rotated or truncated'))).toBe(true),
+      expect(lines.some((l) => String(l.msg).includes('file truncated'))).toBe(true),
     );
     await appendFile(path, `${FILE.died}\n`);
     await eventually(() => expect(actions()).toEqual(['create', 'start', 'die']));
-    // Rotated as podman does: its newer half written to a new file renamed over the old.
+    // Rotated by someone else: a new file, no rotation line of podman's in it.
     const tmp = join(dir, 'rotate.tmp');
     await writeFile(tmp, `${FILE.died}\n${FILE.start}\n${FILE.health}\n${FILE.create}\n`);
     await rename(tmp, path);
     await eventually(() =>
-      expect(lines.filter((l) => String(l.msg).includes('rotated or truncated'))).toHaveLength(2),
+      expect(
+        lines.some((l) => l.msg === 'podman events file rotated; reading on from its end'),
+      ).toBe(true),
     );
     await appendFile(path, `${FILE.health}\n`);
     await eventually(() => expect(actions()).toEqual(['create', 'start', 'die', 'health_status']));
+  });
+
+  /** podman's `log-rotation` line, at `ms` (its Time: when podman rotated). */
+  const rotation = (ms: number) =>
+    `{"Name":"${path}","Status":"log-rotation","Time":"${new Date(ms).toISOString()}","Type":"system","Attributes":null}`;
+  /** A container event line of podman's at `ms`. */
+  const at = (line: string, ms: number) =>
+    line.replace(/"Time":"[^"]+"/, `"Time":"${new Date(ms).toISOString()}"`);
+
+  it('after podman rotates the file, reads on after its rotation line: the event that made it rotate too', async () => {
+    await writeFile(path, '');
+    const t0 = Date.now();
+    await begin();
+    await appendFile(path, `${at(FILE.create, t0 + 1)}\n${at(FILE.start, t0 + 2)}\n`);
+    await eventually(() => expect(actions()).toEqual(['create', 'start']));
+    // As podman 4.3 writes it: the newer half (here with an older rotation's line in it),
+    // renamed over the old file, then its rotation line and the event, appended.
+    const copied = `${rotation(t0 - 5000)}\n${at(FILE.create, t0 + 1)}\n${at(FILE.start, t0 + 2)}\n`;
+    await writeFile(join(dir, 'rotate.tmp'), copied);
+    await rename(join(dir, 'rotate.tmp'), path);
+    await appendFile(path, `${rotation(t0 + 4)}\n${at(FILE.died, t0 + 3)}\n`);
+    await eventually(() => expect(actions()).toEqual(['create', 'start', 'die']));
+    // Once more, the rotation line written in the same breath as the copy.
+    await writeFile(join(dir, 'rotate.tmp'), `${copied}${rotation(t0 + 6)}\n`);
+    await rename(join(dir, 'rotate.tmp'), path);
+    await appendFile(path, `${at(FILE.start, t0 + 5)}\n`);
+    await eventually(() => expect(actions()).toEqual(['create', 'start', 'die', 'start']));
+    await appendFile(path, `${at(FILE.died, t0 + 7)}\n`);
+    await eventually(() => expect(actions()).toEqual(['create', 'start', 'die', 'start', 'die']));
   });
 
   it('skips a line longer than 1 MiB and reads the next', async () => {
