@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { COMPOSE_SERVICE, containerKey } from '../../src/collectors/containers/identity.js';
 import { CONTAINER_HEALTH, CONTAINER_RUN_STATES } from '../../src/collectors/containers/types.js';
 import { topics } from '../../src/core/topics.js';
@@ -140,7 +141,10 @@ export interface WatchedHost {
  */
 export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
   const byHost = new Map(hosts.map((h) => [h.id, h.containers]));
-  const hostKey = (host: string) => byHost.get(host)?.map(shownFields) ?? null;
+  const hostKey = (host: string) => {
+    const containers = byHost.get(host);
+    return containers === undefined ? null : shownKey(containers);
+  };
   return {
     name: 'containers',
     // Taken only where a caller needs the whole family's: rounds compare hostKey per host.
@@ -153,6 +157,22 @@ export function containersFamily(hosts: readonly WatchedHost[]): EntityFamily {
     host: (ctx, device, host) =>
       (byHost.get(host) ?? []).flatMap((c) => containerEntities(ctx, device, { ...c, host })),
   };
+}
+
+/**
+ * A digest of what a host's containers show, kept per description array: a caller that
+ * hands the same array again (nothing on the host changed; ContainerMonitoring keeps it)
+ * gets its key without a second pass over every container (issue 15).
+ */
+const shownKeys = new WeakMap<readonly object[], string>();
+function shownKey(containers: readonly Omit<ContainerDescription, 'host'>[]): string {
+  let key = shownKeys.get(containers);
+  if (key === undefined) {
+    const shown = JSON.stringify(containers.map(shownFields));
+    key = createHash('sha256').update(shown).digest('base64');
+    shownKeys.set(containers, key);
+  }
+  return key;
 }
 
 /** What a container's entities show of it: its key, name, display label, restart button. */

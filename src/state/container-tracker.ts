@@ -146,6 +146,11 @@ export class ContainerTracker {
     return [...this.#hosts.keys()].map((h) => this.hostView(h)!);
   }
 
+  /** The host's current observations, as held (no views built): unchanged ones keep identity. */
+  observationsOf(host: string): Iterable<ContainerObservation> {
+    return this.#hosts.get(host)?.containers.values() ?? [];
+  }
+
   containerViews(host: string): ContainerView[] {
     const rec = this.#hosts.get(host);
     if (!rec) return [];

@@ -29,6 +29,11 @@ export class ContainerMonitoring {
   readonly #ctx: CapabilityContext;
   /** Hosts whose containers were listed at least once: only their lists are complete. */
   readonly #listed = new Set<string>();
+  /** Each host's last description for discovery, and the observations it was built from. */
+  readonly #described = new Map<
+    string,
+    { observed: readonly object[]; containers: readonly Omit<ContainerDescription, 'host'>[] }
+  >();
 
   constructor(ctx: CapabilityContext) {
     const { config, root, states, bus } = ctx;
@@ -86,15 +91,28 @@ export class ContainerMonitoring {
     });
   }
 
-  /** The containers discovery describes for a host: what the tracker holds now. */
-  containersOf(host: string): Omit<ContainerDescription, 'host'>[] {
+  /**
+   * The containers discovery describes for a host: what the tracker holds now. Asked for
+   * every host at each discovery round, which follows each host's poll: the description
+   * is built again only when one of the host's observations changed (the collectors hand
+   * an unchanged container's observation over as the same object), and is otherwise the
+   * same array, whose key discovery then takes from `hostKeyOf` (issue 15: rebuilding
+   * and digesting all 5,000 containers for every host's poll was most of a steady
+   * round's allocation).
+   */
+  containersOf(host: string): readonly Omit<ContainerDescription, 'host'>[] {
+    const observed = [...this.tracker.observationsOf(host)];
+    const last = this.#described.get(host);
+    if (last && sameItems(last.observed, observed)) return last.containers;
     const policy = this.#ctx.config.policy;
-    return this.tracker.containerViews(host).map((v) => ({
-      name: v.observation.name,
-      labels: v.observation.labels,
+    const containers = observed.map((o) => ({
+      name: o.name,
+      labels: o.labels,
       // Only where the policy lets a restart through: no button that can only be refused.
-      withRestart: offersRestart(policy, host, v.observation.name),
+      withRestart: offersRestart(policy, host, o.name),
     }));
+    this.#described.set(host, { observed, containers });
+    return containers;
   }
 
   /**
@@ -137,4 +155,8 @@ function closeUnwatched(ctx: CapabilityContext): void {
       'incident closed: its host is no longer watched',
     );
   }
+}
+
+function sameItems(a: readonly object[], b: readonly object[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
