@@ -65,6 +65,21 @@ async function eventsMuted(engineSocket: string, path: string): Promise<Server> 
  * and the outage is one alert and one recovery. The reconcile that would repair anything
  * is an hour away.
  */
+/** What each suite below starts, stopped in reverse (any part may not have started). */
+async function tearDown(s: {
+  client: MqttClient | undefined;
+  agent: AgentProcess | undefined;
+  muted: Server | undefined;
+  engine: ContainerEngine | undefined;
+  mutedDir: string | undefined;
+}): Promise<void> {
+  await s.client?.endAsync(true);
+  await s.agent?.cleanup();
+  if (s.muted) await new Promise((r) => s.muted!.close(r));
+  await s.engine?.stop();
+  if (s.mutedDir) await removeTempDir(s.mutedDir);
+}
+
 describe('podman’s events file read by the agent', () => {
   let engine: ContainerEngine;
   let agent: AgentProcess;
@@ -98,13 +113,7 @@ containers: { reconcile_every: 1h, down_after: 2s, stable_after: 2s }
     await agent.running(60_000);
   }, 180_000);
 
-  afterAll(async () => {
-    await client?.endAsync(true);
-    await agent?.cleanup();
-    if (muted) await new Promise((r) => muted.close(r));
-    await engine?.stop();
-    if (mutedDir) await removeTempDir(mutedDir);
-  });
+  afterAll(() => tearDown({ client, agent, muted, engine, mutedDir }));
 
   async function eventsOf(subject: string): Promise<StoredEvent[]> {
     const store = SqliteEventStore.open({
@@ -221,13 +230,7 @@ containers: { reconcile_every: 1h }
     await agent.running(60_000);
   }, 180_000);
 
-  afterAll(async () => {
-    await client?.endAsync(true);
-    await agent?.cleanup();
-    if (muted) await new Promise((r) => muted.close(r));
-    await engine?.stop();
-    if (mutedDir) await removeTempDir(mutedDir);
-  });
+  afterAll(() => tearDown({ client, agent, muted, engine, mutedDir }));
 
   it('follows every kill and start across rotations', async () => {
     const act = new EngineActions(engine.socketPath, engine.imageRef);
