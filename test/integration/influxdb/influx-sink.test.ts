@@ -239,44 +239,50 @@ describe('InfluxDB sink', () => {
     ]);
   });
 
-  it('keeps two requests in flight through an outage: every point once, in order', async () => {
-    const db = 'pipeline';
-    const influx = clientFor(server, db);
-    await influx.createDatabase(db);
-    const s = await openStore();
-    const stored = await s.appendMany(Array.from({ length: 600 }, (_, i) => down(i)));
-    const write = lineWriter(sectionFor(server, db));
-    let requests = 0;
-    const { log } = memoryLogger();
-    sink = new InfluxSink({
-      store: s,
-      // The real writer; the server goes down as the fifth request leaves, so requests
-      // around it fail while others landed (or land) beside them.
-      write: async (body, options) => {
-        if (++requests === 5) await server.down();
-        return write(body, options);
-      },
-      options: { precision: 'n', database: db },
-      batchSize: 20,
-      flushMs: 50,
-      inFlight: 2,
-      retry: { initialMs: 100, maxMs: 500 },
-      clock: systemClock,
-      log,
-    });
-    await sink.start();
-    await eventually(() => expect(sink!.report().runner.failures).toBeGreaterThan(0), {
-      timeout: 60_000,
-    });
-    expect(sink.delivered).toBeLessThan(stored.at(-1)!.seq);
-    await server.up();
-    await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq), { timeout: 60_000 });
-    await eventually(async () => expect(await s.cursor('influxdb')).toBe(stored.at(-1)!.seq));
-    expect(requests).toBeGreaterThan(600 / 20); // some were written again
-    expect(await column(influx, 'SELECT "id", "count" FROM events', 'id')).toEqual(
-      stored.map((e) => e.id),
-    );
-  });
+  // Its waits allow 60 s each (influxd stopped and started again on a busy machine): the
+  // test's own limit must hold them, not vitest's default 30 s.
+  it(
+    'keeps two requests in flight through an outage: every point once, in order',
+    { timeout: 240_000 },
+    async () => {
+      const db = 'pipeline';
+      const influx = clientFor(server, db);
+      await influx.createDatabase(db);
+      const s = await openStore();
+      const stored = await s.appendMany(Array.from({ length: 600 }, (_, i) => down(i)));
+      const write = lineWriter(sectionFor(server, db));
+      let requests = 0;
+      const { log } = memoryLogger();
+      sink = new InfluxSink({
+        store: s,
+        // The real writer; the server goes down as the fifth request leaves, so requests
+        // around it fail while others landed (or land) beside them.
+        write: async (body, options) => {
+          if (++requests === 5) await server.down();
+          return write(body, options);
+        },
+        options: { precision: 'n', database: db },
+        batchSize: 20,
+        flushMs: 50,
+        inFlight: 2,
+        retry: { initialMs: 100, maxMs: 500 },
+        clock: systemClock,
+        log,
+      });
+      await sink.start();
+      await eventually(() => expect(sink!.report().runner.failures).toBeGreaterThan(0), {
+        timeout: 60_000,
+      });
+      expect(sink.delivered).toBeLessThan(stored.at(-1)!.seq);
+      await server.up();
+      await eventually(() => expect(sink!.delivered).toBe(stored.at(-1)!.seq), { timeout: 60_000 });
+      await eventually(async () => expect(await s.cursor('influxdb')).toBe(stored.at(-1)!.seq));
+      expect(requests).toBeGreaterThan(600 / 20); // some were written again
+      expect(await column(influx, 'SELECT "id", "count" FROM events', 'id')).toEqual(
+        stored.map((e) => e.id),
+      );
+    },
+  );
 
   it('stores text with spaces, commas, equals, quotes, backslashes, newlines and unicode as it is', async () => {
     const db = 'escaping';
