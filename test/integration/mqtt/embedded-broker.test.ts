@@ -74,6 +74,37 @@ describe('embedded broker', () => {
     expect(seen.get('outpost/edge/availability')).toBe('offline');
   });
 
+  it('gives back binary and UTF-8 retained payloads byte for byte after a restart', async () => {
+    // UTF-8 payloads are kept as text and others as bytes (retained-store.ts): both must
+    // reach a new subscriber as the bytes that were published, from memory and from disk.
+    const payloads = new Map([
+      ['site/raw/text', Buffer.from('{"name":"Küche ☕ 🐳"}')],
+      ['site/raw/binary', Buffer.from([0xff, 0x00, 0xfe, 0x80, 0xc3])],
+    ]);
+    const read = async (url: string) => {
+      const c = await observer(url);
+      const got = new Map<string, Buffer>();
+      c.on('message', (topic, payload) => got.set(topic, payload));
+      await c.subscribeAsync('site/raw/#', { qos: 1 });
+      await waitUntil(() => got.size === payloads.size, 'both retained payloads');
+      await c.endAsync();
+      return got;
+    };
+    const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
+    const pub = await observer(first.url);
+    for (const [t, p] of payloads) await pub.publishAsync(t, p, { qos: 1, retain: true });
+    await pub.endAsync();
+    const live = await read(first.url);
+    await first.broker.stop();
+    started.splice(started.indexOf(first.broker), 1);
+    const again = await startBroker('broker: { listen: "127.0.0.1:0" }', first.dir);
+    const stored = await read(again.url);
+    for (const [t, p] of payloads) {
+      expect(live.get(t)?.equals(p), `${t} before the restart`).toBe(true);
+      expect(stored.get(t)?.equals(p), `${t} after the restart`).toBe(true);
+    }
+  });
+
   it('keeps a persistent session’s queued QoS 1 messages across a restart', async () => {
     const first = await startBroker('broker: { listen: "127.0.0.1:0" }');
     const ha = await observer(first.url, { clientId: 'ha', clean: false });

@@ -14,7 +14,7 @@ import { removeTempDir } from '../../helpers/tmp.js';
 
 const noMount = skipWithout('a tmpfs mount (retained store on a full disk)', await cannotMount());
 
-const text = (m: { topic: string; payload: Buffer }) => [m.topic, m.payload.toString()];
+const text = (m: { topic: string; payload: Buffer | string }) => [m.topic, m.payload.toString()];
 
 describe.skipIf(noMount)('RetainedStore on a full disk', () => {
   let dir: string | undefined;

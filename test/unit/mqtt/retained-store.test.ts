@@ -115,7 +115,7 @@ describe('RetainedStore: the file', () => {
     const all = [...s.match(['#'])];
     expect(all).toHaveLength(2001);
     expect(all[0]).toMatchObject({ topic: 'homeassistant/sensor/c0/config', qos: 1 });
-    expect(all[0]!.payload.equals(payload)).toBe(true);
+    expect(Buffer.from(all[0]!.payload).equals(payload)).toBe(true);
     expect(all.at(-1)!.payload.toString()).toBe('online');
     s.store({ topic: 'outpost/edge/availability', payload: 'offline' });
     expect(s.reread('outpost/edge/availability').payload.toString()).toBe('offline');
@@ -132,6 +132,72 @@ describe('RetainedStore: the file', () => {
     opened.push(again);
     expect(again.upgraded).toBe(0);
     expect([...again.match(['outpost/#'])].map((m) => m.payload.toString())).toEqual(['offline']);
+  });
+});
+
+describe('RetainedStore: payloads as text or bytes', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  const payloads: Array<[string, Buffer]> = [
+    ['json', Buffer.from('{"name":"Küche ☕ 🐳","state":"running"}')],
+    ['nul', Buffer.from('a\u0000b')],
+    ['binary', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0xc3])],
+    ['lone-surrogate', Buffer.from([0xed, 0xa0, 0x80])], // not UTF-8: a surrogate's encoding
+  ];
+
+  function types(path: string): Record<string, string> {
+    const db = new Database(path, { readonly: true });
+    const rows = db
+      .prepare<[], { topic: string; t: string }>('SELECT topic, typeof(payload) AS t FROM retained')
+      .all();
+    db.close();
+    return Object.fromEntries(rows.map((r) => [r.topic, r.t]));
+  }
+
+  function readBack(path: string): Record<string, Buffer> {
+    const s = RetainedStore.open(path);
+    opened.push(s);
+    return Object.fromEntries([...s.match(['#'])].map((m) => [m.topic, Buffer.from(m.payload)]));
+  }
+
+  it('stores UTF-8 as TEXT and anything else as a BLOB, and reads back the same bytes', () => {
+    dir = mkdtempSync(join(tmpdir(), 'retained-text-'));
+    const path = join(dir, 'broker-retained.db');
+    const s = RetainedStore.open(path);
+    for (const [topic, payload] of payloads) s.store({ topic, payload, qos: 1 });
+    s.close();
+    expect(types(path)).toEqual({
+      json: 'text',
+      nul: 'text',
+      binary: 'blob',
+      'lone-surrogate': 'blob',
+    });
+    const got = readBack(path);
+    for (const [topic, payload] of payloads) expect(got[topic]!.equals(payload), topic).toBe(true);
+  });
+
+  it("rewrites an older file's UTF-8 BLOBs as TEXT when it opens, bytes unchanged", () => {
+    dir = mkdtempSync(join(tmpdir(), 'retained-text-'));
+    const path = join(dir, 'broker-retained.db');
+    RetainedStore.open(path).close(); // today's table, empty
+    const old = new Database(path);
+    const put = old.prepare('INSERT INTO retained (topic, qos, payload) VALUES (?, ?, ?)');
+    for (const [topic, payload] of payloads) put.run(topic, 0, payload); // every one a BLOB
+    old.close();
+    expect(Object.values(types(path))).toEqual(['blob', 'blob', 'blob', 'blob']);
+
+    const got = readBack(path);
+    expect(types(path)).toEqual({
+      json: 'text',
+      nul: 'text',
+      binary: 'blob',
+      'lone-surrogate': 'blob',
+    });
+    for (const [topic, payload] of payloads) expect(got[topic]!.equals(payload), topic).toBe(true);
   });
 });
 
