@@ -3,15 +3,15 @@ import { join } from 'node:path';
 
 /**
  * What a failed write says about the disk under it, whoever threw it: node:fs (errno
- * codes), better-sqlite3 (SQLITE_* codes), LevelDB (LEVEL_IO_ERROR with the OS message) or
- * one of our own errors wrapping them (`cause`). Callers use it to tell "the disk is full
- * or read-only, try again later" from a bug.
+ * codes), better-sqlite3 (SQLITE_* codes) or one of our own errors wrapping them
+ * (`cause`). Callers use it to tell "the disk is full or read-only, try again later" from
+ * a bug.
  */
 export type StorageFailure = 'disk_full' | 'read_only' | 'io';
 
 const FULL_ERRNO = new Set(['ENOSPC', 'EDQUOT']);
 const READ_ONLY_ERRNO = new Set(['EROFS']);
-/** LevelDB reports only LEVEL_IO_ERROR; the OS's strerror text is in its message. */
+/** A generic I/O code may carry the reason in its message only. */
 const FULL_TEXT = /no space left on device|disk quota exceeded|database or disk is full/i;
 const READ_ONLY_TEXT = /read-only file system/i;
 
@@ -35,7 +35,7 @@ function classify(e: unknown): StorageFailure | undefined {
   if (typeof code !== 'string') return undefined;
   if (FULL_ERRNO.has(code) || code === 'SQLITE_FULL') return 'disk_full';
   if (READ_ONLY_ERRNO.has(code) || code.startsWith('SQLITE_READONLY')) return 'read_only';
-  if (code === 'LEVEL_IO_ERROR' || code === 'EIO' || code.startsWith('SQLITE_IOERR')) {
+  if (code === 'EIO' || code.startsWith('SQLITE_IOERR')) {
     if (FULL_TEXT.test(message)) return 'disk_full';
     if (READ_ONLY_TEXT.test(message)) return 'read_only';
     return 'io';

@@ -3,7 +3,7 @@ import { OutpostError } from '../../../src/core/errors.js';
 import { storageFailure } from '../../../src/core/storage-failure.js';
 import { StoreError } from '../../../src/store/event-store.js';
 
-/** Errors as node:fs, better-sqlite3 and LevelDB throw them (codes and messages as seen here). */
+/** Errors as node:fs and better-sqlite3 throw them (codes and messages as seen here). */
 const errno = (code: string, message: string) => Object.assign(new Error(message), { code });
 
 describe('storageFailure', () => {
@@ -11,13 +11,10 @@ describe('storageFailure', () => {
     [errno('ENOSPC', 'ENOSPC: no space left on device, write'), 'disk_full'],
     [errno('EDQUOT', 'EDQUOT: disk quota exceeded, write'), 'disk_full'],
     [errno('SQLITE_FULL', 'database or disk is full'), 'disk_full'],
-    [
-      errno('LEVEL_IO_ERROR', 'IO error: /d/broker/000003.log: No space left on device'),
-      'disk_full',
-    ],
     [errno('EROFS', 'EROFS: read-only file system, open'), 'read_only'],
     [errno('SQLITE_READONLY_DBMOVED', 'attempt to write a readonly database'), 'read_only'],
-    [errno('LEVEL_IO_ERROR', 'IO error: /d/broker/LOCK: Read-only file system'), 'read_only'],
+    [errno('EIO', 'EIO: i/o error, write'), 'io'],
+    [errno('ECONNRESET', 'read ECONNRESET'), undefined],
     [errno('SQLITE_IOERR_WRITE', 'disk I/O error'), 'io'],
     [new StoreError('disk_full', '/d/events.db', 'appending failed'), 'disk_full'],
   ] as const)('%s is %s', (err, expected) => {
