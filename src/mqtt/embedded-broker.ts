@@ -179,7 +179,7 @@ export class EmbeddedBroker implements Component {
       });
       const sessions = new SessionStore(this.#retained.database, this.#retained, this.#guard.write);
       this.#leftInLevel(sessions);
-      return this.#guard.wrap(sessions);
+      return sessions;
     } catch (err) {
       if (storageFailure(err) === undefined) throw err;
       this.#retained?.close();

@@ -43,6 +43,9 @@ export class PersistenceGuard {
 
   constructor(opts: PersistenceGuardOptions) {
     this.#o = opts;
+    // At the refused commit itself (at the end of an event-loop turn), not at a later
+    // publish: the last retained message before a quiet spell is written once there is room.
+    opts.retained.onHeld(() => this.#retainedRefused());
   }
 
   /** True while either store is refused and its state is held in memory. */
@@ -67,16 +70,6 @@ export class PersistenceGuard {
       return undefined;
     }
   };
-
-  /** Wraps the persistence's storeRetained in place and returns it. */
-  wrap<P extends { storeRetained(...args: never[]): Promise<void> }>(persistence: P): P {
-    const storeRetained = persistence.storeRetained.bind(persistence);
-    persistence.storeRetained = async (...args) => {
-      await storeRetained(...args);
-      if (this.#o.retained.held > 0) this.#retainedRefused();
-    };
-    return persistence;
-  }
 
   /** Stops probing; one last write of the held retained messages, if the disk lets it. */
   stop(): void {

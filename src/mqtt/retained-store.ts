@@ -74,6 +74,8 @@ export class RetainedStore {
   #commitSoon: NodeJS.Immediate | undefined;
   /** Callbacks waiting for the pending messages' commit. */
   #durable: Array<() => void> = [];
+  /** Told when a commit is refused and its messages are held (PersistenceGuard). */
+  #onHeld: (() => void) | undefined;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -152,6 +154,11 @@ export class RetainedStore {
     if (waiting.length > 0) queueMicrotask(() => wake(waiting));
   }
 
+  /** Calls `listener` each time a refused commit leaves messages held in memory. */
+  onHeld(listener: () => void): void {
+    this.#onHeld = listener;
+  }
+
   /**
    * Calls `done` once every message stored so far is committed (or held, the disk having
    * refused it): at once when none waits.
@@ -163,9 +170,9 @@ export class RetainedStore {
 
   /**
    * Commits the pending messages in one transaction, then calls the `durable` callbacks. A
-   * refusal (or any other failure) holds them in memory like a refused write: the broker's
-   * persistence guard sees them held at the next retained publish, logs it and flushes them
-   * once the disk takes writes again (persistence-guard.ts).
+   * refusal (or any other failure) holds them in memory like a refused write and tells the
+   * `onHeld` listener: the broker's persistence guard logs it and flushes them once the disk
+   * takes writes again (persistence-guard.ts).
    */
   commit(): void {
     wake(this.#writeBatch());
@@ -183,6 +190,7 @@ export class RetainedStore {
         })();
       } catch {
         for (const [topic, m] of batch) this.#overlay.set(topic, m);
+        this.#onHeld?.();
       }
     }
     const waiting = this.#durable;

@@ -90,4 +90,28 @@ describe.skipIf(noMount)('embedded broker on a full disk', () => {
     await again.waitFor(() => again.messages.some((m) => m.payload === 'after'), 'site/b');
     expect((await retained(second.url, 'site/a')).get('site/a')).toBe('m18');
   }, 60_000);
+
+  it('writes a refused retained message once there is room, with nothing published after it', async () => {
+    dir = await makeTmpfsDir('broker-quiet', '3m');
+    const first = await start(dir);
+    const publisher = await connect(first.url, { clientId: 'pub' });
+    const filler = fillDisk(dir);
+    // Bigger than any free page the file still has: its commit must reach the full disk.
+    const last = `last ${'x'.repeat(64 * 1024)}`;
+    await publisher.publishAsync('site/quiet', last, { qos: 1, retain: true });
+    const msgs = () => first.lines.map((l) => l.msg);
+    // No later publish: the refusal is noticed at the commit itself.
+    await eventually(() =>
+      expect(msgs()).toContain(
+        'broker retained store cannot write: retained messages kept in memory until it can',
+      ),
+    );
+    rmSync(filler);
+    await eventually(() => expect(msgs()).toContain('broker retained store writable again'));
+    await publisher.endAsync();
+    await brokers.pop()!.stop();
+
+    const second = await start(dir);
+    expect((await retained(second.url, 'site/quiet')).get('site/quiet')).toBe(last);
+  }, 60_000);
 });
