@@ -10,6 +10,7 @@ import { backupsConfig } from '../capabilities/backups/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
+import { checkLoginApprovers } from './approvers.js';
 import { checkStatusPage, checkWebApprovers, statusPageFields } from './http-users.js';
 import {
   duration,
@@ -478,6 +479,7 @@ export const configSchema = z
     requireUnique(ctx, c.hosts, { path: ['hosts'], field: 'id', what: 'host id' });
     for (const cap of CAPABILITIES) if ('check' in cap) cap.check(c, ctx);
     checkWebApprovers(c, ctx);
+    checkLoginApprovers(c, ctx);
     if (c.remediation.approvers.length > 0) return;
     // A rule that holds actions for approval needs someone who may give it.
     c.policy.forEach((r, i) => {

@@ -65,7 +65,7 @@ beforeAll(async () => {
   agent = await spawnAgent(
     (dir) => `node: { id: site, name: Test site }
 data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
+broker: { listen: "127.0.0.1:${port}", users: [{ username: ops, password: pw }] }
 hosts:
   - id: local
     name: edge

@@ -63,6 +63,7 @@ describe('remediation against mosquitto and dockerd', () => {
         { action: 'restart_container', target: 'local/crashy', decision: 'allow' },
         { action: 'restart_container', target: 'nas/*', decision: 'allow' },
       ],
+      broker: { users: [{ username: 'alice', password: 'pw' }] },
       remediation: { verify_timeout: '20s', approvers: ['alice'] },
     });
 

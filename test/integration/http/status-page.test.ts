@@ -41,6 +41,7 @@ describe('the status page over HTTP', () => {
     const bus = new EventBus<AgentEvents>(silentLogger());
     const config = configWith(dir, {
       policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+      broker: { users: [{ username: 'ops', password: 'pw' }] },
       remediation: { approvers: ['web:alice', 'ops'] },
       http: { enabled: true, status_page: true, users: [{ name: 'alice', token: TOKEN }] },
     });

@@ -42,6 +42,7 @@ backups:
   jobs:
     - { name: photos, host: nas, command: [rsync, -a, /a/, /b/], schedule: '0 3 * * *', max_age: 26h }
     - { name: etcd, max_age: 25h }
+broker: { users: [{ username: ops, password: pw }] }
 remediation: { approvers: [ops] }
 policy:
   - { action: restart_container, target: "*/*", decision: approve }

@@ -28,6 +28,7 @@ describe("an action's steps on the agent's bus", () => {
       bus,
       config: {
         policy: [{ action: '*', target: 'local/*', decision }],
+        broker: { users: [{ username: 'boss', password: 'pw' }] },
         remediation: { approvers: ['boss'], action_timeout: '60s', verify_timeout: '30s' },
       },
     });

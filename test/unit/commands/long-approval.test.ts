@@ -37,6 +37,7 @@ describe('a pending action with approval_timeout: 30d (real system clock)', () =
       clock: systemClock,
       config: {
         policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+        broker: { users: [{ username: 'alice', password: 'pw' }] },
         remediation: { approval_timeout: '30d', approvers: ['alice'] },
       },
     });

@@ -11,6 +11,7 @@ const allowLocal = {
 };
 const approveLocal = {
   policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+  broker: { users: [{ username: 'alice', password: 'pw' }] },
   remediation: { approvers: ['alice', 'telegram:1002'] },
 };
 /** As the embedded broker hands a message over: with the login that published it. */

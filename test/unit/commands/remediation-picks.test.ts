@@ -7,6 +7,7 @@ const MIN = 60_000;
 const START = Date.parse('2026-01-01T00:00:00Z');
 const approveLocal = {
   policy: [{ action: 'restart_container', target: 'local/*', decision: 'approve' }],
+  broker: { users: ['alice', 'bob'].map((username) => ({ username, password: 'pw' })) },
   remediation: { approvers: ['alice', 'bob'] },
 };
 /** As the embedded broker hands a message over: with the login that published it. */

@@ -89,6 +89,26 @@ mqtt: { base_topic: "a/b" }
     ]);
   });
 
+  it('refuses a plain approver no broker login could be: not in broker.users, or on an external broker', () => {
+    const users =
+      'broker: { users: [{ username: alice, password: pw }, { username: ha, password: pw }] }\n';
+    expect(problems(`${users}remediation: { approvers: [alice, "telegram:42"] }`)).toEqual([]);
+    expect(problems(`${users}remediation: { approvers: [alice, alcie] }`)).toEqual([
+      'remediation.approvers[1]: expected a user name in broker.users (alice, ha): alcie could never log in to approve, got "alcie"',
+    ]);
+    expect(problems('remediation: { approvers: [ops] }')).toEqual([
+      'remediation.approvers[0]: expected a user name in broker.users (none): ops could never log in to approve, got "ops"',
+    ]);
+    expect(
+      problems(
+        'broker: { mode: external, url: "mqtt://127.0.0.1:1883" }\n' +
+          'remediation: { approvers: [ops, "ha:9f0c"] }',
+      ),
+    ).toEqual([
+      'remediation.approvers[0]: expected "ha:<user id>", "telegram:<user id>" or "web:<name>" on an external broker (broker.mode external): the agent cannot see who published there, so ops could never approve over MQTT, got "ops"',
+    ]);
+  });
+
   it('refuses a rule held for approval when nobody may approve, and anonymous as an approver', () => {
     const held =
       'policy:\n  - { action: restart_container, decision: approve }\n' +
@@ -97,8 +117,9 @@ mqtt: { base_topic: "a/b" }
       'policy[0].decision: expected remediation.approvers to name who may approve: with none, nothing held for approval could ever run, got "approve"',
       'policy[1].self_heal: expected remediation.approvers to name who may approve: with none, nothing held for approval could ever run, got "ask"',
     ]);
-    expect(problems(`${held}\nremediation: { approvers: [alice] }`)).toEqual([]);
-    expect(problems('remediation: { approvers: [alice, anonymous] }')).toEqual([
+    const alice = 'broker: { users: [{ username: alice, password: pw }] }\n';
+    expect(problems(`${held}\n${alice}remediation: { approvers: [alice] }`)).toEqual([]);
+    expect(problems(`${alice}remediation: { approvers: [alice, anonymous] }`)).toEqual([
       'remediation.approvers[1]: expected a named user: anonymous can never approve, got "anonymous"',
     ]);
     // Choosing a pending action is for approvers, as deciding it is: no rule governs it.

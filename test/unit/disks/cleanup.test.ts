@@ -86,6 +86,7 @@ describe('cleanup offered by self-healing on a critical mount', () => {
       config: {
         disks,
         policy: [{ action: 'disk_cleanup', target: 'nas', decision: 'approve' }],
+        broker: { users: [{ username: 'ha', password: 'pw' }] },
         remediation: { approvers: ['ha'] },
       },
       executors: [executor],

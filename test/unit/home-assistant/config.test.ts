@@ -56,9 +56,11 @@ describe('the home_assistant section (issue 18)', () => {
   });
 
   it('takes Telegram and Home Assistant users as approvers, and no broker login may pose as one', () => {
-    const ok = parseConfig('remediation: { approvers: [ops, "telegram:4242", "ha:9f0c1d"] }', {
-      env: {},
-    });
+    const ok = parseConfig(
+      'broker: { users: [{ username: ops, password: pw }] }\n' +
+        'remediation: { approvers: [ops, "telegram:4242", "ha:9f0c1d"] }',
+      { env: {} },
+    );
     expect(ok.config.remediation.approvers).toEqual(['ops', 'telegram:4242', 'ha:9f0c1d']);
     expect(problems('remediation: { approvers: ["telegram:alice"] }')).toEqual([
       expect.stringMatching(

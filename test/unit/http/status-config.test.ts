@@ -83,7 +83,13 @@ describe('http.status_page and http.users', () => {
     const page = { enabled: true, status_page: true, users: [alice] };
     const approvers = (http: Record<string, unknown>, names: string[]): string[] => {
       try {
-        const text = JSON.stringify({ node: { id: 'n' }, http, remediation: { approvers: names } });
+        const broker = { users: [{ username: 'ops', password: 'pw' }] };
+        const text = JSON.stringify({
+          node: { id: 'n' },
+          broker,
+          http,
+          remediation: { approvers: names },
+        });
         parseConfig(text, { env: {} });
         return [];
       } catch (err) {
