@@ -183,8 +183,12 @@ describe('RetainedStore: payloads as text or bytes', () => {
   it("rewrites an older file's UTF-8 BLOBs as TEXT when it opens, bytes unchanged", () => {
     dir = mkdtempSync(join(tmpdir(), 'retained-text-'));
     const path = join(dir, 'broker-retained.db');
-    RetainedStore.open(path).close(); // today's table, empty
+    // The version before: today's layout, every payload a BLOB, no marks.
     const old = new Database(path);
+    old.exec(
+      'CREATE TABLE retained (id INTEGER PRIMARY KEY, topic TEXT NOT NULL UNIQUE, ' +
+        'qos INTEGER NOT NULL, payload BLOB NOT NULL)',
+    );
     const put = old.prepare('INSERT INTO retained (topic, qos, payload) VALUES (?, ?, ?)');
     for (const [topic, payload] of payloads) put.run(topic, 0, payload); // every one a BLOB
     old.close();
