@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 
+/** Approvers from Home Assistant (`telegram:`, `ha:`) and the status page (`web:`). */
+export const CHANNEL_APPROVER = /^(telegram|ha|web):/;
+
 /**
  * A plain approver name is a login of the embedded broker: the user a command's
  * connection logged in as (`src/mqtt/embedded-broker.ts`, never a payload). One that no
@@ -21,7 +24,7 @@ export function checkLoginApprovers(
 ): void {
   const names = new Set(c.broker.users.map((u) => u.username));
   c.remediation.approvers.forEach((who, i) => {
-    if (/^(telegram|ha|web):/.test(who) || who === 'anonymous') return;
+    if (CHANNEL_APPROVER.test(who) || who === 'anonymous') return;
     const message =
       c.broker.mode === 'external'
         ? `expected "ha:<user id>", "telegram:<user id>" or "web:<name>" on an external broker (broker.mode external): the agent cannot see who published there, so ${who} could never approve over MQTT`

@@ -10,7 +10,7 @@ import { backupsConfig } from '../capabilities/backups/config.js';
 import { influxdbConfig } from '../../bridges/influxdb/config.js';
 import { zigbee2mqttConfig } from '../../bridges/zigbee2mqtt/config.js';
 import { hostFieldsOf, sectionsOf } from './capability-config.js';
-import { checkLoginApprovers } from './approvers.js';
+import { CHANNEL_APPROVER, checkLoginApprovers } from './approvers.js';
 import { checkStatusPage, checkWebApprovers, statusPageFields } from './http-users.js';
 import {
   duration,
@@ -76,7 +76,7 @@ const brokerUser = z.strictObject({
     .min(1, { error: 'expected a non-empty user name' })
     // Approvers from Home Assistant are `telegram:<id>` / `ha:<user id>`, from the status
     // page `web:<name>`: no login may pose as one.
-    .refine((u) => !/^(telegram|ha|web):/.test(u), {
+    .refine((u) => !CHANNEL_APPROVER.test(u), {
       error:
         'expected a user name not starting with telegram:, ha: or web: (kept for Home Assistant and the status page)',
     }),
