@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { agentEntryPath, launcherPath } from './launcher.js';
 import { waitUntil } from './mqtt.js';
+import { getFreePort } from './ports.js';
 import { makeTempDir, removeTempDir } from './tmp.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -74,4 +75,27 @@ export async function spawnAgent(
       await removeTempDir(dir);
     },
   };
+}
+
+/**
+ * An agent `node: { id: edge }` with its embedded broker on a free 127.0.0.1 port and its
+ * data in its temp dir; `rest` is the YAML after those (hosts, sections). Resolves once it
+ * is running; one that does not start is stopped and its dir removed.
+ */
+export async function spawnEdgeAgent(
+  rest: (dir: string) => string,
+): Promise<{ agent: AgentProcess; url: string }> {
+  const port = await getFreePort();
+  const agent = await spawnAgent(
+    (dir) =>
+      `node: { id: edge }\ndata_dir: ${dir}/data\nbroker: { listen: "127.0.0.1:${port}" }\n` +
+      rest(dir),
+  );
+  try {
+    await agent.running(60_000);
+  } catch (err) {
+    await agent.cleanup(); // the caller has no handle to stop it by
+    throw err;
+  }
+  return { agent, url: `mqtt://127.0.0.1:${port}` };
 }

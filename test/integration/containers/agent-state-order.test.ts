@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import {
   startDockerd,
   startPodman,
@@ -8,7 +8,6 @@ import {
 } from '../../helpers/container-engines.js';
 import { eventually } from '../../helpers/eventually.js';
 import { Collector, observer, retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { EngineActions } from './helpers.js';
 
 interface State {
@@ -37,19 +36,13 @@ describe.each([
 
   beforeAll(async () => {
     engine = await start();
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `hosts:
   - id: local
     engine: { socket: ${engine.socketPath} }
 containers: { reconcile_every: 1h }
 `,
-    );
-    await agent.running(60_000);
+    ));
   }, 180_000);
 
   afterAll(async () => {

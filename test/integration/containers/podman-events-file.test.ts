@@ -4,10 +4,9 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../src/core/events.js';
 import { SqliteEventStore } from '../../../src/store/sqlite-store.js';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import { startPodman, type ContainerEngine } from '../../helpers/container-engines.js';
 import { Collector, observer, pollUntil, retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { EngineActions } from './helpers.js';
 
@@ -93,14 +92,9 @@ describe('podman’s events file read by the agent', () => {
     engine = await startPodman({ eventsLogger: 'file' });
     mutedDir = await makeTempDir('podman-muted');
     muted = await eventsMuted(engine.socketPath, join(mutedDir, 'engine.sock'));
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
     const eventsFile = join(engine.dir, 'events.log');
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `hosts:
   - id: muted
     engine: { socket: ${join(mutedDir, 'engine.sock')}, events_file: ${eventsFile} }
     critical: [flip]
@@ -109,8 +103,7 @@ hosts:
     critical: [flip]
 containers: { reconcile_every: 1h, down_after: 2s, stable_after: 2s }
 `,
-    );
-    await agent.running(60_000);
+    ));
   }, 180_000);
 
   afterAll(() => tearDown({ client, agent, muted, engine, mutedDir }));
@@ -215,19 +208,13 @@ describe('podman’s events file read by the agent while podman rotates it', () 
     engine = await startPodman({ eventsLogger: 'file', eventsMaxSize: '4k' });
     mutedDir = await makeTempDir('podman-muted');
     muted = await eventsMuted(engine.socketPath, join(mutedDir, 'engine.sock'));
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `hosts:
   - id: muted
     engine: { socket: ${join(mutedDir, 'engine.sock')}, events_file: ${join(engine.dir, 'events.log')} }
 containers: { reconcile_every: 1h }
 `,
-    );
-    await agent.running(60_000);
+    ));
   }, 180_000);
 
   afterAll(() => tearDown({ client, agent, muted, engine, mutedDir }));
