@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { aclRules } from '../../src/mqtt/acl.js';
 import { EmbeddedBroker } from '../../src/mqtt/embedded-broker.js';
+import { useUncachedPacketNumbers } from '../../src/mqtt/packet-writer.js';
 import { killOnExit } from '../helpers/process.js';
 import { makeTempDir, removeTempDir } from '../helpers/tmp.js';
 import { childEnv, LOOPBACK, shippedLaunch } from './agent-process.js';
@@ -292,6 +293,7 @@ async function readAll(port: number, pid: number): Promise<Read> {
 
 /** The child: the broker, and the other work on its loop; stops when stdin closes. */
 async function brokerChild(dir: string, busyMs: number): Promise<void> {
+  useUncachedPacketNumbers(); // as the agent does at start (src/main.ts)
   const { config } = parseConfig(
     `node: { id: edge }\ndata_dir: ${JSON.stringify(dir)}\n` +
       `broker: { listen: "${LOOPBACK}:0", allow_anonymous: true }\n`,
