@@ -2,12 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentRef } from '../../../src/core/events.js';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import { skipWithout } from '../../helpers/capability.js';
 import { eventually } from '../../helpers/eventually.js';
 import { cannotMount, fillDisk, mountTmpfs } from '../../helpers/mounts.js';
 import { retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { diskEvents, diskState, diskTopics, setFill, unmount } from './helpers.js';
 
@@ -38,15 +37,10 @@ describe.skipIf(noMount)('disks of the local machine, through the agent', () => 
     await mountTmpfs(disk, '4m');
     writeFileSync(join(disk, 'filler'), '');
     t = diskTopics('local', disk);
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
     // Only the test's tmpfs (a tmpfs is watched only when a glob names it): the machine's
     // own disks would make the levels depend on whoever else fills them.
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-discovery: { prune_after: 1 }
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `discovery: { prune_after: 1 }
 hosts: [{ id: local }]
 disks:
   poll_every: 500ms
@@ -55,8 +49,7 @@ disks:
   critical: 80
   hysteresis: 10
 `,
-    );
-    await agent.running(30_000);
+    ));
   }, 60_000);
 
   afterAll(async () => {

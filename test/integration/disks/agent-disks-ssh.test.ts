@@ -2,12 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { readFile, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import { skipWithout } from '../../helpers/capability.js';
 import { eventually } from '../../helpers/eventually.js';
 import { cannotMount, mountTmpfs } from '../../helpers/mounts.js';
 import { retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import { diskEvents, diskState, diskTopics, setFill } from './helpers.js';
@@ -40,13 +39,8 @@ describe.skipIf(noMount)('disks of an SSH host, through the agent and the real s
     await mountTmpfs(disk, '4m');
     writeFileSync(join(disk, 'filler'), '');
     t = diskTopics('nas', disk);
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `hosts:
   - id: nas
     ssh:
       host: ${sshd.host}
@@ -60,8 +54,7 @@ disks:
   warn: 50
   critical: 80
 `,
-    );
-    await agent.running(30_000);
+    ));
   }, 60_000);
 
   afterAll(async () => {

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
 import { retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 import { jobState } from '../backups/helpers.js';
@@ -28,13 +27,8 @@ describe('one SSH connection per host, shared by containers, disks and backups',
   beforeAll(async () => {
     sshd = await startSshd();
     proxy = await startTcpProxy(sshd.port);
-    const port = await getFreePort();
-    url = `mqtt://127.0.0.1:${port}`;
-    agent = await spawnAgent(
-      (dir) => `node: { id: edge }
-data_dir: ${dir}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    ({ agent, url } = await spawnEdgeAgent(
+      () => `hosts:
   - id: nas
     ssh:
       host: 127.0.0.1
@@ -56,8 +50,7 @@ policy:
   - { action: run_backup, decision: allow }
 remediation: { anonymous_commands: true }
 `,
-    );
-    await agent.running(30_000);
+    ));
   }, 60_000);
 
   afterAll(async () => {

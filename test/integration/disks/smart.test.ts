@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnAgent, type AgentProcess } from '../../helpers/agent.js';
+import { spawnEdgeAgent, type AgentProcess } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/eventually.js';
 import { retained } from '../../helpers/mqtt.js';
-import { getFreePort } from '../../helpers/ports.js';
 import { startSshd, type SshdServer } from '../../helpers/sshd.js';
 import { makeTempDir, removeTempDir } from '../../helpers/tmp.js';
 import type { SmartState } from '../../../src/capabilities/disks/smart/tracker.js';
@@ -21,12 +20,8 @@ describe('SMART through the agent, locally and over SSH, from a fake smartctl', 
   const agents: AgentProcess[] = [];
 
   const start = async (command: string[]) => {
-    const port = await getFreePort();
-    const agent = await spawnAgent(
-      (d) => `node: { id: edge }
-data_dir: ${d}/data
-broker: { listen: "127.0.0.1:${port}" }
-hosts:
+    const started = await spawnEdgeAgent(
+      () => `hosts:
   - id: here
   - id: nas
     ssh:
@@ -41,9 +36,8 @@ disks:
   smart: { poll_every: 500ms, command: ${JSON.stringify(command)} }
 `,
     );
-    agents.push(agent);
-    await agent.running(30_000);
-    return { agent, url: `mqtt://127.0.0.1:${port}` };
+    agents.push(started.agent);
+    return started;
   };
   const smartState = async (url: string, host: string, drive: string) => {
     const topic = `outpost/edge/hosts/${host}/smart/${drive}`;
