@@ -188,7 +188,11 @@ function renderConfig(
   tls: { ca: OpenSslCa | undefined; requireClientCert: boolean },
 ): string {
   const lines = ['per_listener_settings true', 'log_dest stdout', `persistence ${persistence}`];
-  if (persistence) lines.push(`persistence_location ${join(dir, 'data')}/`);
+  // A persistent session keeps every message while its client reconnects: by default
+  // mosquitto queues 1,000 per client and drops the rest, and a publisher that is back first
+  // after a restart outruns that (a test would then miss what the broker acknowledged).
+  if (persistence)
+    lines.push(`persistence_location ${join(dir, 'data')}/`, 'max_queued_messages 0');
   if (ports.anonymous !== undefined) {
     lines.push('', `listener ${ports.anonymous} ${LOOPBACK}`, 'allow_anonymous true');
   }
