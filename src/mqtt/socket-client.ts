@@ -15,29 +15,36 @@ export function connectMqtt(url: string, opts: IClientOptions): MqttClient {
   const target = socketTarget(url, opts, process.env.MQTTJS_SOCKS_PROXY);
   if (target === undefined) return mqtt.connect(url, opts);
   const { host, port, tls } = target;
-  return new mqtt.MqttClient((client) => {
-    // One chunk per turn instead of a dozen per packet (coalesced-writes.ts).
-    if (!tls) return coalesceWrites(netConnect({ host, port }));
-    // As mqtt.js's own TLS transport (lib/connect/tls.js): SNI for a host name, and a
-    // handshake the client refuses reported on the client, whose stream handler drops
-    // errors that carry no code.
-    const socket = tlsConnect({
-      host,
-      port,
-      ...(isIP(host) === 0 ? { servername: host } : {}),
-      ca: opts.ca,
-      cert: opts.cert,
-      key: opts.key,
-      rejectUnauthorized: opts.rejectUnauthorized !== false,
-    });
-    const refused = (err: Error) => {
-      if (opts.rejectUnauthorized !== false) client.emit('error', err);
-      socket.end();
-    };
-    socket.on('error', refused);
-    socket.on('secureConnect', () => socket.removeListener('error', refused));
-    return coalesceWrites(socket);
-  }, opts);
+  // One chunk per turn instead of a dozen per packet, whichever the socket (coalesced-writes.ts).
+  return new mqtt.MqttClient(
+    (client) =>
+      coalesceWrites(tls ? tlsSocket(client, host, port, opts) : netConnect({ host, port })),
+    opts,
+  );
+}
+
+/**
+ * As mqtt.js's own TLS transport (lib/connect/tls.js): SNI for a host name, and a
+ * handshake the client refuses reported on the client, whose stream handler drops errors
+ * that carry no code.
+ */
+function tlsSocket(client: MqttClient, host: string, port: number, opts: IClientOptions) {
+  const socket = tlsConnect({
+    host,
+    port,
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    rejectUnauthorized: opts.rejectUnauthorized !== false,
+  });
+  const refused = (err: Error) => {
+    if (opts.rejectUnauthorized !== false) client.emit('error', err);
+    socket.end();
+  };
+  socket.on('error', refused);
+  socket.on('secureConnect', () => socket.removeListener('error', refused));
+  return socket;
 }
 
 /** Where to open the socket, or undefined when mqtt.connect() must handle the URL. */
